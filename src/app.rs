@@ -1,0 +1,254 @@
+//! Turns parsed arguments into a run: validate everything first, then do the I/O, then render.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::cli::{Cli, Command, Format, GateArgs, RegistryArgs};
+use crate::facts::PackageFacts;
+use crate::registry::{parse_registry_url, redact_url, HttpConfig, RegistryClient};
+use crate::render::{json, table};
+use crate::report::{check, PackageReport, Policy, Report, EXIT_USAGE};
+use crate::rules::RuleSet;
+use crate::scan::Scanner;
+use crate::spec::Spec;
+
+/// An error that ends the run before any target is checked, with its exit code.
+#[derive(Debug)]
+pub struct Fatal {
+    pub code: u8,
+    pub message: String,
+}
+
+fn usage(message: impl Into<String>) -> Fatal {
+    Fatal {
+        code: EXIT_USAGE,
+        message: message.into(),
+    }
+}
+
+pub fn run(cli: Cli) -> Result<u8, Fatal> {
+    match cli.command {
+        Command::Scan(args) => {
+            // Validate every input before any network traffic, so a typo in the third spec does
+            // not cost a full scan of the first two.
+            let specs = args
+                .specs
+                .iter()
+                .map(|s| Spec::parse(s))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| usage(e.to_string()))?;
+            let rules = load_rules(&args.gate)?;
+            let scanner = scanner(&args.registry, rules, &args.gate)?;
+            let show_progress = specs.len() > 1
+                && args.gate.format == Format::Table
+                && !args.gate.quiet
+                && std::io::stderr().is_terminal();
+            let report = runtime()?.block_on(async {
+                let bar = show_progress.then(|| {
+                    let bar = indicatif::ProgressBar::new(specs.len() as u64);
+                    bar.set_style(
+                        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+                            .expect("static template"),
+                    );
+                    bar
+                });
+                let verbose = args.gate.verbose;
+                let on_done = |p: &PackageReport| {
+                    if let Some(bar) = &bar {
+                        bar.set_message(p.name.clone());
+                        bar.inc(1);
+                    }
+                    if verbose {
+                        log_target(p);
+                    }
+                };
+                let report = scanner.scan(&specs, &on_done).await;
+                if let Some(bar) = bar {
+                    bar.finish_and_clear();
+                }
+                report
+            });
+            emit(&report, &args.gate);
+            Ok(report.exit_code())
+        }
+        Command::Facts(args) => {
+            let spec = Spec::parse(&args.spec).map_err(|e| usage(e.to_string()))?;
+            let rules = RuleSet::embedded().map_err(|e| usage(e.to_string()))?;
+            let gate = GateArgs {
+                format: Format::Json,
+                fail_under: None,
+                strict: false,
+                rules: None,
+                quiet: false,
+                verbose: false,
+            };
+            let scanner = scanner(&args.registry, rules, &gate)?;
+            match runtime()?.block_on(scanner.facts(&spec)) {
+                Ok(f) => {
+                    print_out(&(serde_json::to_string_pretty(&f).expect("facts serialize") + "\n"));
+                    Ok(0)
+                }
+                Err(e) => {
+                    eprintln!("mcp-audit: {e}");
+                    Ok(crate::report::EXIT_UNCHECKED)
+                }
+            }
+        }
+        Command::Evaluate(args) => {
+            let rules = load_rules(&args.gate)?;
+            let policy = policy(&args.gate, "(facts files)".into(), &rules);
+            let mut packages = Vec::new();
+            for file in &args.files {
+                let text = std::fs::read_to_string(file)
+                    .map_err(|e| usage(format!("cannot read facts file {}: {e}", file.display())))?;
+                let facts: PackageFacts = serde_json::from_str(&text).map_err(|e| {
+                    usage(format!(
+                        "{} is not a facts document (as written by `mcp-audit facts`): {e}",
+                        file.display()
+                    ))
+                })?;
+                packages.push(PackageReport {
+                    target: file.display().to_string(),
+                    name: facts.package.name.clone(),
+                    registry: facts.registry.url.clone(),
+                    result: Ok(check(facts, &rules, &policy)),
+                });
+            }
+            let report = Report {
+                generated_at: Utc::now(),
+                policy,
+                packages,
+            };
+            emit(&report, &args.gate);
+            Ok(report.exit_code())
+        }
+        Command::Rules(args) => {
+            let rules = RuleSet::load(args.rules.as_deref()).map_err(|e| usage(e.to_string()))?;
+            let mut t = comfy_table::Table::new();
+            t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+                .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+                .set_width(terminal_width())
+                .set_header(vec!["Rule", "Category", "Severity", "Weight", "Title"]);
+            for r in &rules.rules {
+                t.add_row(vec![
+                    r.id.clone(),
+                    r.category.clone(),
+                    r.severity.as_str().to_string(),
+                    r.weight.to_string(),
+                    r.title.clone(),
+                ]);
+            }
+            print_out(&format!("{t}\n"));
+            Ok(0)
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Fatal> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Fatal {
+            code: crate::report::EXIT_UNCHECKED,
+            message: format!("cannot start the async runtime: {e}"),
+        })
+}
+
+fn load_rules(gate: &GateArgs) -> Result<RuleSet, Fatal> {
+    RuleSet::load(gate.rules.as_deref()).map_err(|e| usage(format!("invalid rules: {e}")))
+}
+
+fn policy(gate: &GateArgs, registry: String, rules: &RuleSet) -> Policy {
+    Policy {
+        fail_under: gate.fail_under,
+        strict: gate.strict,
+        registry,
+        rules: rules.rules.len(),
+        rules_dir: gate.rules.as_ref().map(|p| p.display().to_string()),
+    }
+}
+
+fn scanner(reg: &RegistryArgs, rules: RuleSet, gate: &GateArgs) -> Result<Scanner, Fatal> {
+    let base = parse_registry_url(&reg.registry, reg.allow_http).map_err(usage)?;
+    let now = match &reg.now {
+        None => Utc::now(),
+        Some(s) => DateTime::parse_from_rfc3339(s)
+            .map_err(|e| usage(format!("--now `{s}` is not an RFC 3339 time: {e}")))?
+            .with_timezone(&Utc),
+    };
+    let cfg = HttpConfig {
+        timeout: Duration::from_secs(reg.timeout),
+        retries: reg.retries,
+        backoff_base: Duration::from_millis(reg.retry_base_ms),
+        max_body_bytes: reg.max_body_mb * 1024 * 1024,
+        concurrency: reg.concurrency as usize,
+        ..HttpConfig::default()
+    };
+    let policy = policy(gate, redact_url(&base), &rules);
+    let client = RegistryClient::new(base, cfg).map_err(|e| Fatal {
+        code: crate::report::EXIT_UNCHECKED,
+        message: e.to_string(),
+    })?;
+    Ok(Scanner {
+        client,
+        rules,
+        policy,
+        now,
+    })
+}
+
+fn log_target(p: &PackageReport) {
+    match &p.result {
+        Ok(c) => eprintln!(
+            "mcp-audit: {} → {}@{} from {} ({} findings, {} inconclusive)",
+            p.target,
+            p.name,
+            c.version,
+            p.registry,
+            c.findings.len(),
+            c.inconclusive.len()
+        ),
+        Err(e) => eprintln!("mcp-audit: {}: {e}", p.target),
+    }
+}
+
+fn terminal_width() -> u16 {
+    // Tables are laid out for 100 columns unless a wider (or narrower) terminal says otherwise.
+    if std::io::stdout().is_terminal() {
+        if let Some(w) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+            return w;
+        }
+    }
+    100
+}
+
+fn emit(report: &Report, gate: &GateArgs) {
+    let text = match gate.format {
+        Format::Json => json::render(report),
+        Format::Table => table::render(
+            report,
+            &table::TableOptions {
+                width: terminal_width(),
+                quiet: gate.quiet,
+            },
+        ),
+    };
+    print_out(&text);
+    // Errors also go to stderr in table mode, so a CI log shows them even when stdout is captured.
+    if gate.format == Format::Table {
+        for p in &report.packages {
+            if let Err(e) = &p.result {
+                eprintln!("mcp-audit: cannot check {}: {e}", p.target);
+            }
+        }
+    }
+}
+
+/// Writes to stdout, ignoring a closed pipe (`mcp-audit scan … | head` must not panic).
+fn print_out(s: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(s.as_bytes());
+    let _ = out.flush();
+}

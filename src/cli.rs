@@ -1,0 +1,126 @@
+//! Command line: clap parses and validates; `Settings` is what the rest of the program sees.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mcp-audit",
+    version,
+    about = "Audit published MCP server packages before you run them: publisher, maintainers, \
+             provenance, dependency ranges and install behaviour, scored 0-100.",
+    long_about = None,
+    after_help = "Exit codes: 0 all passed; 1 the gate failed (--fail-under, --strict); 2 usage error; \
+                  3 some target could not be checked (3 wins over 1).\n\
+                  Status: provenance is reported from the registry's `dist.attestations` listing and is NOT \
+                  cryptographically verified yet; .npmrc configuration, tarball content checks and MCP \
+                  client configs are not implemented yet (see README)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan npm packages: `name`, `name@version`, `name@range` or `name@tag`.
+    Scan(ScanArgs),
+    /// Print the facts the rules see for one package, as JSON.
+    Facts(FactsArgs),
+    /// Run the rules over facts files written by `mcp-audit facts` (no network).
+    Evaluate(EvaluateArgs),
+    /// List the rules in effect.
+    Rules(RulesArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    /// Registry to query. Only this flag is read for now; .npmrc support is not implemented yet.
+    #[arg(long, value_name = "URL", default_value = "https://registry.npmjs.org/")]
+    pub registry: String,
+    /// Allow a plain-http registry that is not on loopback.
+    #[arg(long)]
+    pub allow_http: bool,
+    /// Requests in flight at once, over all targets.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Per-request timeout in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
+    /// Retries after a network error, HTTP 5xx or 429.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub retries: u32,
+    /// Largest registry document accepted, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub max_body_mb: u64,
+    /// Base delay of the exponential retry backoff, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 250, hide = true)]
+    pub retry_base_ms: u64,
+    /// Pretend the scan runs at this RFC 3339 time (for reproducible output).
+    #[arg(long, value_name = "TIME", hide = true)]
+    pub now: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// Output format. JSON is versioned (schema_version 1, docs/output.md).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Fail (exit 1) when a package scores below N (0-100).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub fail_under: Option<u32>,
+    /// Treat a rule that could not be decided (missing data) as a failure.
+    #[arg(long)]
+    pub strict: bool,
+    /// Directory of rule files that add to or override the built-in rules by id.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    /// Print only one line per package and the summary.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Log each fetch and resolution to stderr.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Package specs, e.g. @modelcontextprotocol/server-filesystem or mcp-remote@^0.1.
+    #[arg(required = true, value_name = "SPEC")]
+    pub specs: Vec<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FactsArgs {
+    #[arg(value_name = "SPEC")]
+    pub spec: String,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Facts files (JSON), as printed by `mcp-audit facts`.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Directory of rule files that add to or override the built-in rules by id.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+}

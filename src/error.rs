@@ -1,0 +1,64 @@
+//! Error types. Each keeps enough context to print one line that names the input and the likely
+//! cause; none ever holds a credential (URLs are redacted before they get here).
+
+use std::time::Duration;
+
+use thiserror::Error;
+
+#[derive(Debug, Clone, Error, PartialEq)]
+pub enum FetchError {
+    #[error("not found at {url}")]
+    NotFound { url: String },
+    #[error("{url} answered HTTP {code}")]
+    Status { url: String, code: u16 },
+    #[error("{url} kept answering HTTP 429 (rate limited){}", retry_after.map(|d| format!("; it asked to wait {}s", d.as_secs())).unwrap_or_default())]
+    RateLimited {
+        url: String,
+        retry_after: Option<Duration>,
+    },
+    #[error("network error for {url}: {detail}")]
+    Network { url: String, detail: String },
+    #[error("{url} returned more than {limit} bytes (raise --max-body-mb if this package is really that large)")]
+    TooLarge { url: String, limit: u64 },
+    #[error("{url} returned {content_type} instead of JSON; is the registry URL right, or is a proxy or login page in the way?")]
+    NotJson { url: String, content_type: String },
+    #[error("{url} returned a malformed document: {detail}")]
+    Malformed { url: String, detail: String },
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(String),
+}
+
+/// Why one target could not be checked. It is reported on that target and the scan goes on.
+#[derive(Debug, Clone, Error, PartialEq)]
+pub enum TargetError {
+    #[error("package {name} does not exist on {registry}")]
+    PackageNotFound { name: String, registry: String },
+    #[error("{name}: {problem}")]
+    VersionNotFound { name: String, problem: String },
+    #[error("{name}: {source}")]
+    Fetch {
+        name: String,
+        #[source]
+        source: FetchError,
+    },
+}
+
+impl TargetError {
+    /// A short machine-readable kind for JSON consumers.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TargetError::PackageNotFound { .. } => "not-found",
+            TargetError::VersionNotFound { .. } => "version-not-found",
+            TargetError::Fetch { source, .. } => match source {
+                FetchError::NotFound { .. } => "not-found",
+                FetchError::Status { .. } => "http-status",
+                FetchError::RateLimited { .. } => "rate-limited",
+                FetchError::Network { .. } => "network",
+                FetchError::TooLarge { .. } => "too-large",
+                FetchError::NotJson { .. } => "not-json",
+                FetchError::Malformed { .. } => "malformed",
+                FetchError::Client(_) => "client",
+            },
+        }
+    }
+}

@@ -1,0 +1,652 @@
+//! Packument → `PackageFacts`. Pure: no I/O, the clock is an input.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use nodejs_semver::Version;
+use serde_json::{Map, Value};
+
+use super::deps::{self, Dependency, RangeClass};
+use super::*;
+
+pub struct DeriveInput<'a> {
+    pub packument: &'a Value,
+    pub version: &'a str,
+    pub requested: &'a str,
+    pub resolved_via: &'a str,
+    pub registry: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// What the packument as a whole tells us about the registry that served it.
+struct RegistryShape {
+    serves_signatures: bool,
+    serves_maintainers: bool,
+    serves_publishers: bool,
+    serves_git_head: bool,
+}
+
+pub fn derive_facts(input: &DeriveInput<'_>) -> PackageFacts {
+    let p = input.packument;
+    let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
+    let versions = p.get("versions").and_then(Value::as_object);
+    let empty = Map::new();
+    let versions = versions.unwrap_or(&empty);
+    let doc = versions.get(input.version).unwrap_or(&Value::Null);
+    let times = p.get("time").and_then(Value::as_object);
+
+    let shape = RegistryShape {
+        serves_signatures: versions
+            .values()
+            .any(|v| non_empty_array(v.pointer("/dist/signatures"))),
+        serves_maintainers: non_empty_array(p.get("maintainers"))
+            || versions.values().any(|v| non_empty_array(v.get("maintainers"))),
+        serves_publishers: versions.values().any(|v| v.get("_npmUser").is_some()),
+        serves_git_head: versions.values().any(|v| v.get("gitHead").is_some()),
+    };
+
+    let parsed = Version::parse(input.version).ok();
+    let published_at = publish_time(times, input.version);
+    let history = history(versions, times, input.version, published_at.as_ref());
+    let prev_doc = history
+        .previous
+        .as_deref()
+        .and_then(|v| versions.get(v))
+        .unwrap_or(&Value::Null);
+
+    let maintainers = maintainer_facts(p, doc, prev_doc, history.previous.is_some(), &shape);
+    let publish = publish_facts(input, doc, &history, &maintainers, &shape);
+    let provenance = provenance_facts(input, doc, &shape);
+    let deprecated = doc
+        .get("deprecated")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty());
+
+    let release = ReleaseFacts {
+        age_hours: match &published_at {
+            Some(t) => Fact::Known(round2((input.now - *t).num_seconds() as f64 / 3600.0)),
+            None => Fact::unknown(format!(
+                "the packument has no publish time for {}",
+                input.version
+            )),
+        },
+        published_at: match &published_at {
+            Some(t) => Fact::Known(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            None => Fact::unknown(format!(
+                "the packument has no publish time for {}",
+                input.version
+            )),
+        },
+        deprecated: deprecated.is_some(),
+        deprecation_message: deprecated.map(str::to_string),
+    };
+
+    PackageFacts {
+        schema: FACTS_SCHEMA,
+        package: PackageId {
+            ecosystem: "npm".into(),
+            name: name.to_string(),
+            version: input.version.to_string(),
+            requested: input.requested.to_string(),
+            resolved_via: input.resolved_via.to_string(),
+        },
+        version: VersionFacts {
+            prerelease: parsed.as_ref().is_some_and(Version::is_prerelease),
+            major: parsed.as_ref().map(Version::major).unwrap_or(0),
+            zero_zero: parsed
+                .as_ref()
+                .is_some_and(|v| v.major() == 0 && v.minor() == 0),
+            total_versions: versions.len() as u64,
+        },
+        release,
+        tags: tag_facts(p, versions, input.version),
+        metadata: MetadataFacts {
+            repository: repository_url(doc.get("repository")),
+            license: license(doc),
+            mcp_name: doc.get("mcpName").and_then(Value::as_str).map(str::to_string),
+            description: doc
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        },
+        maintainers,
+        publish,
+        provenance,
+        history: HistoryFacts {
+            prior_versions: history.prior_stable,
+            previous_version: history.previous.clone(),
+            previous_had_git_head: match &history.previous {
+                None => Fact::unknown("there is no earlier version"),
+                Some(_) => git_head(prev_doc, &shape, input.registry),
+            },
+            previous_had_provenance: match &history.previous {
+                None => Fact::unknown("there is no earlier version"),
+                Some(_) => provenance_facts(input, prev_doc, &shape)
+                    .status
+                    .map(|s| s == "present"),
+            },
+            previous_had_trusted_publisher: match &history.previous {
+                None => Fact::unknown("there is no earlier version"),
+                Some(_) => trusted_publisher(prev_doc, input.registry).map(|t| t.is_some()),
+            },
+        },
+        scripts: script_facts(doc),
+        lockfile: LockfileFacts {
+            has_shrinkwrap: match doc.get("_hasShrinkwrap").and_then(Value::as_bool) {
+                Some(b) => Fact::Known(b),
+                None => Fact::unknown(format!(
+                    "registry {} did not report _hasShrinkwrap for this version",
+                    input.registry
+                )),
+            },
+        },
+        dependencies: dependency_facts(doc),
+        registry: RegistryFacts {
+            url: input.registry.to_string(),
+            serves_signatures: shape.serves_signatures,
+            serves_maintainers: shape.serves_maintainers,
+            serves_publishers: shape.serves_publishers,
+        },
+    }
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+fn non_empty_array(v: Option<&Value>) -> bool {
+    v.and_then(Value::as_array).is_some_and(|a| !a.is_empty())
+}
+
+fn publish_time(times: Option<&Map<String, Value>>, version: &str) -> Option<DateTime<Utc>> {
+    let s = times?.get(version)?.as_str()?;
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+struct History {
+    /// Non-prerelease versions published before this one.
+    prior_stable: u64,
+    /// The most recently published version (any) before this one.
+    previous: Option<String>,
+    /// Every version published before this one, oldest first.
+    earlier: Vec<String>,
+}
+
+/// Orders by publish time when the packument has it (that is the order an attacker controls and
+/// users experience); falls back to semver order for registries without a `time` map.
+fn history(
+    versions: &Map<String, Value>,
+    times: Option<&Map<String, Value>>,
+    version: &str,
+    published_at: Option<&DateTime<Utc>>,
+) -> History {
+    let this = Version::parse(version).ok();
+    let mut earlier: Vec<(Option<DateTime<Utc>>, Version, String)> = versions
+        .keys()
+        .filter(|v| v.as_str() != version)
+        .filter_map(|v| {
+            let parsed = Version::parse(v).ok()?;
+            let t = publish_time(times, v);
+            let before = match (published_at, &t) {
+                (Some(me), Some(t)) => t < me,
+                _ => this.as_ref().is_some_and(|me| &parsed < me),
+            };
+            before.then(|| (t, parsed, v.clone()))
+        })
+        .collect();
+    earlier.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    History {
+        prior_stable: earlier.iter().filter(|e| !e.1.is_prerelease()).count() as u64,
+        previous: earlier.last().map(|e| e.2.clone()),
+        earlier: earlier.into_iter().map(|e| e.2).collect(),
+    }
+}
+
+fn people(v: Option<&Value>) -> Option<Vec<String>> {
+    let arr = v?.as_array()?;
+    let mut names: Vec<String> = arr
+        .iter()
+        .filter_map(|m| match m {
+            Value::String(s) => Some(person_from_string(s)),
+            Value::Object(o) => o.get("name").and_then(Value::as_str).map(str::to_string),
+            _ => None,
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    Some(names)
+}
+
+/// npm accepts `"Name <email> (url)"` strings for people.
+fn person_from_string(s: &str) -> String {
+    s.split(['<', '(']).next().unwrap_or(s).trim().to_string()
+}
+
+fn maintainer_facts(
+    p: &Value,
+    doc: &Value,
+    prev_doc: &Value,
+    has_previous: bool,
+    shape: &RegistryShape,
+) -> MaintainerFacts {
+    let missing = "the registry returned no maintainers for this package";
+    // The version document records who could publish at that time; the top-level list is the
+    // current one. Prefer the version's own list and fall back to the top level.
+    let current = people(doc.get("maintainers"))
+        .filter(|m| !m.is_empty())
+        .or_else(|| people(p.get("maintainers")).filter(|m| !m.is_empty()));
+    let names = match current.clone() {
+        Some(m) => Fact::Known(m),
+        None => Fact::unknown(missing),
+    };
+    let diff: Fact<(Vec<String>, Vec<String>)> = if !has_previous {
+        Fact::unknown("there is no earlier version to compare maintainers with")
+    } else if !shape.serves_maintainers {
+        Fact::unknown(missing)
+    } else {
+        match (
+            people(doc.get("maintainers")).filter(|m| !m.is_empty()),
+            people(prev_doc.get("maintainers")).filter(|m| !m.is_empty()),
+        ) {
+            (Some(now), Some(before)) => {
+                let now_set: BTreeSet<_> = now.iter().collect();
+                let before_set: BTreeSet<_> = before.iter().collect();
+                Fact::Known((
+                    now_set
+                        .difference(&before_set)
+                        .map(|s| s.to_string())
+                        .collect(),
+                    before_set
+                        .difference(&now_set)
+                        .map(|s| s.to_string())
+                        .collect(),
+                ))
+            }
+            _ => Fact::unknown("the version documents do not list their maintainers"),
+        }
+    };
+    MaintainerFacts {
+        count: names.map(|n| n.len() as u64),
+        names,
+        added_count: diff.map(|d| d.0.len() as u64),
+        added_since_previous: diff.map(|d| d.0.clone()),
+        removed_count: diff.map(|d| d.1.len() as u64),
+        removed_since_previous: diff.map(|d| d.1.clone()),
+    }
+}
+
+fn npm_user(doc: &Value) -> Option<&Value> {
+    doc.get("_npmUser").filter(|u| !u.is_null())
+}
+
+fn publisher_name(doc: &Value) -> Option<String> {
+    match npm_user(doc)? {
+        Value::String(s) => Some(person_from_string(s)),
+        Value::Object(o) => o.get("name").and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    }
+}
+
+fn trusted_publisher(doc: &Value, registry: &str) -> Fact<Option<String>> {
+    match npm_user(doc) {
+        None => Fact::unknown(format!(
+            "registry {registry} did not return the publisher (_npmUser)"
+        )),
+        Some(u) => Fact::Known(u.get("trustedPublisher").filter(|t| !t.is_null()).map(|t| {
+            t.get("id")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown-provider")
+                .to_string()
+        })),
+    }
+}
+
+fn git_head(doc: &Value, shape: &RegistryShape, registry: &str) -> Fact<bool> {
+    if doc.get("gitHead").and_then(Value::as_str).is_some() {
+        Fact::Known(true)
+    } else if shape.serves_git_head || shape.serves_publishers {
+        Fact::Known(false)
+    } else {
+        Fact::unknown(format!(
+            "registry {registry} serves no gitHead for any version; it may strip publish metadata"
+        ))
+    }
+}
+
+fn publish_facts(
+    input: &DeriveInput<'_>,
+    doc: &Value,
+    history: &History,
+    maintainers: &MaintainerFacts,
+    shape: &RegistryShape,
+) -> PublishFacts {
+    let versions = input
+        .packument
+        .get("versions")
+        .and_then(Value::as_object);
+    let no_user = format!(
+        "registry {} did not return the publisher (_npmUser)",
+        input.registry
+    );
+    let publisher = match publisher_name(doc) {
+        Some(n) => Fact::Known(n),
+        None => Fact::unknown(no_user.clone()),
+    };
+    let previous_publishers: Fact<Vec<String>> = if history.earlier.is_empty() {
+        Fact::unknown("there is no earlier version")
+    } else {
+        let names: BTreeSet<String> = history
+            .earlier
+            .iter()
+            .filter_map(|v| versions.and_then(|vs| vs.get(v)))
+            .filter_map(publisher_name)
+            .collect();
+        if names.is_empty() {
+            Fact::unknown(format!(
+                "registry {} returned no publishers for earlier versions",
+                input.registry
+            ))
+        } else {
+            Fact::Known(names.into_iter().collect())
+        }
+    };
+    let new_publisher = match (&publisher, &previous_publishers) {
+        (Fact::Known(p), Fact::Known(prev)) => Fact::Known(!prev.contains(p)),
+        (Fact::Unknown { reason }, _) | (_, Fact::Unknown { reason }) => Fact::unknown(reason),
+    };
+    let publisher_is_maintainer = match (&publisher, &maintainers.names) {
+        (Fact::Known(p), Fact::Known(m)) => Fact::Known(m.contains(p)),
+        (Fact::Unknown { reason }, _) | (_, Fact::Unknown { reason }) => Fact::unknown(reason),
+    };
+    let tp = trusted_publisher(doc, input.registry);
+    let has_signatures = if non_empty_array(doc.pointer("/dist/signatures")) {
+        Fact::Known(true)
+    } else if shape.serves_signatures {
+        Fact::Known(false)
+    } else {
+        Fact::unknown(format!(
+            "registry {} serves no dist.signatures for any version; it may strip npm's security metadata",
+            input.registry
+        ))
+    };
+    let provenance = provenance_facts(input, doc, shape).status;
+    let (method, method_evidence) = infer_method(&publisher, &tp, &provenance);
+    PublishFacts {
+        publisher,
+        publisher_is_maintainer,
+        new_publisher,
+        previous_publishers,
+        trusted_publisher: tp.map(Option::is_some),
+        trusted_publisher_provider: tp,
+        has_signatures,
+        git_head: git_head(doc, shape, input.registry),
+        method,
+        method_evidence,
+    }
+}
+
+fn infer_method(
+    publisher: &Fact<String>,
+    trusted: &Fact<Option<String>>,
+    provenance: &Fact<String>,
+) -> (Fact<String>, Vec<String>) {
+    if let Fact::Known(Some(provider)) = trusted {
+        return (
+            Fact::Known("trusted-publisher".into()),
+            vec![format!("_npmUser.trustedPublisher is set (id: {provider})")],
+        );
+    }
+    if provenance.known().is_some_and(|s| s == "present") {
+        return (
+            Fact::Known("ci-provenance".into()),
+            vec!["dist.attestations lists a provenance attestation".into()],
+        );
+    }
+    match (publisher, trusted, provenance) {
+        (Fact::Known(user), Fact::Known(None), Fact::Known(p)) if p == "absent" => (
+            Fact::Known("token-human".into()),
+            vec![
+                format!("published by account {user} without trusted publishing"),
+                "no provenance attestation".into(),
+            ],
+        ),
+        _ => {
+            let reason = [trusted.clone().map(|_| ()), provenance.map(|_| ())]
+                .into_iter()
+                .find_map(|f| match f {
+                    Fact::Unknown { reason } => Some(reason),
+                    Fact::Known(()) => None,
+                })
+                .unwrap_or_else(|| "the publish evidence is incomplete".into());
+            (Fact::unknown(reason), vec![])
+        }
+    }
+}
+
+fn provenance_facts(input: &DeriveInput<'_>, doc: &Value, shape: &RegistryShape) -> ProvenanceFacts {
+    let att = doc.pointer("/dist/attestations").filter(|a| !a.is_null());
+    let status = if att.is_some() {
+        Fact::Known("present".to_string())
+    } else if shape.serves_signatures {
+        Fact::Known("absent".to_string())
+    } else {
+        Fact::unknown(format!(
+            "registry {} serves no dist.signatures or dist.attestations for any version; \
+             it may strip npm's security metadata",
+            input.registry
+        ))
+    };
+    ProvenanceFacts {
+        status,
+        attestations_url: att
+            .and_then(|a| a.get("url"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        predicate_type: att
+            .and_then(|a| a.pointer("/provenance/predicateType"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    }
+}
+
+fn tag_facts(p: &Value, versions: &Map<String, Value>, version: &str) -> TagFacts {
+    let tags = p.get("dist-tags").and_then(Value::as_object);
+    let latest = tags
+        .and_then(|t| t.get("latest"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let highest = versions
+        .keys()
+        .filter_map(|v| Version::parse(v).ok())
+        .filter(|v| !v.is_prerelease())
+        .max()
+        .map(|v| v.to_string());
+    let no_latest = "the packument has no `latest` dist-tag";
+    TagFacts {
+        names: tags.map(|t| t.keys().cloned().collect()).unwrap_or_default(),
+        latest_is_highest: match (&latest, &highest) {
+            (Some(l), Some(h)) => Fact::Known(
+                Version::parse(l)
+                    .ok()
+                    .zip(Version::parse(h).ok())
+                    .is_some_and(|(l, h)| l >= h),
+            ),
+            (None, _) => Fact::unknown(no_latest),
+            (_, None) => Fact::unknown("the packument lists no stable version"),
+        },
+        is_latest: match &latest {
+            Some(l) => Fact::Known(l == version),
+            None => Fact::unknown(no_latest),
+        },
+        highest: match highest {
+            Some(h) => Fact::Known(h),
+            None => Fact::unknown("the packument lists no stable version"),
+        },
+        latest: match latest {
+            Some(l) => Fact::Known(l),
+            None => Fact::unknown(no_latest),
+        },
+    }
+}
+
+/// Normalises the many spellings npm accepts to one https URL, so rules and the provenance
+/// comparison in issue B see `https://github.com/owner/repo` whatever the package wrote.
+pub fn repository_url(v: Option<&Value>) -> Option<String> {
+    let raw = match v? {
+        Value::String(s) => s.clone(),
+        Value::Object(o) => o.get("url").and_then(Value::as_str)?.to_string(),
+        _ => return None,
+    };
+    normalize_git_url(&raw)
+}
+
+pub fn normalize_git_url(raw: &str) -> Option<String> {
+    let mut s = raw.trim().to_string();
+    if s.is_empty() {
+        return None;
+    }
+    for (prefix, host) in [
+        ("github:", "github.com"),
+        ("gitlab:", "gitlab.com"),
+        ("bitbucket:", "bitbucket.org"),
+    ] {
+        if let Some(rest) = s.strip_prefix(prefix) {
+            s = format!("https://{host}/{rest}");
+        }
+    }
+    if let Some(rest) = s.strip_prefix("git+") {
+        s = rest.to_string();
+    }
+    if let Some(rest) = s.strip_prefix("git@") {
+        s = format!("https://{}", rest.replacen(':', "/", 1));
+    }
+    for scheme in ["git://", "ssh://git@", "ssh://", "http://"] {
+        if let Some(rest) = s.strip_prefix(scheme) {
+            s = format!("https://{rest}");
+        }
+    }
+    if !s.contains("://") && s.split('/').count() == 2 && !s.starts_with('.') {
+        s = format!("https://github.com/{s}");
+    }
+    let s = s.split('#').next().unwrap_or(&s).trim_end_matches('/');
+    let s = s.strip_suffix(".git").unwrap_or(s);
+    Some(s.to_string())
+}
+
+fn license(doc: &Value) -> Option<String> {
+    match doc.get("license") {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+        Some(Value::Object(o)) => o.get("type").and_then(Value::as_str).map(str::to_string),
+        _ => doc
+            .get("licenses")
+            .and_then(Value::as_array)
+            .map(|arr| {
+                arr.iter()
+                    .filter_map(|l| l.get("type").and_then(Value::as_str).or(l.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(" OR ")
+            })
+            .filter(|s| !s.is_empty()),
+    }
+}
+
+const INSTALL_SCRIPTS: [&str; 3] = ["preinstall", "install", "postinstall"];
+
+fn script_facts(doc: &Value) -> ScriptFacts {
+    let scripts = doc.get("scripts").and_then(Value::as_object);
+    let mut commands = BTreeMap::new();
+    for name in INSTALL_SCRIPTS {
+        if let Some(cmd) = scripts.and_then(|s| s.get(name)).and_then(Value::as_str) {
+            commands.insert(name.to_string(), cmd.to_string());
+        }
+    }
+    let names: Vec<String> = INSTALL_SCRIPTS
+        .iter()
+        .filter(|n| commands.contains_key(**n))
+        .map(|n| n.to_string())
+        .collect();
+    ScriptFacts {
+        has_install_script: !names.is_empty()
+            || doc
+                .get("hasInstallScript")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        install_script_count: names.len() as u64,
+        install_scripts: names,
+        install_commands: commands,
+    }
+}
+
+fn dependency_facts(doc: &Value) -> DependencyFacts {
+    let mut list = Vec::new();
+    for kind in ["dependencies", "optionalDependencies", "peerDependencies"] {
+        if let Some(map) = doc.get(kind).and_then(Value::as_object) {
+            for (name, spec) in map {
+                // optionalDependencies are repeated in dependencies by npm; count them once.
+                if list.iter().any(|d: &Dependency| &d.name == name) {
+                    continue;
+                }
+                let spec = spec.as_str().unwrap_or_default().to_string();
+                list.push(Dependency {
+                    name: name.clone(),
+                    class: deps::classify(&spec),
+                    spec,
+                    kind: kind.to_string(),
+                });
+            }
+        }
+    }
+    let pick = |pred: &dyn Fn(RangeClass) -> bool| -> Vec<String> {
+        list.iter()
+            .filter(|d| pred(d.class))
+            .map(|d| format!("{}@{}", d.name, d.spec))
+            .collect()
+    };
+    let wildcard = pick(&|c| c == RangeClass::Wildcard);
+    let open_upper = pick(&|c| c == RangeClass::OpenUpper);
+    let caret_zero = pick(&|c| c == RangeClass::CaretZero);
+    let remote = pick(&|c| matches!(c, RangeClass::Git | RangeClass::Url));
+    let local = pick(&|c| matches!(c, RangeClass::File | RangeClass::Link | RangeClass::Other));
+    let registry_deps = list.iter().filter(|d| d.class.is_registry()).count() as u64;
+    let floating = list.iter().filter(|d| d.class.floats()).count() as u64;
+    DependencyFacts {
+        count: list.len() as u64,
+        floating_percent: (floating * 100).checked_div(registry_deps).unwrap_or(0),
+        wildcard_count: wildcard.len() as u64,
+        wildcard,
+        open_upper_count: open_upper.len() as u64,
+        open_upper,
+        caret_zero_count: caret_zero.len() as u64,
+        caret_zero,
+        remote_count: remote.len() as u64,
+        remote,
+        local_count: local.len() as u64,
+        local,
+        list,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repository_spellings_normalise_to_one_url() {
+        let want = Some("https://github.com/owner/repo".to_string());
+        for raw in [
+            "git+https://github.com/owner/repo.git",
+            "git://github.com/owner/repo.git",
+            "git@github.com:owner/repo.git",
+            "github:owner/repo",
+            "owner/repo",
+            "https://github.com/owner/repo/",
+            "ssh://git@github.com/owner/repo.git",
+            "git+ssh://git@github.com/owner/repo.git#main",
+        ] {
+            assert_eq!(normalize_git_url(raw), want, "{raw}");
+        }
+        assert_eq!(normalize_git_url("  "), None);
+    }
+}

@@ -1,0 +1,391 @@
+//! `PackageFacts`: everything a rule may look at, derived purely from fetched documents.
+//!
+//! A fact that the registry did not (or could not) tell us is `Fact::Unknown { reason }`, never a
+//! default that happens to pass. Rules evaluate over the JSON form of this struct (see
+//! `rules::paths`), so the serialized shape *is* the rule language's vocabulary.
+
+pub mod deps;
+pub mod derive;
+
+use serde::{Deserialize, Serialize};
+
+pub use derive::{derive_facts, DeriveInput};
+
+/// Version of the facts document. Bump when a fact path changes meaning or disappears.
+pub const FACTS_SCHEMA: u32 = 1;
+
+/// A value, or the reason we do not have it.
+///
+/// Serialized as the bare value when known and as `{"$unknown": "<reason>"}` when not, so a facts
+/// dump stays readable and the rule engine can tell "unknown" from a legitimate `null`/`false`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fact<T> {
+    Known(T),
+    Unknown { reason: String },
+}
+
+impl<T> Fact<T> {
+    pub fn unknown(reason: impl Into<String>) -> Self {
+        Fact::Unknown {
+            reason: reason.into(),
+        }
+    }
+
+    pub fn known(&self) -> Option<&T> {
+        match self {
+            Fact::Known(v) => Some(v),
+            Fact::Unknown { .. } => None,
+        }
+    }
+
+    pub fn map<U>(&self, f: impl FnOnce(&T) -> U) -> Fact<U> {
+        match self {
+            Fact::Known(v) => Fact::Known(f(v)),
+            Fact::Unknown { reason } => Fact::Unknown {
+                reason: reason.clone(),
+            },
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnknownRepr {
+    #[serde(rename = "$unknown")]
+    reason: String,
+}
+
+impl<T: Serialize> Serialize for Fact<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Fact::Known(v) => v.serialize(s),
+            Fact::Unknown { reason } => UnknownRepr {
+                reason: reason.clone(),
+            }
+            .serialize(s),
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Fact<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr<T> {
+            Unknown(UnknownRepr),
+            Known(T),
+        }
+        Ok(match Repr::<T>::deserialize(d)? {
+            Repr::Unknown(u) => Fact::Unknown { reason: u.reason },
+            Repr::Known(v) => Fact::Known(v),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackageFacts {
+    pub schema: u32,
+    pub package: PackageId,
+    pub version: VersionFacts,
+    pub release: ReleaseFacts,
+    pub tags: TagFacts,
+    pub metadata: MetadataFacts,
+    pub maintainers: MaintainerFacts,
+    pub publish: PublishFacts,
+    pub provenance: ProvenanceFacts,
+    pub history: HistoryFacts,
+    pub scripts: ScriptFacts,
+    pub lockfile: LockfileFacts,
+    pub dependencies: DependencyFacts,
+    pub registry: RegistryFacts,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackageId {
+    pub ecosystem: String,
+    pub name: String,
+    pub version: String,
+    /// The spec as the user wrote it, e.g. `mcp-remote@^0.1`.
+    pub requested: String,
+    /// How the version was chosen: `version`, `range` or `tag`.
+    pub resolved_via: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionFacts {
+    pub prerelease: bool,
+    pub major: u64,
+    /// `0.0.x`: every release may break anything, and `^0.0.x` pins nothing.
+    pub zero_zero: bool,
+    /// Number of versions the packument lists.
+    pub total_versions: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseFacts {
+    /// RFC 3339 publish time, from the packument's `time` map.
+    pub published_at: Fact<String>,
+    /// Hours between publish time and the scan.
+    pub age_hours: Fact<f64>,
+    pub deprecated: bool,
+    pub deprecation_message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagFacts {
+    pub names: Vec<String>,
+    pub latest: Fact<String>,
+    /// Highest non-prerelease version the packument lists.
+    pub highest: Fact<String>,
+    pub latest_is_highest: Fact<bool>,
+    /// The scanned version is the one `latest` points at.
+    pub is_latest: Fact<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetadataFacts {
+    /// Normalised repository URL, `null` when the version declares none.
+    pub repository: Option<String>,
+    pub license: Option<String>,
+    pub mcp_name: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaintainerFacts {
+    pub names: Fact<Vec<String>>,
+    pub count: Fact<u64>,
+    /// Maintainers of this version that the previous version did not list.
+    pub added_since_previous: Fact<Vec<String>>,
+    pub added_count: Fact<u64>,
+    /// Maintainers of the previous version that this version no longer lists.
+    pub removed_since_previous: Fact<Vec<String>>,
+    pub removed_count: Fact<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishFacts {
+    /// `_npmUser.name` of this version.
+    pub publisher: Fact<String>,
+    pub publisher_is_maintainer: Fact<bool>,
+    /// The publisher published none of the earlier versions.
+    pub new_publisher: Fact<bool>,
+    pub previous_publishers: Fact<Vec<String>>,
+    /// `_npmUser.trustedPublisher` is set: published through OIDC trusted publishing.
+    pub trusted_publisher: Fact<bool>,
+    pub trusted_publisher_provider: Fact<Option<String>>,
+    /// `dist.signatures` present on this version.
+    pub has_signatures: Fact<bool>,
+    /// `gitHead` present: npm records it when publishing from a git work tree.
+    pub git_head: Fact<bool>,
+    /// Inferred publish method: `trusted-publisher`, `ci-provenance` or `token-human`; unknown when
+    /// the registry withholds the evidence. npm exposes neither token type nor 2FA, so this is an
+    /// inference from `_npmUser` and `dist.attestations`, never an observation.
+    pub method: Fact<String>,
+    pub method_evidence: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvenanceFacts {
+    /// `present` (the registry lists an attestation; not cryptographically verified) or `absent`.
+    pub status: Fact<String>,
+    pub attestations_url: Option<String>,
+    pub predicate_type: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryFacts {
+    /// Versions published before this one (by publish time; prereleases excluded).
+    pub prior_versions: u64,
+    pub previous_version: Option<String>,
+    pub previous_had_git_head: Fact<bool>,
+    pub previous_had_provenance: Fact<bool>,
+    pub previous_had_trusted_publisher: Fact<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptFacts {
+    /// Which of `preinstall`, `install`, `postinstall` are declared.
+    pub install_scripts: Vec<String>,
+    /// The command lines of those scripts, keyed by script name.
+    pub install_commands: std::collections::BTreeMap<String, String>,
+    /// npm's `hasInstallScript` flag (also set for an implicit `node-gyp rebuild`).
+    pub has_install_script: bool,
+    pub install_script_count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockfileFacts {
+    /// `_hasShrinkwrap`: the tarball ships npm-shrinkwrap.json, the only lockfile npm publishes.
+    pub has_shrinkwrap: Fact<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DependencyFacts {
+    /// dependencies + optionalDependencies + peerDependencies (npm >= 7 installs peers).
+    pub count: u64,
+    pub list: Vec<deps::Dependency>,
+    pub wildcard: Vec<String>,
+    pub wildcard_count: u64,
+    pub open_upper: Vec<String>,
+    pub open_upper_count: u64,
+    pub caret_zero: Vec<String>,
+    pub caret_zero_count: u64,
+    pub remote: Vec<String>,
+    pub remote_count: u64,
+    pub local: Vec<String>,
+    pub local_count: u64,
+    /// Percentage (0-100) of registry dependencies whose range floats (caret, tilde, x-range or
+    /// wider). 0 when there are none.
+    pub floating_percent: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryFacts {
+    pub url: String,
+    /// Some version of this packument carries `dist.signatures`. Mirrors that strip npm's
+    /// security metadata carry none, and then absence on one version proves nothing.
+    pub serves_signatures: bool,
+    /// The packument lists maintainers at all.
+    pub serves_maintainers: bool,
+    /// Some version carries `_npmUser`.
+    pub serves_publishers: bool,
+}
+
+impl PackageFacts {
+    /// A fully known facts document for a well-kept package: every rule passes on it.
+    ///
+    /// It serves two purposes: the catalogue of valid fact paths (and their JSON types) is read off
+    /// its serialized form, so the rule language can never drift from this struct; and rule
+    /// fixtures are small overrides on top of it.
+    pub fn example() -> PackageFacts {
+        let k = |s: &str| Fact::Known(s.to_string());
+        PackageFacts {
+            schema: FACTS_SCHEMA,
+            package: PackageId {
+                ecosystem: "npm".into(),
+                name: "example-mcp-server".into(),
+                version: "1.4.2".into(),
+                requested: "example-mcp-server".into(),
+                resolved_via: "tag".into(),
+            },
+            version: VersionFacts {
+                prerelease: false,
+                major: 1,
+                zero_zero: false,
+                total_versions: 12,
+            },
+            release: ReleaseFacts {
+                published_at: k("2026-06-01T12:00:00Z"),
+                age_hours: Fact::Known(4000.0),
+                deprecated: false,
+                deprecation_message: Some(String::new()),
+            },
+            tags: TagFacts {
+                names: vec!["latest".into()],
+                latest: k("1.4.2"),
+                highest: k("1.4.2"),
+                latest_is_highest: Fact::Known(true),
+                is_latest: Fact::Known(true),
+            },
+            metadata: MetadataFacts {
+                repository: Some("https://github.com/example/example-mcp-server".into()),
+                license: Some("MIT".into()),
+                mcp_name: Some("io.github.example/example-mcp-server".into()),
+                description: Some("An example MCP server".into()),
+            },
+            maintainers: MaintainerFacts {
+                names: Fact::Known(vec!["alice".into(), "bob".into()]),
+                count: Fact::Known(2),
+                added_since_previous: Fact::Known(vec![]),
+                added_count: Fact::Known(0),
+                removed_since_previous: Fact::Known(vec![]),
+                removed_count: Fact::Known(0),
+            },
+            publish: PublishFacts {
+                publisher: k("GitHub Actions"),
+                publisher_is_maintainer: Fact::Known(false),
+                new_publisher: Fact::Known(false),
+                previous_publishers: Fact::Known(vec!["GitHub Actions".into()]),
+                trusted_publisher: Fact::Known(true),
+                trusted_publisher_provider: Fact::Known(Some("github".into())),
+                has_signatures: Fact::Known(true),
+                git_head: Fact::Known(true),
+                method: k("trusted-publisher"),
+                method_evidence: vec!["_npmUser.trustedPublisher is set (id: github)".into()],
+            },
+            provenance: ProvenanceFacts {
+                status: k("present"),
+                attestations_url: Some(
+                    "https://registry.npmjs.org/-/npm/v1/attestations/example-mcp-server@1.4.2"
+                        .into(),
+                ),
+                predicate_type: Some("https://slsa.dev/provenance/v1".into()),
+            },
+            history: HistoryFacts {
+                prior_versions: 11,
+                previous_version: Some("1.4.1".into()),
+                previous_had_git_head: Fact::Known(true),
+                previous_had_provenance: Fact::Known(true),
+                previous_had_trusted_publisher: Fact::Known(true),
+            },
+            scripts: ScriptFacts {
+                install_scripts: vec![],
+                install_commands: Default::default(),
+                has_install_script: false,
+                install_script_count: 0,
+            },
+            lockfile: LockfileFacts {
+                has_shrinkwrap: Fact::Known(false),
+            },
+            dependencies: DependencyFacts {
+                count: 2,
+                list: vec![
+                    deps::Dependency {
+                        name: "@modelcontextprotocol/sdk".into(),
+                        spec: "^1.12.0".into(),
+                        kind: "dependencies".into(),
+                        class: deps::RangeClass::Caret,
+                    },
+                    deps::Dependency {
+                        name: "zod".into(),
+                        spec: "3.25.0".into(),
+                        kind: "dependencies".into(),
+                        class: deps::RangeClass::Exact,
+                    },
+                ],
+                wildcard: vec![],
+                wildcard_count: 0,
+                open_upper: vec![],
+                open_upper_count: 0,
+                caret_zero: vec![],
+                caret_zero_count: 0,
+                remote: vec![],
+                remote_count: 0,
+                local: vec![],
+                local_count: 0,
+                floating_percent: 50,
+            },
+            registry: RegistryFacts {
+                url: "https://registry.npmjs.org/".into(),
+                serves_signatures: true,
+                serves_maintainers: true,
+                serves_publishers: true,
+            },
+        }
+    }
+}

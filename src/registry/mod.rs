@@ -1,0 +1,342 @@
+//! npm registry client: full packuments, with timeouts, bounded retries, `Retry-After`, a body
+//! size cap and one concurrency limit shared by every request.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use url::Url;
+
+use crate::error::FetchError;
+
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Retries after the first attempt, for network errors, 5xx and 429.
+    pub retries: u32,
+    pub backoff_base: Duration,
+    /// A server asking us to wait longer than this gets an error instead of a hung CI job.
+    pub max_retry_after: Duration,
+    pub max_body_bytes: u64,
+    pub concurrency: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            retries: 3,
+            backoff_base: Duration::from_millis(250),
+            max_retry_after: Duration::from_secs(60),
+            // The largest real packuments (e.g. `typescript`) are tens of MB in full form.
+            max_body_bytes: 64 * 1024 * 1024,
+            concurrency: 16,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct RegistryClient {
+    base: Url,
+    http: reqwest::Client,
+    cfg: HttpConfig,
+    permits: Arc<Semaphore>,
+}
+
+/// Strips credentials and query strings so a URL can go into output, logs and errors.
+pub fn redact_url(url: &Url) -> String {
+    let mut u = url.clone();
+    if !u.username().is_empty() {
+        let _ = u.set_username("***");
+    }
+    if u.password().is_some() {
+        let _ = u.set_password(Some("***"));
+    }
+    if u.query().is_some() {
+        u.set_query(Some("***"));
+    }
+    u.to_string()
+}
+
+/// Validates a registry URL the way users give it and normalises it to end in `/`, so that
+/// joining a package name keeps any path prefix (Artifactory, Azure and Verdaccio mount there).
+pub fn parse_registry_url(raw: &str, allow_http: bool) -> Result<Url, String> {
+    let url = Url::parse(raw.trim()).map_err(|e| match e {
+        url::ParseError::RelativeUrlWithoutBase => {
+            format!("registry URL `{raw}` has no scheme; did you mean https://{raw}?")
+        }
+        e => format!("registry URL `{raw}` is not a valid URL: {e}"),
+    })?;
+    match url.scheme() {
+        "https" => {}
+        "http" => {
+            let loopback = match url.host() {
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                Some(url::Host::Domain(d)) => d == "localhost",
+                None => false,
+            };
+            if !loopback && !allow_http {
+                return Err(format!(
+                    "registry URL `{}` uses plain http; tokens and metadata would travel unencrypted \
+                     (use https, or --allow-http if you really mean it)",
+                    redact_url(&url)
+                ));
+            }
+        }
+        s => return Err(format!("registry URL `{raw}` has unsupported scheme `{s}`")),
+    }
+    let mut url = url;
+    if !url.path().ends_with('/') {
+        let p = format!("{}/", url.path());
+        url.set_path(&p);
+    }
+    Ok(url)
+}
+
+impl RegistryClient {
+    pub fn new(base: Url, cfg: HttpConfig) -> Result<RegistryClient, FetchError> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("mcp-audit/", env!("CARGO_PKG_VERSION")))
+            .timeout(cfg.timeout)
+            .connect_timeout(cfg.connect_timeout)
+            .build()
+            .map_err(|e| FetchError::Client(e.to_string()))?;
+        Ok(RegistryClient {
+            base,
+            http,
+            permits: Arc::new(Semaphore::new(cfg.concurrency.max(1))),
+            cfg,
+        })
+    }
+
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    pub fn base_display(&self) -> String {
+        redact_url(&self.base)
+    }
+
+    /// The full packument (`Accept: application/json`): the abbreviated form npm installs with lacks
+    /// maintainers, `_npmUser` and `time`, which most checks need.
+    pub async fn packument(&self, name: &str) -> Result<Value, FetchError> {
+        let url = self
+            .base
+            .join(&crate::spec::escape_name(name))
+            .map_err(|e| FetchError::Client(format!("cannot build URL for {name}: {e}")))?;
+        let v = self.get_json(&url).await?;
+        if !v.is_object() || v.get("versions").is_some_and(|v| !v.is_object()) {
+            return Err(FetchError::Malformed {
+                url: redact_url(&url),
+                detail: "the document is not a packument (no `versions` object)".into(),
+            });
+        }
+        Ok(v)
+    }
+
+    pub async fn get_json(&self, url: &Url) -> Result<Value, FetchError> {
+        let shown = redact_url(url);
+        let mut attempt = 0u32;
+        loop {
+            let result = {
+                let _permit = self.permits.acquire().await.expect("semaphore never closed");
+                self.try_once(url, &shown).await
+            };
+            let wait = match &result {
+                Err(e) if attempt < self.cfg.retries => match e.retry_hint() {
+                    Retry::No => None,
+                    Retry::Backoff => Some(self.cfg.backoff_base * 2u32.saturating_pow(attempt)),
+                    Retry::After(d) if d <= self.cfg.max_retry_after => Some(d),
+                    Retry::After(_) => None,
+                },
+                _ => None,
+            };
+            match wait {
+                Some(d) => {
+                    attempt += 1;
+                    tokio::time::sleep(d).await;
+                }
+                None => return result,
+            }
+        }
+    }
+
+    async fn try_once(&self, url: &Url, shown: &str) -> Result<Value, FetchError> {
+        let mut resp = self
+            .http
+            .get(url.clone())
+            .header(ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| FetchError::Network {
+                url: shown.to_string(),
+                detail: describe_reqwest(&e),
+            })?;
+        let status = resp.status();
+        if status == StatusCode::NOT_FOUND {
+            return Err(FetchError::NotFound {
+                url: shown.to_string(),
+            });
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            return Err(FetchError::RateLimited {
+                url: shown.to_string(),
+                retry_after: retry_after(resp.headers()),
+            });
+        }
+        if !status.is_success() {
+            return Err(FetchError::Status {
+                url: shown.to_string(),
+                code: status.as_u16(),
+            });
+        }
+        let ctype = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if ctype.contains("html") {
+            return Err(FetchError::NotJson {
+                url: shown.to_string(),
+                content_type: ctype,
+            });
+        }
+        let limit = self.cfg.max_body_bytes;
+        if resp.content_length().is_some_and(|n| n > limit) {
+            return Err(FetchError::TooLarge {
+                url: shown.to_string(),
+                limit,
+            });
+        }
+        let mut body = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() as u64 + chunk.len() as u64 > limit {
+                        return Err(FetchError::TooLarge {
+                            url: shown.to_string(),
+                            limit,
+                        });
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(FetchError::Network {
+                        url: shown.to_string(),
+                        detail: format!("the response body was cut off ({})", describe_reqwest(&e)),
+                    })
+                }
+            }
+        }
+        if body.first().is_some_and(|b| *b == b'<') {
+            return Err(FetchError::NotJson {
+                url: shown.to_string(),
+                content_type: if ctype.is_empty() { "unknown".into() } else { ctype },
+            });
+        }
+        serde_json::from_slice(&body).map_err(|e| FetchError::Malformed {
+            url: shown.to_string(),
+            detail: format!("invalid JSON: {e}"),
+        })
+    }
+}
+
+pub(crate) enum Retry {
+    No,
+    Backoff,
+    After(Duration),
+}
+
+impl FetchError {
+    pub(crate) fn retry_hint(&self) -> Retry {
+        match self {
+            FetchError::Network { .. } => Retry::Backoff,
+            FetchError::Status { code, .. } if *code >= 500 => Retry::Backoff,
+            FetchError::RateLimited { retry_after, .. } => match retry_after {
+                Some(d) => Retry::After(*d),
+                None => Retry::Backoff,
+            },
+            _ => Retry::No,
+        }
+    }
+}
+
+/// `Retry-After` is either delta-seconds or an HTTP date.
+fn retry_after(h: &HeaderMap) -> Option<Duration> {
+    let v = h.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(delta.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// reqwest's Display includes the URL, which may carry credentials in a later issue; describe the
+/// failure class instead and keep the chain's innermost message.
+fn describe_reqwest(e: &reqwest::Error) -> String {
+    let class = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "error reading the body"
+    } else {
+        "request failed"
+    };
+    let mut next = std::error::Error::source(e);
+    let mut innermost = None;
+    while let Some(err) = next {
+        innermost = Some(err.to_string());
+        next = err.source();
+    }
+    match innermost {
+        Some(d) if !d.is_empty() => format!("{class}: {d}"),
+        _ => class.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_urls_are_validated_and_normalised() {
+        let ok = |s: &str| parse_registry_url(s, false).unwrap().to_string();
+        assert_eq!(ok("https://registry.npmjs.org"), "https://registry.npmjs.org/");
+        assert_eq!(
+            ok("https://x.jfrog.io/artifactory/api/npm/npm-local"),
+            "https://x.jfrog.io/artifactory/api/npm/npm-local/"
+        );
+        assert_eq!(ok("http://127.0.0.1:4873/"), "http://127.0.0.1:4873/");
+        assert_eq!(ok("http://localhost:4873"), "http://localhost:4873/");
+        let err = parse_registry_url("registry.example.com", false).unwrap_err();
+        assert!(err.contains("no scheme"), "{err}");
+        let err = parse_registry_url("http://registry.example.com", false).unwrap_err();
+        assert!(err.contains("plain http"), "{err}");
+        assert!(parse_registry_url("http://registry.example.com", true).is_ok());
+        assert!(parse_registry_url("ftp://x", false).unwrap_err().contains("scheme"));
+    }
+
+    #[test]
+    fn redaction_hides_credentials() {
+        let u = Url::parse("https://user:s3cret@host/path?token=abc").unwrap();
+        let shown = redact_url(&u);
+        assert!(!shown.contains("s3cret") && !shown.contains("abc") && !shown.contains("user"));
+    }
+
+    #[test]
+    fn retry_after_parses_seconds() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, "2".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+    }
+}

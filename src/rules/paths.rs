@@ -1,0 +1,128 @@
+//! The catalogue of fact paths a rule may name, read off `PackageFacts::example()`.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::facts::PackageFacts;
+
+/// The JSON type a fact path holds when known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactType {
+    Bool,
+    Number,
+    String,
+    List,
+    Object,
+}
+
+impl FactType {
+    pub fn name(self) -> &'static str {
+        match self {
+            FactType::Bool => "boolean",
+            FactType::Number => "number",
+            FactType::String => "string",
+            FactType::List => "list",
+            FactType::Object => "object",
+        }
+    }
+}
+
+pub fn catalogue() -> &'static BTreeMap<String, FactType> {
+    static CAT: OnceLock<BTreeMap<String, FactType>> = OnceLock::new();
+    CAT.get_or_init(|| {
+        let v = serde_json::to_value(PackageFacts::example()).expect("facts serialize");
+        let mut out = BTreeMap::new();
+        walk(&v, String::new(), &mut out);
+        out
+    })
+}
+
+fn walk(v: &Value, prefix: String, out: &mut BTreeMap<String, FactType>) {
+    let ty = match v {
+        Value::Bool(_) => FactType::Bool,
+        Value::Number(_) => FactType::Number,
+        Value::String(_) => FactType::String,
+        Value::Array(_) => FactType::List,
+        Value::Object(map) => {
+            for (k, child) in map {
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                walk(child, p, out);
+            }
+            FactType::Object
+        }
+        // `example()` fills every Option, so a null here is a bug in `example()`.
+        Value::Null => panic!("PackageFacts::example() leaves {prefix} null"),
+    };
+    if !prefix.is_empty() {
+        out.insert(prefix, ty);
+    }
+}
+
+/// Where a path lands in a facts document.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resolved<'a> {
+    Value(&'a Value),
+    Unknown(String),
+}
+
+/// Walks `path` through `facts`. An `{"$unknown": reason}` object anywhere on the way makes the
+/// whole path unknown; a missing key resolves to JSON null (an absent optional fact).
+pub fn resolve<'a>(facts: &'a Value, path: &str) -> Resolved<'a> {
+    static NULL: Value = Value::Null;
+    let mut cur = facts;
+    for seg in path.split('.') {
+        if let Some(reason) = unknown_reason(cur) {
+            return Resolved::Unknown(reason);
+        }
+        cur = cur.get(seg).unwrap_or(&NULL);
+    }
+    match unknown_reason(cur) {
+        Some(reason) => Resolved::Unknown(reason),
+        None => Resolved::Value(cur),
+    }
+}
+
+fn unknown_reason(v: &Value) -> Option<String> {
+    let obj = v.as_object()?;
+    if obj.len() != 1 {
+        return None;
+    }
+    obj.get("$unknown").and_then(Value::as_str).map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::Fact;
+
+    #[test]
+    fn catalogue_has_nested_paths_with_types() {
+        let c = catalogue();
+        assert_eq!(c.get("maintainers.count"), Some(&FactType::Number));
+        assert_eq!(c.get("provenance.status"), Some(&FactType::String));
+        assert_eq!(c.get("publish.trusted_publisher"), Some(&FactType::Bool));
+        assert_eq!(c.get("dependencies.wildcard"), Some(&FactType::List));
+        assert!(!c.contains_key("maintainers.count.x"));
+    }
+
+    #[test]
+    fn unknown_facts_resolve_as_unknown() {
+        let mut f = PackageFacts::example();
+        f.maintainers.count = Fact::unknown("no maintainers served");
+        let v = serde_json::to_value(&f).unwrap();
+        assert_eq!(
+            resolve(&v, "maintainers.count"),
+            Resolved::Unknown("no maintainers served".into())
+        );
+        assert_eq!(
+            resolve(&v, "version.major"),
+            Resolved::Value(&Value::from(1u64))
+        );
+    }
+}

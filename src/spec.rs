@@ -1,0 +1,341 @@
+//! Package specs (`name`, `name@version`, `name@range`, `name@tag`) and version selection with
+//! npm's semantics (npm-package-arg for parsing, npm-pick-manifest for choosing).
+
+use std::fmt;
+
+use nodejs_semver::{Range, Version};
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Selector {
+    Version(String),
+    Range(String),
+    Tag(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spec {
+    pub raw: String,
+    pub name: String,
+    pub selector: Selector,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError {
+    pub spec: String,
+    pub problem: String,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid package spec `{}`: {}", self.spec, self.problem)
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+impl Selector {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Selector::Version(_) => "version",
+            Selector::Range(_) => "range",
+            Selector::Tag(_) => "tag",
+        }
+    }
+}
+
+impl Spec {
+    pub fn parse(raw: &str) -> Result<Spec, SpecError> {
+        let err = |problem: &str| SpecError {
+            spec: raw.to_string(),
+            problem: problem.to_string(),
+        };
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err(err("empty spec"));
+        }
+        for (prefix, what) in [
+            ("git+", "git"),
+            ("git:", "git"),
+            ("github:", "git"),
+            ("http:", "URL"),
+            ("https:", "URL"),
+            ("file:", "file"),
+            ("npm:", "alias"),
+        ] {
+            if s.starts_with(prefix) {
+                return Err(err(&format!(
+                    "{what} specs are not supported; give a registry package name such as `name@1.2.3`"
+                )));
+            }
+        }
+        if s.starts_with('.') || s.starts_with('/') {
+            return Err(err(
+                "local paths are not supported; give a registry package name",
+            ));
+        }
+        // The version separator is the first '@' after the name (a scope's own '@' is at 0).
+        let at = if let Some(rest) = s.strip_prefix('@') {
+            let slash = rest
+                .find('/')
+                .ok_or_else(|| err("a scoped name needs the form `@scope/name`"))?;
+            rest[slash..].find('@').map(|i| i + slash + 1)
+        } else {
+            s.find('@')
+        };
+        let (name, sel) = match at {
+            Some(i) => (&s[..i], Some(s[i + 1..].trim())),
+            None => (s, None),
+        };
+        validate_name(name).map_err(|p| err(&p))?;
+        let selector = match sel {
+            None => Selector::Tag("latest".into()),
+            // npm-package-arg treats `name@` as the range `*`.
+            Some("") => Selector::Range("*".into()),
+            Some(v) if exact_version(v).is_some() => {
+                Selector::Version(exact_version(v).map(|v| v.to_string()).unwrap_or_default())
+            }
+            Some(r) if is_range(r) => Selector::Range(r.to_string()),
+            Some(t) => {
+                // npm rejects tags that would need URL encoding, since they name a dist-tag key.
+                if t.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c))
+                {
+                    Selector::Tag(t.to_string())
+                } else {
+                    return Err(err(&format!(
+                        "`{t}` is neither a version, a semver range nor a valid dist-tag"
+                    )));
+                }
+            }
+        };
+        Ok(Spec {
+            raw: raw.to_string(),
+            name: name.to_string(),
+            selector,
+        })
+    }
+
+    /// The name as it goes into a registry URL: `@scope%2fname` (npm's escapedName).
+    pub fn escaped_name(&self) -> String {
+        escape_name(&self.name)
+    }
+}
+
+/// A single exact version in npm's loose form (`1.2.3`, `v1.2.3`, `=1.2.3`). nodejs-semver's
+/// parser stops at the first space, so "1.0.0 - 2.0.0" would otherwise read as 1.0.0.
+pub fn exact_version(s: &str) -> Option<Version> {
+    let s = s.trim();
+    if s.contains(char::is_whitespace) {
+        return None;
+    }
+    let bare = s.trim_start_matches('=').trim_start_matches(['v', 'V']);
+    Version::parse(bare).ok()
+}
+
+/// A semver range. nodejs-semver's loose fallback accepts stray characters that node-semver's
+/// `validRange` rejects, so the alphabet of a range is checked first.
+pub fn is_range(s: &str) -> bool {
+    s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || " .-+*^~<>=|".contains(c))
+        && Range::parse(s).is_ok()
+}
+
+pub fn escape_name(name: &str) -> String {
+    name.replacen('/', "%2f", 1)
+}
+
+/// validate-npm-package-name, accepting legacy names (capitals, long names) as npm still installs
+/// them.
+fn validate_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("the package name is empty".into());
+    }
+    if name.len() > 214 {
+        return Err("a package name is at most 214 characters".into());
+    }
+    let (scope, bare) = match name.strip_prefix('@') {
+        Some(rest) => match rest.split_once('/') {
+            Some((scope, bare)) => (Some(scope), bare),
+            None => return Err("a scoped name needs the form `@scope/name`".into()),
+        },
+        None => (None, name),
+    };
+    let part_ok = |p: &str| {
+        !p.is_empty()
+            && !p.starts_with('.')
+            && !p.starts_with('_')
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._~!*'()".contains(c))
+    };
+    if let Some(scope) = scope {
+        if !part_ok(scope) {
+            return Err(format!("`@{scope}` is not a valid scope"));
+        }
+    }
+    if !part_ok(bare) {
+        return Err(format!(
+            "`{bare}` is not a valid package name (URL-safe characters only, not starting with . or _)"
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PickError {
+    NoVersions,
+    VersionNotFound(String),
+    TagNotFound(String),
+    NoMatch(String),
+}
+
+impl fmt::Display for PickError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PickError::NoVersions => write!(f, "the packument lists no versions"),
+            PickError::VersionNotFound(v) => write!(f, "version {v} does not exist"),
+            PickError::TagNotFound(t) => write!(f, "dist-tag `{t}` does not exist"),
+            PickError::NoMatch(r) => write!(f, "no version satisfies `{r}`"),
+        }
+    }
+}
+
+/// npm-pick-manifest: a tag names a version; a range prefers the `latest` tag when it satisfies the
+/// range, then the highest non-deprecated satisfying version, then the highest deprecated one.
+/// Prereleases only match ranges that name a prerelease of the same tuple (node-semver).
+pub fn pick_version(packument: &Value, sel: &Selector) -> Result<String, PickError> {
+    let versions = packument
+        .get("versions")
+        .and_then(Value::as_object)
+        .filter(|v| !v.is_empty())
+        .ok_or(PickError::NoVersions)?;
+    let tags = packument.get("dist-tags").and_then(Value::as_object);
+    match sel {
+        Selector::Version(v) => {
+            if versions.contains_key(v) {
+                return Ok(v.clone());
+            }
+            // Packuments may spell a version differently from its normalised form (e.g. `v1.0.0`).
+            let want = Version::parse(v).ok();
+            versions
+                .keys()
+                .find(|k| Version::parse(k).ok().is_some() && Version::parse(k).ok() == want)
+                .cloned()
+                .ok_or_else(|| PickError::VersionNotFound(v.clone()))
+        }
+        Selector::Tag(t) => {
+            let v = tags
+                .and_then(|tags| tags.get(t))
+                .and_then(Value::as_str)
+                .ok_or_else(|| PickError::TagNotFound(t.clone()))?;
+            if versions.contains_key(v) {
+                Ok(v.to_string())
+            } else {
+                Err(PickError::VersionNotFound(v.to_string()))
+            }
+        }
+        Selector::Range(r) => {
+            let range = Range::parse(r).map_err(|_| PickError::NoMatch(r.clone()))?;
+            if let Some(latest) = tags.and_then(|t| t.get("latest")).and_then(Value::as_str) {
+                if let Ok(lv) = Version::parse(latest) {
+                    if versions.contains_key(latest) && range.satisfies(&lv) {
+                        return Ok(latest.to_string());
+                    }
+                }
+            }
+            let mut candidates: Vec<(bool, Version, &String)> = versions
+                .iter()
+                .filter_map(|(k, doc)| {
+                    let v = Version::parse(k).ok()?;
+                    range.satisfies(&v).then(|| {
+                        let deprecated = doc
+                            .get("deprecated")
+                            .and_then(Value::as_str)
+                            .is_some_and(|s| !s.is_empty());
+                        (!deprecated, v, k)
+                    })
+                })
+                .collect();
+            candidates.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+            candidates
+                .last()
+                .map(|c| c.2.clone())
+                .ok_or_else(|| PickError::NoMatch(r.clone()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_npm_specs() {
+        let cases = [
+            ("foo", "foo", Selector::Tag("latest".into())),
+            ("foo@1.2.3", "foo", Selector::Version("1.2.3".into())),
+            ("foo@v1.2.3", "foo", Selector::Version("1.2.3".into())),
+            ("foo@^0.1", "foo", Selector::Range("^0.1".into())),
+            ("foo@>=1 <2", "foo", Selector::Range(">=1 <2".into())),
+            ("foo@next", "foo", Selector::Tag("next".into())),
+            ("foo@", "foo", Selector::Range("*".into())),
+            ("@playwright/mcp", "@playwright/mcp", Selector::Tag("latest".into())),
+            ("@playwright/mcp@0.0.40", "@playwright/mcp", Selector::Version("0.0.40".into())),
+            ("@scope/pkg@beta", "@scope/pkg", Selector::Tag("beta".into())),
+        ];
+        for (raw, name, sel) in cases {
+            let s = Spec::parse(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
+            assert_eq!((s.name.as_str(), &s.selector), (name, &sel), "{raw}");
+        }
+        assert_eq!(Spec::parse("@scope/pkg").unwrap().escaped_name(), "@scope%2fpkg");
+    }
+
+    #[test]
+    fn rejects_bad_specs_naming_them() {
+        for raw in [
+            "",
+            "@scope",
+            "@/x",
+            ".hidden",
+            "_under",
+            "foo bar",
+            "foo@1.2.3 || @@",
+            "git+https://github.com/a/b",
+            "https://x/y.tgz",
+            "./local",
+            "foo@what?",
+        ] {
+            let e = Spec::parse(raw).unwrap_err();
+            assert!(e.to_string().contains(&format!("`{raw}`")), "{e}");
+        }
+    }
+
+    fn packument() -> Value {
+        json!({
+            "dist-tags": {"latest": "1.2.0", "next": "2.0.0-beta.1"},
+            "versions": {
+                "1.0.0": {}, "1.1.0": {}, "1.2.0": {}, "1.3.0": {"deprecated": "broken"},
+                "2.0.0-beta.1": {}, "0.9.0": {}
+            }
+        })
+    }
+
+    #[test]
+    fn picks_like_npm() {
+        let p = packument();
+        let pick = |s: &str| pick_version(&p, &Spec::parse(s).unwrap().selector);
+        assert_eq!(pick("x"), Ok("1.2.0".into()));
+        assert_eq!(pick("x@next"), Ok("2.0.0-beta.1".into()));
+        // latest satisfies the range, so it wins over the higher 1.3.0
+        assert_eq!(pick("x@^1.0.0"), Ok("1.2.0".into()));
+        assert_eq!(pick("x@~1.1.0"), Ok("1.1.0".into()));
+        // only a deprecated version satisfies: it is still picked
+        assert_eq!(pick("x@>=1.3.0"), Ok("1.3.0".into()));
+        // prereleases are excluded from ranges that do not name them
+        assert_eq!(pick("x@>=2.0.0-0"), Ok("2.0.0-beta.1".into()));
+        assert_eq!(pick("x@^2"), Err(PickError::NoMatch("^2".into())));
+        assert_eq!(pick("x@9.9.9"), Err(PickError::VersionNotFound("9.9.9".into())));
+        assert_eq!(pick("x@nope"), Err(PickError::TagNotFound("nope".into())));
+    }
+}
