@@ -79,6 +79,7 @@ pub fn run(cli: Cli) -> Result<u8, Fatal> {
             let gate = GateArgs {
                 format: Format::Json,
                 fail_under: None,
+                min_coverage: None,
                 strict: false,
                 rules: None,
                 quiet: false,
@@ -163,6 +164,7 @@ fn load_rules(gate: &GateArgs) -> Result<RuleSet, Fatal> {
 fn policy(gate: &GateArgs, registry: String, rules: &RuleSet) -> Policy {
     Policy {
         fail_under: gate.fail_under,
+        min_coverage: gate.min_coverage,
         strict: gate.strict,
         registry,
         rules: rules.rules.len(),

@@ -76,6 +76,9 @@ pub struct GateArgs {
     /// Fail (exit 1) when a package scores below N (0-100).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
     pub fail_under: Option<u32>,
+    /// Fail (exit 1) when less than N% of the rule weight could be decided (0-100).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub min_coverage: Option<u32>,
     /// Treat a rule that could not be decided (missing data) as a failure.
     #[arg(long)]
     pub strict: bool,

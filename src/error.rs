@@ -33,9 +33,9 @@ pub enum FetchError {
 pub enum TargetError {
     #[error("package {name} does not exist on {registry}")]
     PackageNotFound { name: String, registry: String },
-    #[error("{name}: {problem}")]
+    #[error("{problem}")]
     VersionNotFound { name: String, problem: String },
-    #[error("{name}: {source}")]
+    #[error("{source}")]
     Fetch {
         name: String,
         #[source]

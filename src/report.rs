@@ -18,6 +18,7 @@ pub const EXIT_UNCHECKED: u8 = 3;
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub fail_under: Option<u32>,
+    pub min_coverage: Option<u32>,
     pub strict: bool,
     pub registry: String,
     pub rules: usize,
@@ -108,7 +109,11 @@ pub fn check(facts: PackageFacts, rules: &RuleSet, policy: &Policy) -> Checked {
         let r = e.rule;
         match &e.outcome {
             Outcome::Pass => passed.push(r.id.clone()),
-            Outcome::Finding { message, evidence } => findings.push(Finding {
+            Outcome::Finding {
+                message,
+                remediation,
+                evidence,
+            } => findings.push(Finding {
                 rule: r.id.clone(),
                 title: r.title.clone(),
                 category: r.category.clone(),
@@ -117,7 +122,7 @@ pub fn check(facts: PackageFacts, rules: &RuleSet, policy: &Policy) -> Checked {
                 weight: r.weight,
                 message: message.clone(),
                 evidence: evidence.clone(),
-                remediation: r.remediation.clone(),
+                remediation: remediation.clone(),
                 docs: docs_link(&r.id),
             }),
             Outcome::Inconclusive { reasons } => inconclusive.push(Inconclusive {
@@ -146,6 +151,14 @@ pub fn check(facts: PackageFacts, rules: &RuleSet, policy: &Policy) -> Checked {
     if let Some(min) = policy.fail_under {
         if score.score < min {
             gate_failures.push(format!("score {} is below --fail-under {min}", score.score));
+        }
+    }
+    if let Some(min) = policy.min_coverage {
+        if score.coverage < min {
+            gate_failures.push(format!(
+                "coverage {}% is below --min-coverage {min}%",
+                score.coverage
+            ));
         }
     }
     if policy.strict && !inconclusive.is_empty() {

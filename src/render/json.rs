@@ -31,6 +31,7 @@ struct Tool {
 #[derive(Serialize)]
 struct WirePolicy<'a> {
     fail_under: Option<u32>,
+    min_coverage: Option<u32>,
     strict: bool,
     registry: &'a str,
     rules: usize,
@@ -209,6 +210,7 @@ pub fn render(report: &Report) -> String {
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         policy: WirePolicy {
             fail_under: report.policy.fail_under,
+            min_coverage: report.policy.min_coverage,
             strict: report.policy.strict,
             registry: &report.policy.registry,
             rules: report.policy.rules,

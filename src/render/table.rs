@@ -1,6 +1,6 @@
 //! Human output: one block per package, findings by severity, unknowns grouped by reason.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
@@ -96,14 +96,18 @@ fn package_block(out: &mut String, p: &PackageReport, opts: &TableOptions) {
             c.inconclusive.len(),
             weight
         );
-        let mut by_reason: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        // Reasons read "fact.path: why"; many facts share one cause (a registry that strips
+        // metadata), so group by the cause and list the rules it left undecided.
+        let mut by_reason: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         for i in &c.inconclusive {
             for r in &i.reasons {
-                by_reason.entry(r.as_str()).or_default().push(&i.rule);
+                let why = r.split_once(": ").map_or(r.as_str(), |(_, why)| why);
+                by_reason.entry(why).or_default().insert(&i.rule);
             }
         }
         for (reason, rules) in by_reason {
-            let _ = writeln!(out, "    - {reason} [{}]", rules.join(", "));
+            let rules: Vec<&str> = rules.into_iter().collect();
+            let _ = writeln!(out, "    - {reason}: {}", rules.join(", "));
         }
     }
 }

@@ -333,14 +333,16 @@ fn parse_rule(file: &str, stem: &str, text: &str) -> Result<Rule, RuleLoadError>
             )));
         }
     }
-    for placeholder in placeholders(&raw.message) {
-        if placeholder != "name"
-            && placeholder != "version"
-            && !paths::catalogue().contains_key(placeholder)
-        {
-            return Err(fail(format!(
-                "field `message`: unknown placeholder `{{{placeholder}}}`"
-            )));
+    for (field, text) in [("message", &raw.message), ("remediation", &raw.remediation)] {
+        for placeholder in placeholders(text) {
+            if placeholder != "name"
+                && placeholder != "version"
+                && !paths::catalogue().contains_key(placeholder)
+            {
+                return Err(fail(format!(
+                    "field `{field}`: unknown placeholder `{{{placeholder}}}`"
+                )));
+            }
         }
     }
     Ok(Rule {
@@ -378,6 +380,7 @@ pub enum Outcome {
     Pass,
     Finding {
         message: String,
+        remediation: String,
         evidence: BTreeMap<String, Value>,
     },
     Inconclusive {
@@ -398,6 +401,7 @@ impl Rule {
             Tri::Unknown(reasons) => Outcome::Inconclusive { reasons },
             Tri::True => Outcome::Finding {
                 message: render_message(&self.message, facts),
+                remediation: render_message(&self.remediation, facts),
                 evidence: self
                     .evidence
                     .iter()

@@ -146,6 +146,7 @@ mod tests {
     fn finding() -> Outcome {
         Outcome::Finding {
             message: String::new(),
+            remediation: String::new(),
             evidence: Default::default(),
         }
     }

@@ -1,0 +1,74 @@
+//! Shared helpers for the integration tests: the loopback registry and the binary under test.
+#![allow(dead_code)]
+
+pub mod registry;
+
+use assert_cmd::Command;
+
+pub use registry::{Fault, TestRegistry};
+
+/// The fixed clock every test scans at, so release ages and snapshots are stable.
+pub const NOW: &str = "2026-11-22T00:00:00Z";
+
+pub fn fixture_registry() -> TestRegistry {
+    TestRegistry::start(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/registry"))
+}
+
+/// `mcp-audit` with a clean environment: no proxy (loopback traffic must not leave the machine)
+/// and no npm configuration from the developer's machine.
+pub fn mcp_audit() -> Command {
+    let mut cmd = Command::cargo_bin("mcp-audit").expect("binary builds");
+    for var in ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("NO_PROXY", "*").env("COLUMNS", "100");
+    cmd
+}
+
+/// `mcp-audit scan` against `reg`, at the fixed clock, with fast retries.
+pub fn scan(reg: &TestRegistry, args: &[&str]) -> Command {
+    let mut cmd = mcp_audit();
+    cmd.arg("scan")
+        .args(args)
+        .args(["--registry", &reg.url(), "--now", NOW, "--retry-base-ms", "10"]);
+    cmd
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run(mut cmd: Command) -> Output {
+    let out = cmd.output().expect("binary runs");
+    Output {
+        code: out.status.code().expect("exited normally"),
+        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
+    }
+}
+
+pub fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", out.stdout))
+}
+
+/// Rule ids of the findings of package `i` in a JSON report.
+pub fn finding_ids(report: &serde_json::Value, i: usize) -> Vec<String> {
+    report["packages"][i]["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+pub fn inconclusive_ids(report: &serde_json::Value, i: usize) -> Vec<String> {
+    report["packages"][i]["inconclusive"]
+        .as_array()
+        .expect("inconclusive array")
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect()
+}
