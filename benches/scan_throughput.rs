@@ -1,1 +1,112 @@
-fn main() {}
+//! Throughput of `scan` over N synthetic packages served by the loopback registry.
+//! Run: cargo bench --bench scan_throughput
+//! Figures and the machine they came from are recorded in docs/performance.md.
+
+#[path = "../tests/support/registry.rs"]
+mod registry;
+
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use serde_json::{json, Value};
+
+use mcp_audit::registry::{parse_registry_url, HttpConfig, RegistryClient};
+use mcp_audit::report::Policy;
+use mcp_audit::rules::RuleSet;
+use mcp_audit::scan::Scanner;
+use mcp_audit::spec::Spec;
+
+/// A packument shaped like a typical MCP server's: 30 versions, maintainers, publishers,
+/// signatures, attestations on recent versions, a handful of dependencies.
+fn packument(name: &str) -> Value {
+    let mut versions = serde_json::Map::new();
+    let mut time = serde_json::Map::new();
+    for i in 0..30u32 {
+        let v = format!("1.{}.{}", i / 10, i % 10);
+        versions.insert(
+            v.clone(),
+            json!({
+                "name": name, "version": v,
+                "repository": {"type": "git", "url": format!("git+https://github.com/bench/{name}.git")},
+                "license": "MIT",
+                "maintainers": [{"name": "alice"}, {"name": "bob"}],
+                "_npmUser": {"name": "alice", "email": "alice@example.com"},
+                "gitHead": "0123456789abcdef0123456789abcdef01234567",
+                "_hasShrinkwrap": false,
+                "scripts": {"build": "tsc", "test": "vitest"},
+                "dependencies": {"@modelcontextprotocol/sdk": "^1.12.0", "zod": "^3.25.0",
+                                 "express": "^5.1.0", "tiny": "^0.3.1", "cors": "2.8.5"},
+                "dist": {
+                    "integrity": format!("sha512-{}==", "A".repeat(86)),
+                    "tarball": format!("https://registry.npmjs.org/{name}/-/{name}-{v}.tgz"),
+                    "signatures": [{"keyid": "SHA256:DhQ8wR5APBvFHLF/+Tc+AYvPOdTpcIDqOhxsBHRwC7U", "sig": "MEUCIQ"}],
+                }
+            }),
+        );
+        time.insert(
+            v,
+            json!(format!(
+                "2026-0{}-{:02}T10:00:00.000Z",
+                1 + i / 10,
+                1 + i % 10
+            )),
+        );
+    }
+    json!({
+        "name": name,
+        "dist-tags": {"latest": "1.2.9"},
+        "maintainers": [{"name": "alice"}, {"name": "bob"}],
+        "time": time,
+        "versions": versions,
+    })
+}
+
+fn bench(c: &mut Criterion) {
+    let reg = registry::TestRegistry::start_empty();
+    let names: Vec<String> = (0..1000).map(|i| format!("bench-mcp-server-{i}")).collect();
+    for n in &names {
+        reg.add_packument(n, packument(n));
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let rules = RuleSet::embedded().unwrap();
+    let client = RegistryClient::new(
+        parse_registry_url(&reg.url(), false).unwrap(),
+        HttpConfig::default(),
+    )
+    .unwrap();
+    let scanner = Scanner {
+        client,
+        policy: Policy {
+            fail_under: Some(70),
+            min_coverage: None,
+            strict: false,
+            registry: reg.url(),
+            rules: rules.rules.len(),
+            rules_dir: None,
+        },
+        rules,
+        now: chrono::Utc::now(),
+    };
+    let mut group = c.benchmark_group("scan");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
+    for n in [10usize, 100, 1000] {
+        let specs: Vec<Spec> = names[..n].iter().map(|s| Spec::parse(s).unwrap()).collect();
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &specs, |b, specs| {
+            b.iter(|| {
+                let report = rt.block_on(scanner.scan(specs, &|_| {}));
+                assert_eq!(report.summary().errors, 0);
+                report
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -102,8 +102,9 @@ pub fn run(cli: Cli) -> Result<u8, Fatal> {
             let policy = policy(&args.gate, "(facts files)".into(), &rules);
             let mut packages = Vec::new();
             for file in &args.files {
-                let text = std::fs::read_to_string(file)
-                    .map_err(|e| usage(format!("cannot read facts file {}: {e}", file.display())))?;
+                let text = std::fs::read_to_string(file).map_err(|e| {
+                    usage(format!("cannot read facts file {}: {e}", file.display()))
+                })?;
                 let facts: PackageFacts = serde_json::from_str(&text).map_err(|e| {
                     usage(format!(
                         "{} is not a facts document (as written by `mcp-audit facts`): {e}",

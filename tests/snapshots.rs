@@ -24,7 +24,11 @@ fn table_for_several_targets_with_unknowns_and_an_error() {
     let reg = fixture_registry();
     let out = run(scan(
         &reg,
-        &["good-mcp-server", "@fixture/mirrored-server", "nope-not-here"],
+        &[
+            "good-mcp-server",
+            "@fixture/mirrored-server",
+            "nope-not-here",
+        ],
     ));
     assert_eq!(out.code, 3);
     insta::assert_snapshot!(stable(&reg, &out.stdout));
@@ -35,7 +39,14 @@ fn json_for_a_risky_package_and_an_error() {
     let reg = fixture_registry();
     let out = run(scan(
         &reg,
-        &["risky-mcp-server", "nope-not-here", "--format", "json", "--fail-under", "70"],
+        &[
+            "risky-mcp-server",
+            "nope-not-here",
+            "--format",
+            "json",
+            "--fail-under",
+            "70",
+        ],
     ));
     assert_eq!(out.code, 3);
     insta::assert_snapshot!(stable(&reg, &out.stdout));

@@ -37,7 +37,11 @@ impl RangeClass {
     pub fn is_registry(self) -> bool {
         !matches!(
             self,
-            RangeClass::Git | RangeClass::Url | RangeClass::File | RangeClass::Link | RangeClass::Other
+            RangeClass::Git
+                | RangeClass::Url
+                | RangeClass::File
+                | RangeClass::Link
+                | RangeClass::Other
         )
     }
 

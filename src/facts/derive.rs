@@ -40,7 +40,9 @@ pub fn derive_facts(input: &DeriveInput<'_>) -> PackageFacts {
             .values()
             .any(|v| non_empty_array(v.pointer("/dist/signatures"))),
         serves_maintainers: non_empty_array(p.get("maintainers"))
-            || versions.values().any(|v| non_empty_array(v.get("maintainers"))),
+            || versions
+                .values()
+                .any(|v| non_empty_array(v.get("maintainers"))),
         serves_publishers: versions.values().any(|v| v.get("_npmUser").is_some()),
         serves_git_head: versions.values().any(|v| v.get("gitHead").is_some()),
     };
@@ -103,7 +105,10 @@ pub fn derive_facts(input: &DeriveInput<'_>) -> PackageFacts {
         metadata: MetadataFacts {
             repository: repository_url(doc.get("repository")),
             license: license(doc),
-            mcp_name: doc.get("mcpName").and_then(Value::as_str).map(str::to_string),
+            mcp_name: doc
+                .get("mcpName")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             description: doc
                 .get("description")
                 .and_then(Value::as_str)
@@ -322,10 +327,7 @@ fn publish_facts(
     maintainers: &MaintainerFacts,
     shape: &RegistryShape,
 ) -> PublishFacts {
-    let versions = input
-        .packument
-        .get("versions")
-        .and_then(Value::as_object);
+    let versions = input.packument.get("versions").and_then(Value::as_object);
     let no_user = format!(
         "registry {} did not return the publisher (_npmUser)",
         input.registry
@@ -425,7 +427,11 @@ fn infer_method(
     }
 }
 
-fn provenance_facts(input: &DeriveInput<'_>, doc: &Value, shape: &RegistryShape) -> ProvenanceFacts {
+fn provenance_facts(
+    input: &DeriveInput<'_>,
+    doc: &Value,
+    shape: &RegistryShape,
+) -> ProvenanceFacts {
     let att = doc.pointer("/dist/attestations").filter(|a| !a.is_null());
     let status = if att.is_some() {
         Fact::Known("present".to_string())
@@ -465,7 +471,9 @@ fn tag_facts(p: &Value, versions: &Map<String, Value>, version: &str) -> TagFact
         .map(|v| v.to_string());
     let no_latest = "the packument has no `latest` dist-tag";
     TagFacts {
-        names: tags.map(|t| t.keys().cloned().collect()).unwrap_or_default(),
+        names: tags
+            .map(|t| t.keys().cloned().collect())
+            .unwrap_or_default(),
         latest_is_highest: match (&latest, &highest) {
             (Some(l), Some(h)) => Fact::Known(
                 Version::parse(l)

@@ -145,7 +145,11 @@ impl RegistryClient {
         let mut attempt = 0u32;
         loop {
             let result = {
-                let _permit = self.permits.acquire().await.expect("semaphore never closed");
+                let _permit = self
+                    .permits
+                    .acquire()
+                    .await
+                    .expect("semaphore never closed");
                 self.try_once(url, &shown).await
             };
             let wait = match &result {
@@ -239,7 +243,11 @@ impl RegistryClient {
         if body.first().is_some_and(|b| *b == b'<') {
             return Err(FetchError::NotJson {
                 url: shown.to_string(),
-                content_type: if ctype.is_empty() { "unknown".into() } else { ctype },
+                content_type: if ctype.is_empty() {
+                    "unknown".into()
+                } else {
+                    ctype
+                },
             });
         }
         serde_json::from_slice(&body).map_err(|e| FetchError::Malformed {
@@ -311,7 +319,10 @@ mod tests {
     #[test]
     fn registry_urls_are_validated_and_normalised() {
         let ok = |s: &str| parse_registry_url(s, false).unwrap().to_string();
-        assert_eq!(ok("https://registry.npmjs.org"), "https://registry.npmjs.org/");
+        assert_eq!(
+            ok("https://registry.npmjs.org"),
+            "https://registry.npmjs.org/"
+        );
         assert_eq!(
             ok("https://x.jfrog.io/artifactory/api/npm/npm-local"),
             "https://x.jfrog.io/artifactory/api/npm/npm-local/"
@@ -323,7 +334,9 @@ mod tests {
         let err = parse_registry_url("http://registry.example.com", false).unwrap_err();
         assert!(err.contains("plain http"), "{err}");
         assert!(parse_registry_url("http://registry.example.com", true).is_ok());
-        assert!(parse_registry_url("ftp://x", false).unwrap_err().contains("scheme"));
+        assert!(parse_registry_url("ftp://x", false)
+            .unwrap_err()
+            .contains("scheme"));
     }
 
     #[test]

@@ -114,14 +114,14 @@ pub fn parse(v: &toml::Value, at: &str) -> Result<Predicate, String> {
         }
     };
     let scalar_matches = |v: &Value| -> Result<(), String> {
-        let ok = match (ty, v) {
+        let ok = matches!(
+            (ty, v),
             (FactType::Bool, Value::Bool(_))
-            | (FactType::Number, Value::Number(_))
-            | (FactType::String, Value::String(_))
-            | (FactType::List, Value::Array(_)) => true,
-            (_, Value::Null) => true,
-            _ => false,
-        };
+                | (FactType::Number, Value::Number(_))
+                | (FactType::String, Value::String(_))
+                | (FactType::List, Value::Array(_))
+                | (_, Value::Null)
+        );
         if ok {
             Ok(())
         } else {
@@ -377,11 +377,23 @@ mod tests {
     fn operators() {
         let f = facts();
         let cases = [
-            (r#"{ fact = "metadata.license", in = ["MIT", "ISC"] }"#, Tri::True),
+            (
+                r#"{ fact = "metadata.license", in = ["MIT", "ISC"] }"#,
+                Tri::True,
+            ),
             (r#"{ fact = "metadata.license", ne = "MIT" }"#, Tri::False),
-            (r#"{ fact = "metadata.repository", matches = "^https://github" }"#, Tri::True),
-            (r#"{ fact = "metadata.repository", exists = true }"#, Tri::True),
-            (r#"{ fact = "dependencies.wildcard", empty = true }"#, Tri::True),
+            (
+                r#"{ fact = "metadata.repository", matches = "^https://github" }"#,
+                Tri::True,
+            ),
+            (
+                r#"{ fact = "metadata.repository", exists = true }"#,
+                Tri::True,
+            ),
+            (
+                r#"{ fact = "dependencies.wildcard", empty = true }"#,
+                Tri::True,
+            ),
             (r#"{ fact = "tags.names", contains = "latest" }"#, Tri::True),
             (r#"{ fact = "release.age_hours", lt = 72 }"#, Tri::False),
             (r#"{ fact = "release.age_hours", ge = 72.5 }"#, Tri::True),
@@ -395,14 +407,29 @@ mod tests {
     #[test]
     fn validation_names_the_problem() {
         let cases = [
-            (r#"{ fact = "nope.nothing", eq = 1 }"#, "unknown fact path `nope.nothing`"),
+            (
+                r#"{ fact = "nope.nothing", eq = 1 }"#,
+                "unknown fact path `nope.nothing`",
+            ),
             (r#"{ fact = "version.major", eq = "one" }"#, "is a number"),
-            (r#"{ fact = "version.major", eq = 1, ne = 2 }"#, "exactly one operator"),
-            (r#"{ fact = "version.major", near = 1 }"#, "unknown operator `near`"),
-            (r#"{ fact = "metadata.license", matches = "(" }"#, "bad regex"),
+            (
+                r#"{ fact = "version.major", eq = 1, ne = 2 }"#,
+                "exactly one operator",
+            ),
+            (
+                r#"{ fact = "version.major", near = 1 }"#,
+                "unknown operator `near`",
+            ),
+            (
+                r#"{ fact = "metadata.license", matches = "(" }"#,
+                "bad regex",
+            ),
             (r#"{ fact = "metadata.license", gt = 1 }"#, "not a number"),
             (r#"{ all = [] }"#, "is empty"),
-            (r#"{ all = [ { fact = "x" , eq = 1} ], fact = "y" }"#, "mixes"),
+            (
+                r#"{ all = [ { fact = "x" , eq = 1} ], fact = "y" }"#,
+                "mixes",
+            ),
             (r#"{ eq = 1 }"#, "needs `fact`"),
         ];
         for (src, want) in cases {

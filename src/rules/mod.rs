@@ -434,7 +434,11 @@ fn render_message(template: &str, facts: &Value) -> String {
             Value::String(s) => s.clone(),
             Value::Array(a) => a
                 .iter()
-                .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string())
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
             other => other.to_string(),
@@ -508,13 +512,28 @@ remediation = "r"
     #[test]
     fn load_errors_name_file_rule_and_field() {
         let cases = [
-            (GOOD.replace("weight = 3", "weight = 3\nweigth = 4"), "unknown field `weigth`"),
-            (GOOD.replace("category = \"metadata\"", "category = \"misc\""), "field `category`"),
-            (GOOD.replace("version.major\", eq", "version.majr\", eq"), "unknown fact path `version.majr`"),
+            (
+                GOOD.replace("weight = 3", "weight = 3\nweigth = 4"),
+                "unknown field `weigth`",
+            ),
+            (
+                GOOD.replace("category = \"metadata\"", "category = \"misc\""),
+                "field `category`",
+            ),
+            (
+                GOOD.replace("version.major\", eq", "version.majr\", eq"),
+                "unknown fact path `version.majr`",
+            ),
             (GOOD.replace("schema = 1", "schema = 2"), "field `schema`"),
-            (GOOD.replace("id = \"good-rule\"", "id = \"Good_Rule\""), "field `id`"),
+            (
+                GOOD.replace("id = \"good-rule\"", "id = \"Good_Rule\""),
+                "field `id`",
+            ),
             (GOOD.replace("title = \"t\"\n", ""), "missing field `title`"),
-            (GOOD.replace("{version.major}", "{nope}"), "unknown placeholder `{nope}`"),
+            (
+                GOOD.replace("{version.major}", "{nope}"),
+                "unknown placeholder `{nope}`",
+            ),
             (GOOD.replace("weight = 3", "weight = 300"), "field `weight`"),
         ];
         for (text, want) in cases {

@@ -93,7 +93,9 @@ fn unknown_reason(v: &Value) -> Option<String> {
     if obj.len() != 1 {
         return None;
     }
-    obj.get("$unknown").and_then(Value::as_str).map(str::to_string)
+    obj.get("$unknown")
+        .and_then(Value::as_str)
+        .map(str::to_string)
 }
 
 #[cfg(test)]

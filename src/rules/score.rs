@@ -160,13 +160,24 @@ mod tests {
             rule("d", "metadata", Severity::Low, 10),
         ];
         let evals = vec![
-            Evaluation { rule: &rules[0], outcome: finding() },
-            Evaluation { rule: &rules[1], outcome: Outcome::Pass },
+            Evaluation {
+                rule: &rules[0],
+                outcome: finding(),
+            },
+            Evaluation {
+                rule: &rules[1],
+                outcome: Outcome::Pass,
+            },
             Evaluation {
                 rule: &rules[2],
-                outcome: Outcome::Inconclusive { reasons: vec!["x".into()] },
+                outcome: Outcome::Inconclusive {
+                    reasons: vec!["x".into()],
+                },
             },
-            Evaluation { rule: &rules[3], outcome: Outcome::Pass },
+            Evaluation {
+                rule: &rules[3],
+                outcome: Outcome::Pass,
+            },
         ];
         let s = score(&evals, &cfg());
         assert_eq!(s.score, 90);
@@ -183,7 +194,10 @@ mod tests {
     #[test]
     fn critical_caps_and_grades() {
         let rules = [rule("crit", "provenance", Severity::Critical, 5)];
-        let evals = vec![Evaluation { rule: &rules[0], outcome: finding() }];
+        let evals = vec![Evaluation {
+            rule: &rules[0],
+            outcome: finding(),
+        }];
         let s = score(&evals, &cfg());
         assert_eq!(s.score, 33);
         assert!(s.capped);
@@ -195,10 +209,16 @@ mod tests {
 
     #[test]
     fn never_below_zero() {
-        let rules = [rule("big", "metadata", Severity::High, 100), rule("big2", "metadata", Severity::High, 100)];
+        let rules = [
+            rule("big", "metadata", Severity::High, 100),
+            rule("big2", "metadata", Severity::High, 100),
+        ];
         let evals: Vec<_> = rules
             .iter()
-            .map(|r| Evaluation { rule: r, outcome: finding() })
+            .map(|r| Evaluation {
+                rule: r,
+                outcome: finding(),
+            })
             .collect();
         assert_eq!(score(&evals, &cfg()).score, 0);
     }

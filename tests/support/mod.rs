@@ -1,5 +1,5 @@
 //! Shared helpers for the integration tests: the loopback registry and the binary under test.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub mod registry;
 
@@ -18,7 +18,14 @@ pub fn fixture_registry() -> TestRegistry {
 /// and no npm configuration from the developer's machine.
 pub fn mcp_audit() -> Command {
     let mut cmd = Command::cargo_bin("mcp-audit").expect("binary builds");
-    for var in ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"] {
+    for var in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
         cmd.env_remove(var);
     }
     cmd.env("NO_PROXY", "*").env("COLUMNS", "100");
@@ -28,9 +35,14 @@ pub fn mcp_audit() -> Command {
 /// `mcp-audit scan` against `reg`, at the fixed clock, with fast retries.
 pub fn scan(reg: &TestRegistry, args: &[&str]) -> Command {
     let mut cmd = mcp_audit();
-    cmd.arg("scan")
-        .args(args)
-        .args(["--registry", &reg.url(), "--now", NOW, "--retry-base-ms", "10"]);
+    cmd.arg("scan").args(args).args([
+        "--registry",
+        &reg.url(),
+        "--now",
+        NOW,
+        "--retry-base-ms",
+        "10",
+    ]);
     cmd
 }
 

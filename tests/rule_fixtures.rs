@@ -1,0 +1,533 @@
+//! Every embedded rule is pinned down by examples in `fixtures/rules/<rule-id>.json` and documented
+//! under `## <rule-id>` in docs/rules.md.
+//!
+//! A fixture file holds cases under `fail`, `pass` and `inconclusive`. Each case is a set of
+//! overrides, dotted fact path → JSON value, applied on top of `PackageFacts::example()` (the clean
+//! package on which every rule passes). The resulting document must deserialize back into
+//! `PackageFacts`, so a fixture is always a valid facts file, and the rule must then produce exactly
+//! the expected outcome.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use mcp_audit::facts::PackageFacts;
+use mcp_audit::rules::{Outcome, Rule, RuleSet, CATEGORIES};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Fail,
+    Pass,
+    Inconclusive,
+}
+
+impl Expect {
+    const ALL: [(&'static str, Expect); 3] = [
+        ("fail", Expect::Fail),
+        ("pass", Expect::Pass),
+        ("inconclusive", Expect::Inconclusive),
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Expect::Fail => "fail",
+            Expect::Pass => "pass",
+            Expect::Inconclusive => "inconclusive",
+        }
+    }
+
+    fn holds(self, outcome: &Outcome) -> bool {
+        matches!(
+            (self, outcome),
+            (Expect::Fail, Outcome::Finding { .. })
+                | (Expect::Pass, Outcome::Pass)
+                | (Expect::Inconclusive, Outcome::Inconclusive { .. })
+        )
+    }
+}
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture_dir() -> PathBuf {
+    manifest_dir().join("fixtures").join("rules")
+}
+
+fn rules() -> RuleSet {
+    RuleSet::embedded().expect("embedded rules load")
+}
+
+fn example_json() -> Value {
+    serde_json::to_value(PackageFacts::example()).expect("example facts serialize")
+}
+
+/// Sets `path` (dotted) in `doc` to `value`. Every segment must already exist, so a misspelt path
+/// is an error rather than a new key that no rule reads.
+fn set_path(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
+    let mut cur = doc;
+    let mut walked = Vec::new();
+    for seg in path.split('.') {
+        let here = if walked.is_empty() {
+            seg.to_string()
+        } else {
+            format!("{}.{seg}", walked.join("."))
+        };
+        cur = cur
+            .as_object_mut()
+            .ok_or_else(|| format!("`{}` is not an object", walked.join(".")))?
+            .get_mut(seg)
+            .ok_or_else(|| format!("override path `{here}` does not exist in the example facts"))?;
+        walked.push(seg);
+    }
+    *cur = value;
+    Ok(())
+}
+
+/// The example facts document with a case's overrides applied.
+fn build_doc(overrides: &Map<String, Value>) -> Result<Value, String> {
+    let mut doc = example_json();
+    for (path, value) in overrides {
+        set_path(&mut doc, path, value.clone())?;
+    }
+    Ok(doc)
+}
+
+/// Reads a facts document back into `PackageFacts`: proof that it is a valid facts file.
+fn to_facts(doc: &Value) -> Result<PackageFacts, String> {
+    PackageFacts::deserialize(doc).map_err(|e| format!("not a valid facts document: {e}"))
+}
+
+fn build_facts(overrides: &Map<String, Value>) -> Result<PackageFacts, String> {
+    to_facts(&build_doc(overrides)?)
+}
+
+struct Case {
+    expect: Expect,
+    index: usize,
+    overrides: Map<String, Value>,
+}
+
+fn read_fixture(path: &Path) -> Result<Vec<Case>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+    let doc: Value = serde_json::from_str(&text).map_err(|e| format!("invalid JSON: {e}"))?;
+    let top = doc.as_object().ok_or("the top level must be an object")?;
+    for key in top.keys() {
+        if !Expect::ALL.iter().any(|(name, _)| name == key) {
+            return Err(format!(
+                "unknown key `{key}` (expected fail, pass, inconclusive)"
+            ));
+        }
+    }
+    let mut cases = Vec::new();
+    for (name, expect) in Expect::ALL {
+        let Some(list) = top.get(name) else { continue };
+        let list = list
+            .as_array()
+            .ok_or_else(|| format!("`{name}` must be a list of cases"))?;
+        for (index, case) in list.iter().enumerate() {
+            let overrides = case
+                .as_object()
+                .ok_or_else(|| format!("{name}[{index}] must be an object of overrides"))?;
+            cases.push(Case {
+                expect,
+                index,
+                overrides: overrides.clone(),
+            });
+        }
+    }
+    Ok(cases)
+}
+
+fn fixture_ids() -> BTreeSet<String> {
+    std::fs::read_dir(fixture_dir())
+        .expect("fixtures/rules exists")
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("json"))
+        .map(|p| {
+            p.file_stem()
+                .and_then(|s| s.to_str())
+                .expect("UTF-8 file name")
+                .to_string()
+        })
+        .collect()
+}
+
+/// Whether a fact the rule reads can be `{"$unknown": ...}` in a valid facts document.
+fn can_be_unknown(path: &str) -> bool {
+    let unknown = serde_json::json!({ "$unknown": "probe" });
+    let mut overrides = Map::new();
+    overrides.insert(path.to_string(), unknown);
+    build_facts(&overrides).is_ok()
+}
+
+/// The JSON at a dotted path (null when absent).
+fn at_path<'a>(doc: &'a Value, path: &str) -> &'a Value {
+    path.split('.').fold(doc, |v, key| &v[key])
+}
+
+fn is_unknown(v: &Value) -> bool {
+    v.as_object()
+        .is_some_and(|o| o.len() == 1 && o.contains_key("$unknown"))
+}
+
+/// Facts that derivation always produces together must agree in a fixture too: a count and its
+/// list, install script names and commands. A fixture is documentation, so it must be a document
+/// `derive_facts` could have written. Checked on the JSON as written.
+fn inconsistencies(doc: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for (count, list) in [
+        ("maintainers.count", "maintainers.names"),
+        (
+            "maintainers.added_count",
+            "maintainers.added_since_previous",
+        ),
+        (
+            "maintainers.removed_count",
+            "maintainers.removed_since_previous",
+        ),
+        ("dependencies.count", "dependencies.list"),
+        ("dependencies.wildcard_count", "dependencies.wildcard"),
+        ("dependencies.open_upper_count", "dependencies.open_upper"),
+        ("dependencies.caret_zero_count", "dependencies.caret_zero"),
+        ("dependencies.remote_count", "dependencies.remote"),
+        ("dependencies.local_count", "dependencies.local"),
+        ("scripts.install_script_count", "scripts.install_scripts"),
+    ] {
+        let (c, l) = (at_path(doc, count), at_path(doc, list));
+        match (is_unknown(c), is_unknown(l)) {
+            (true, true) => {}
+            (false, false) => {
+                let len = l.as_array().map(|a| a.len() as u64);
+                if c.as_u64() != len {
+                    out.push(format!("`{count}` is {c} but `{list}` has {len:?} entries"));
+                }
+            }
+            _ => out.push(format!(
+                "`{count}` and `{list}` must be both known or both unknown"
+            )),
+        }
+    }
+    let names: BTreeSet<&str> = at_path(doc, "scripts.install_scripts")
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let commands: BTreeSet<&str> = at_path(doc, "scripts.install_commands")
+        .as_object()
+        .into_iter()
+        .flat_map(|o| o.keys().map(String::as_str))
+        .collect();
+    if names != commands {
+        out.push(
+            "`scripts.install_scripts` and `scripts.install_commands` name different scripts"
+                .into(),
+        );
+    }
+    if !names.is_empty() && at_path(doc, "scripts.has_install_script") != &Value::Bool(true) {
+        out.push(
+            "`scripts.has_install_script` must be true when install scripts are listed".into(),
+        );
+    }
+    out
+}
+
+fn outcome_name(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Pass => "pass".into(),
+        Outcome::Finding { message, .. } => format!("finding ({message})"),
+        Outcome::Inconclusive { reasons } => format!("inconclusive ({})", reasons.join("; ")),
+    }
+}
+
+fn check_rule(rule: &Rule, problems: &mut Vec<String>) {
+    let file = format!("fixtures/rules/{}.json", rule.id);
+    let cases = match read_fixture(&fixture_dir().join(format!("{}.json", rule.id))) {
+        Ok(c) => c,
+        Err(e) => {
+            problems.push(format!("{file}: {e}"));
+            return;
+        }
+    };
+    for (name, expect) in [("fail", Expect::Fail), ("pass", Expect::Pass)] {
+        if !cases.iter().any(|c| c.expect == expect) {
+            problems.push(format!("{file}: needs at least one `{name}` case"));
+        }
+    }
+    let unknowable: Vec<&str> = rule
+        .when
+        .facts()
+        .into_iter()
+        .filter(|p| can_be_unknown(p))
+        .collect();
+    if !unknowable.is_empty() && !cases.iter().any(|c| c.expect == Expect::Inconclusive) {
+        problems.push(format!(
+            "{file}: needs at least one `inconclusive` case, since {} can be unknown",
+            unknowable.join(", ")
+        ));
+    }
+    for case in &cases {
+        let name = case.expect.name();
+        let at = format!("{file} {name}[{}]", case.index);
+        let facts = match build_doc(&case.overrides) {
+            Ok(doc) => {
+                for problem in inconsistencies(&doc) {
+                    problems.push(format!("{at}: {problem}"));
+                }
+                to_facts(&doc)
+            }
+            Err(e) => Err(e),
+        };
+        let facts = match facts {
+            Ok(f) => f,
+            Err(e) => {
+                problems.push(format!("{at}: {e}"));
+                continue;
+            }
+        };
+        let json = serde_json::to_value(&facts).expect("facts serialize");
+        let outcome = rule.evaluate(&json);
+        if !case.expect.holds(&outcome) {
+            problems.push(format!(
+                "{at}: expected {name}, got {}",
+                outcome_name(&outcome)
+            ));
+        }
+    }
+}
+
+#[test]
+fn every_rule_has_fixtures_and_every_fixture_has_a_rule() {
+    let ids: BTreeSet<String> = rules().rules.iter().map(|r| r.id.clone()).collect();
+    let fixtures = fixture_ids();
+    let missing: Vec<_> = ids.difference(&fixtures).collect();
+    let orphans: Vec<_> = fixtures.difference(&ids).collect();
+    assert!(
+        missing.is_empty(),
+        "rules without fixtures/rules/<id>.json: {missing:?}"
+    );
+    assert!(
+        orphans.is_empty(),
+        "fixtures/rules/*.json naming no embedded rule: {orphans:?}"
+    );
+}
+
+#[test]
+fn rules_behave_as_their_fixtures_say() {
+    let set = rules();
+    let fixtures = fixture_ids();
+    let mut problems = Vec::new();
+    for rule in set.rules.iter().filter(|r| fixtures.contains(&r.id)) {
+        check_rule(rule, &mut problems);
+    }
+    assert!(
+        problems.is_empty(),
+        "{} fixture problem(s):\n  {}",
+        problems.len(),
+        problems.join("\n  ")
+    );
+}
+
+/// Paths where two facts documents differ; numbers compare by value (`72` equals `72.0`).
+fn differences(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
+    let child = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                differences(
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                    &child(k),
+                    out,
+                );
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (x, y)) in x.iter().zip(y).enumerate() {
+                differences(x, y, &child(&i.to_string()), out);
+            }
+        }
+        (Value::Number(x), Value::Number(y)) if x.as_f64() == y.as_f64() => {}
+        _ if a == b => {}
+        _ => out.push(format!("{path}: {a} became {b}")),
+    }
+}
+
+/// A facts file (as `mcp-audit facts` writes and `mcp-audit evaluate` reads) must mean the same
+/// after a trip through `PackageFacts`: otherwise `evaluate` judges other facts than `facts`
+/// printed. Every fixture case (the example itself included) is such a file.
+#[test]
+fn fixture_documents_survive_a_round_trip() {
+    // difference → the cases showing it
+    let mut changed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for id in fixture_ids() {
+        let path = fixture_dir().join(format!("{id}.json"));
+        let Ok(cases) = read_fixture(&path) else {
+            continue; // reported by rules_behave_as_their_fixtures_say
+        };
+        for case in cases {
+            let Ok(doc) = build_doc(&case.overrides) else {
+                continue;
+            };
+            let Ok(facts) = to_facts(&doc) else { continue };
+            let back = serde_json::to_value(&facts).expect("facts serialize");
+            let mut diffs = Vec::new();
+            differences(&doc, &back, "", &mut diffs);
+            for d in diffs {
+                changed.entry(d).or_default().push(format!(
+                    "fixtures/rules/{id}.json {}[{}]",
+                    case.expect.name(),
+                    case.index
+                ));
+            }
+        }
+    }
+    let shown: Vec<String> = changed
+        .iter()
+        .map(|(d, cases)| format!("{d} ({} case(s), first {})", cases.len(), cases[0]))
+        .collect();
+    assert!(
+        shown.is_empty(),
+        "facts change on JSON -> PackageFacts -> JSON:\n  {}",
+        shown.join("\n  ")
+    );
+}
+
+#[test]
+fn the_example_package_passes_every_rule() {
+    let set = rules();
+    let facts = PackageFacts::example();
+    let failing: Vec<String> = set
+        .evaluate(&facts)
+        .iter()
+        .filter(|e| e.outcome != Outcome::Pass)
+        .map(|e| format!("{}: {}", e.rule.id, outcome_name(&e.outcome)))
+        .collect();
+    assert!(
+        failing.is_empty(),
+        "PackageFacts::example() must pass every rule:\n  {}",
+        failing.join("\n  ")
+    );
+}
+
+#[test]
+fn fixture_paths_are_checked() {
+    let mut bad = Map::new();
+    bad.insert("maintainers.cuont".into(), Value::from(1));
+    let err = build_facts(&bad).unwrap_err();
+    assert!(err.contains("maintainers.cuont"), "{err}");
+    let mut wrong_type = Map::new();
+    wrong_type.insert("maintainers.count".into(), Value::from("two"));
+    assert!(build_facts(&wrong_type).is_err());
+}
+
+/// `## <heading>` lines outside code fences, in order.
+fn level_two_headings(markdown: &str) -> Vec<String> {
+    let mut in_fence = false;
+    let mut out = Vec::new();
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+            continue;
+        }
+        if in_fence {
+            continue;
+        }
+        if let Some(h) = line.strip_prefix("## ") {
+            out.push(h.trim().to_string());
+        }
+    }
+    out
+}
+
+/// A heading that reads like a rule id (lowercase kebab-case). Prose headings such as
+/// "## How rules work" are not rule sections.
+fn looks_like_rule_id(h: &str) -> bool {
+    !h.is_empty()
+        && h.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+#[test]
+fn every_rule_is_documented_under_its_id() {
+    let set = rules();
+    let path = manifest_dir().join("docs").join("rules.md");
+    let text = std::fs::read_to_string(&path).expect("docs/rules.md exists");
+    let by_id: BTreeMap<&str, &Rule> = set.rules.iter().map(|r| (r.id.as_str(), r)).collect();
+    let sections: Vec<String> = level_two_headings(&text)
+        .into_iter()
+        .filter(|h| looks_like_rule_id(h))
+        .collect();
+    let mut problems = Vec::new();
+    let mut seen = BTreeSet::new();
+    for h in &sections {
+        if !by_id.contains_key(h.as_str()) {
+            problems.push(format!("`## {h}` names no embedded rule"));
+        }
+        if !seen.insert(h.as_str()) {
+            problems.push(format!("`## {h}` appears twice"));
+        }
+    }
+    for id in by_id.keys() {
+        if !seen.contains(id) {
+            problems.push(format!("rule {id} has no `## {id}` section"));
+        }
+    }
+    // Sections follow the category order of `CATEGORIES`.
+    let rank = |h: &String| {
+        by_id
+            .get(h.as_str())
+            .and_then(|r| CATEGORIES.iter().position(|c| *c == r.category))
+    };
+    let ranks: Vec<(usize, &String)> = sections
+        .iter()
+        .filter_map(|h| rank(h).map(|r| (r, h)))
+        .collect();
+    for pair in ranks.windows(2) {
+        if pair[1].0 < pair[0].0 {
+            problems.push(format!(
+                "`## {}` ({}) comes after `## {}` ({}); keep sections in category order",
+                pair[1].1, CATEGORIES[pair[1].0], pair[0].1, CATEGORIES[pair[0].0]
+            ));
+        }
+    }
+    // The summary line under each heading states what the rule file says.
+    for (id, rule) in &by_id {
+        let want = format!(
+            "Category: {} · Severity: {} · Confidence: {} · Weight: {}",
+            rule.category,
+            rule.severity.as_str(),
+            rule.confidence.as_str(),
+            rule.weight
+        );
+        let heading = format!("## {id}");
+        let Some(start) = text.lines().position(|l| l.trim_end() == heading) else {
+            continue;
+        };
+        let summary = text
+            .lines()
+            .skip(start + 1)
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or_default()
+            .replace('*', "");
+        if summary.trim() != want {
+            problems.push(format!(
+                "the line under `## {id}` should read `{want}` (bold allowed), found `{summary}`"
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "docs/rules.md is out of step with rules/:\n  {}",
+        problems.join("\n  ")
+    );
+}
