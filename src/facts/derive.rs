@@ -658,3 +658,72 @@ mod tests {
         assert_eq!(normalize_git_url("  "), None);
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    use super::*;
+    use serde_json::json;
+
+    fn derive(p: &Value, version: &str) -> PackageFacts {
+        derive_facts(&DeriveInput {
+            packument: p,
+            version,
+            requested: "x",
+            resolved_via: "tag",
+            registry: "https://r.example/",
+            now: DateTime::parse_from_rfc3339("2026-11-22T00:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
+        })
+    }
+
+    /// Registries and hand-edited packuments put every kind of value in every field; derivation
+    /// must degrade to unknowns, never panic.
+    #[test]
+    fn wrong_types_everywhere_do_not_panic() {
+        let odd = [
+            json!({}),
+            json!({"versions": []}),
+            json!({"versions": {"1.0.0": null}, "time": [], "dist-tags": "latest"}),
+            json!({"versions": {"1.0.0": {"maintainers": "bob", "_npmUser": 7, "dist": "x",
+                   "scripts": ["postinstall"], "dependencies": {"a": 1, "b": null},
+                   "repository": 5, "license": {"type": 3}, "deprecated": true}},
+                   "maintainers": [1, null, {"name": 2}], "time": {"1.0.0": "yesterday"}}),
+            json!({"versions": {"not-semver": {}, "1.0.0": {"_npmUser": "alice <a@x>"}},
+                   "dist-tags": {"latest": "not-semver"}}),
+        ];
+        for p in odd {
+            let f = derive(&p, "1.0.0");
+            assert!(serde_json::to_value(&f).is_ok());
+        }
+    }
+
+    #[test]
+    fn publisher_strings_and_history_by_time() {
+        let p = json!({
+            "name": "x",
+            "dist-tags": {"latest": "1.2.10"},
+            "time": {"1.0.0": "2026-01-01T00:00:00Z", "2.0.0": "2026-02-01T00:00:00Z",
+                     "1.2.10": "2026-03-01T00:00:00Z"},
+            "versions": {
+                "1.0.0": {"_npmUser": "alice <alice@example.com>", "maintainers": ["alice <a@x>"]},
+                "2.0.0": {"_npmUser": {"name": "alice"}, "maintainers": [{"name": "alice"}]},
+                "1.2.10": {"_npmUser": {"name": "bob"}, "maintainers": [{"name": "alice"}, {"name": "bob"}]}
+            }
+        });
+        let f = derive(&p, "1.2.10");
+        // Published after 2.0.0, so 2.0.0 is its predecessor although it is semver-lower.
+        assert_eq!(f.history.previous_version.as_deref(), Some("2.0.0"));
+        assert_eq!(f.history.prior_versions, 2);
+        assert_eq!(f.publish.new_publisher, Fact::Known(true));
+        assert_eq!(
+            f.maintainers.added_since_previous,
+            Fact::Known(vec!["bob".to_string()])
+        );
+        assert_eq!(f.tags.latest_is_highest, Fact::Known(false));
+        assert_eq!(f.release.age_hours, Fact::Known(6384.0));
+        // No version carries signatures: their absence proves nothing.
+        assert!(matches!(f.provenance.status, Fact::Unknown { .. }));
+        assert!(matches!(f.publish.method, Fact::Unknown { .. }));
+    }
+}

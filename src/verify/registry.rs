@@ -1,0 +1,148 @@
+//! npm registry signatures (`dist.signatures` in a packument) and the
+//! registry key set from `GET /-/npm/v1/keys`.
+use serde::Deserialize;
+use sigstore_verify::crypto::{verify_signature, SigningScheme};
+use sigstore_verify::types::{DerPublicKey, SignatureBytes};
+
+use super::encoding::{b64, fmt_time, parse_rfc3339};
+use super::error::{Result, SigError, VerifyError};
+
+/// One registry key. The same keys sign `dist.signatures` and npm publish
+/// attestations (whose bundles name the key in `publicKey.hint`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NpmKey {
+    /// `SHA256:<base64>` as npm prints it.
+    pub keyid: String,
+    pub keytype: String,
+    pub scheme: String,
+    /// DER SubjectPublicKeyInfo.
+    pub key_der: Vec<u8>,
+    /// Unix seconds; `None` = does not expire.
+    pub expires: Option<i64>,
+}
+
+impl NpmKey {
+    /// npm's rule: a key is usable for anything made strictly before it
+    /// expired.
+    pub fn valid_at(&self, t: i64) -> bool {
+        self.expires.is_none_or(|e| t < e)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NpmKeys {
+    pub keys: Vec<NpmKey>,
+}
+
+#[derive(Deserialize)]
+struct RawKeys {
+    keys: Vec<RawKey>,
+}
+#[derive(Deserialize)]
+struct RawKey {
+    expires: Option<String>,
+    keyid: String,
+    #[serde(default)]
+    keytype: String,
+    #[serde(default)]
+    scheme: String,
+    key: String,
+}
+
+impl NpmKeys {
+    /// Parse the `/-/npm/v1/keys` response body (`{"keys":[…]}`).
+    pub fn from_json(bytes: &[u8]) -> Result<Self> {
+        let raw: RawKeys = serde_json::from_slice(bytes)
+            .map_err(|e| VerifyError::Malformed(format!("npm keys JSON: {e}")))?;
+        let keys = raw
+            .keys
+            .into_iter()
+            .map(|k| {
+                Ok(NpmKey {
+                    key_der: b64(&format!("npm key {}", k.keyid), &k.key)?,
+                    expires: k
+                        .expires
+                        .as_deref()
+                        .map(|e| parse_rfc3339("npm key expires", e))
+                        .transpose()?,
+                    keyid: k.keyid,
+                    keytype: k.keytype,
+                    scheme: k.scheme,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(NpmKeys { keys })
+    }
+
+    pub fn get(&self, keyid: &str) -> Option<&NpmKey> {
+        self.keys.iter().find(|k| k.keyid == keyid)
+    }
+}
+
+/// Every key npm has ever served is ECDSA P-256 with SHA-256
+/// (`keytype: ecdsa-sha2-nistp256`, `scheme: ecdsa-sha2-nistp256`); refuse
+/// anything else instead of guessing a scheme.
+pub(crate) fn verify_with_npm_key(
+    key: &NpmKey,
+    data: &[u8],
+    sig: &[u8],
+) -> std::result::Result<(), String> {
+    if !(key.keytype.is_empty() || key.keytype == "ecdsa-sha2-nistp256")
+        || !(key.scheme.is_empty() || key.scheme == "ecdsa-sha2-nistp256")
+    {
+        return Err(format!(
+            "unsupported key type {}/{}",
+            key.keytype, key.scheme
+        ));
+    }
+    verify_signature(
+        &DerPublicKey::from(key.key_der.clone()),
+        data,
+        &SignatureBytes::from(sig.to_vec()),
+        SigningScheme::EcdsaP256Sha256,
+    )
+    .map_err(|e| e.to_string())
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Verify one `dist.signatures[]` entry the way `npm audit signatures` does:
+/// ECDSA P-256/SHA-256 over `${name}@${version}:${integrity}`, with the key
+/// picked by `keyid` and judged at the version's publish time
+/// (`packument.time[version]`, Unix seconds). Without a publish time the key
+/// is judged now, which can only turn an old signature into "expired", never
+/// the reverse.
+pub fn verify_registry_signature(
+    name: &str,
+    version: &str,
+    integrity: &str,
+    sig_b64: &str,
+    keyid: &str,
+    keys: &NpmKeys,
+    publish_time: Option<i64>,
+) -> std::result::Result<(), SigError> {
+    let spec = format!("{name}@{version}");
+    let key = keys.get(keyid).ok_or_else(|| SigError::MissingKey {
+        keyid: keyid.to_string(),
+    })?;
+    let published = publish_time.unwrap_or_else(now);
+    if !key.valid_at(published) {
+        return Err(SigError::ExpiredKey {
+            keyid: keyid.to_string(),
+            expires: key.expires.map(fmt_time).unwrap_or_default(),
+            published: fmt_time(published),
+        });
+    }
+    let sig = b64("signature", sig_b64).map_err(|e| SigError::InvalidSignature {
+        spec: spec.clone(),
+        reason: e.to_string(),
+    })?;
+    let message = format!("{spec}:{integrity}");
+    verify_with_npm_key(key, message.as_bytes(), &sig)
+        .map_err(|reason| SigError::InvalidSignature { spec, reason })
+}
