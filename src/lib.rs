@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod facts;
 pub mod registry;

@@ -5,7 +5,13 @@
 //! overrides, dotted fact path → JSON value, applied on top of `PackageFacts::example()` (the clean
 //! package on which every rule passes). The resulting document must deserialize back into
 //! `PackageFacts`, so a fixture is always a valid facts file, and the rule must then produce exactly
-//! the expected outcome.
+//! the expected outcome. Counts must match their lists, so that a fixture reads like facts that
+//! `derive_facts` could have produced.
+//!
+//! Also checked here: the example package passes every rule, every fixture document survives a
+//! JSON → `PackageFacts` → JSON round trip unchanged (what `mcp-audit evaluate` relies on), and
+//! docs/rules.md has a `## <rule-id>` section per rule, in category order, whose first line states
+//! the rule file's category, severity, confidence and weight.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
