@@ -89,6 +89,8 @@ fn bench(c: &mut Criterion) {
         },
         rules,
         now: chrono::Utc::now(),
+        trusted_root: std::sync::Arc::new(mcp_audit::verify::TrustedRoot::public_good()),
+        trust_window_days: 365,
     };
     let mut group = c.benchmark_group("scan");
     group

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::cli::{Cli, Command, Format, GateArgs, RegistryArgs};
+use crate::cli::{Cli, Command, Format, GateArgs, RegistryArgs, VerifyArgs};
 use crate::facts::PackageFacts;
 use crate::registry::{parse_registry_url, redact_url, HttpConfig, RegistryClient};
 use crate::render::{json, table};
@@ -13,6 +13,7 @@ use crate::report::{check, PackageReport, Policy, Report, EXIT_USAGE};
 use crate::rules::RuleSet;
 use crate::scan::Scanner;
 use crate::spec::Spec;
+use crate::verify::TrustedRoot;
 
 /// An error that ends the run before any target is checked, with its exit code.
 #[derive(Debug)]
@@ -40,7 +41,7 @@ pub fn run(cli: Cli) -> Result<u8, Fatal> {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| usage(e.to_string()))?;
             let rules = load_rules(&args.gate)?;
-            let scanner = scanner(&args.registry, rules, &args.gate)?;
+            let scanner = scanner(&args.registry, &args.verify, rules, &args.gate)?;
             let show_progress = specs.len() > 1
                 && args.gate.format == Format::Table
                 && !args.gate.quiet
@@ -85,7 +86,7 @@ pub fn run(cli: Cli) -> Result<u8, Fatal> {
                 quiet: false,
                 verbose: false,
             };
-            let scanner = scanner(&args.registry, rules, &gate)?;
+            let scanner = scanner(&args.registry, &args.verify, rules, &gate)?;
             match runtime()?.block_on(scanner.facts(&spec)) {
                 Ok(f) => {
                     print_out(&(serde_json::to_string_pretty(&f).expect("facts serialize") + "\n"));
@@ -173,7 +174,29 @@ fn policy(gate: &GateArgs, registry: String, rules: &RuleSet) -> Policy {
     }
 }
 
-fn scanner(reg: &RegistryArgs, rules: RuleSet, gate: &GateArgs) -> Result<Scanner, Fatal> {
+fn trusted_root(path: Option<&std::path::Path>) -> Result<TrustedRoot, Fatal> {
+    match path {
+        None => Ok(TrustedRoot::public_good()),
+        Some(p) => {
+            let bytes = std::fs::read(p)
+                .map_err(|e| usage(format!("cannot read --trusted-root {}: {e}", p.display())))?;
+            TrustedRoot::from_json(&bytes).map_err(|e| {
+                usage(format!(
+                    "--trusted-root {} is not a Sigstore trusted root: {e}",
+                    p.display()
+                ))
+            })
+        }
+    }
+}
+
+fn scanner(
+    reg: &RegistryArgs,
+    verify: &VerifyArgs,
+    rules: RuleSet,
+    gate: &GateArgs,
+) -> Result<Scanner, Fatal> {
+    let root = trusted_root(verify.trusted_root.as_deref())?;
     let base = parse_registry_url(&reg.registry, reg.allow_http).map_err(usage)?;
     let now = match &reg.now {
         None => Utc::now(),
@@ -199,6 +222,8 @@ fn scanner(reg: &RegistryArgs, rules: RuleSet, gate: &GateArgs) -> Result<Scanne
         rules,
         policy,
         now,
+        trusted_root: std::sync::Arc::new(root),
+        trust_window_days: verify.trust_window_days,
     })
 }
 

@@ -78,6 +78,17 @@ pub struct RegistryArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Sigstore trusted_root.json to verify provenance against, instead of the embedded
+    /// public-good root.
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+    /// How far back (days) the trust-downgrade check compares against earlier releases.
+    #[arg(long, value_name = "DAYS", default_value_t = 365, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub trust_window_days: u64,
+}
+
+#[derive(Debug, Args)]
 pub struct GateArgs {
     /// Output format. JSON is versioned (schema_version 1, docs/output.md).
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -110,6 +121,8 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub registry: RegistryArgs,
     #[command(flatten)]
+    pub verify: VerifyArgs,
+    #[command(flatten)]
     pub gate: GateArgs,
 }
 
@@ -119,6 +132,8 @@ pub struct FactsArgs {
     pub spec: String,
     #[command(flatten)]
     pub registry: RegistryArgs,
+    #[command(flatten)]
+    pub verify: VerifyArgs,
 }
 
 #[derive(Debug, Args)]

@@ -1,14 +1,22 @@
 //! The pipeline for one scan: resolve → fetch → facts → rules → score, for many specs at once.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
+use serde_json::Value;
 
 use crate::error::{FetchError, TargetError};
-use crate::facts::{derive_facts, DeriveInput, PackageFacts};
+use crate::facts::{
+    derive_facts, AttestationEvidence, DeriveInput, Evidence, PackageFacts, SignatureEvidence,
+};
 use crate::registry::RegistryClient;
 use crate::report::{check, PackageReport, Policy, Report};
 use crate::rules::RuleSet;
 use crate::spec::{pick_version, PickError, Spec};
+use crate::verify::{
+    verify_attestations, verify_registry_signature, ExpectedPackage, NpmKeys, SigError, TrustedRoot,
+};
 
 pub struct Scanner {
     pub client: RegistryClient,
@@ -16,6 +24,8 @@ pub struct Scanner {
     pub policy: Policy,
     /// The clock for release-age facts; fixed in tests so snapshots stay stable.
     pub now: DateTime<Utc>,
+    pub trusted_root: Arc<TrustedRoot>,
+    pub trust_window_days: u64,
 }
 
 impl Scanner {
@@ -65,6 +75,20 @@ impl Scanner {
                 problem,
             }
         })?;
+        let doc = packument
+            .pointer(&format!(
+                "/versions/{}",
+                version.replace('~', "~0").replace('/', "~1")
+            ))
+            .cloned()
+            .unwrap_or(Value::Null);
+        let published = packument
+            .pointer("/time")
+            .and_then(|t| t.get(&version))
+            .and_then(Value::as_str)
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.timestamp());
+        let evidence = self.evidence(&spec.name, &version, &doc, published).await;
         Ok(derive_facts(&DeriveInput {
             packument: &packument,
             version: &version,
@@ -72,7 +96,124 @@ impl Scanner {
             resolved_via: spec.selector.kind(),
             registry: &registry,
             now: self.now,
+            evidence: &evidence,
+            trust_window_days: self.trust_window_days,
         }))
+    }
+
+    /// Checks the registry signature and the attestations of one version. Network first, then
+    /// the CPU-bound sigstore work on the blocking pool so it never stalls other fetches.
+    async fn evidence(
+        &self,
+        name: &str,
+        version: &str,
+        doc: &Value,
+        published: Option<i64>,
+    ) -> Evidence {
+        let registry = self.client.base_display();
+        let integrity = doc
+            .pointer("/dist/integrity")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let sigs = doc
+            .pointer("/dist/signatures")
+            .and_then(Value::as_array)
+            .filter(|a| !a.is_empty());
+        let listed = doc.pointer("/dist/attestations").filter(|a| !a.is_null());
+        if sigs.is_none() && listed.is_none() {
+            return Evidence {
+                signature: SignatureEvidence::NotPresent,
+                attestations: AttestationEvidence::NotListed,
+            };
+        }
+        let keys: Result<Option<NpmKeys>, String> = match self.client.keys().await {
+            Ok(Some(v)) => NpmKeys::from_json(v.to_string().as_bytes())
+                .map(Some)
+                .map_err(|e| format!("registry {registry} serves unusable signing keys: {e}")),
+            Ok(None) => Ok(None),
+            Err(e) => Err(format!("could not fetch the registry's signing keys: {e}")),
+        };
+        let signature = match (sigs, &keys) {
+            (None, _) => SignatureEvidence::NotPresent,
+            (Some(_), Ok(None)) => {
+                SignatureEvidence::NoKeys(format!("registry {registry} provides no signing keys"))
+            }
+            (Some(_), Err(reason)) => SignatureEvidence::NoKeys(reason.clone()),
+            (Some(sigs), Ok(Some(keys))) => {
+                // Like pacote: use the signature whose key the registry still lists.
+                let field = |s: &Value, k: &str| {
+                    s.get(k)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                let chosen = sigs
+                    .iter()
+                    .find(|s| keys.get(&field(s, "keyid")).is_some())
+                    .unwrap_or(&sigs[0]);
+                let keyid = field(chosen, "keyid");
+                let result = if integrity.is_empty() {
+                    Err(SigError::InvalidSignature {
+                        spec: format!("{name}@{version}"),
+                        reason: "the version has no dist.integrity to check".into(),
+                    })
+                } else {
+                    verify_registry_signature(
+                        name,
+                        version,
+                        &integrity,
+                        &field(chosen, "sig"),
+                        &keyid,
+                        keys,
+                        published,
+                    )
+                };
+                SignatureEvidence::Checked { keyid, result }
+            }
+        };
+        let attestations = match listed {
+            None => AttestationEvidence::NotListed,
+            Some(att) => {
+                let url = self.client.attestations_url(
+                    att.get("url").and_then(Value::as_str),
+                    name,
+                    version,
+                );
+                match self.client.attestations(&url).await {
+                    Ok(None) => AttestationEvidence::Unavailable(format!(
+                        "the version lists attestations but {} answered 404",
+                        crate::registry::redact_url(&url)
+                    )),
+                    Err(e) => AttestationEvidence::Unavailable(format!(
+                        "could not fetch the attestations: {e}"
+                    )),
+                    Ok(Some(bytes)) => {
+                        let keys_available = matches!(keys, Ok(Some(_)));
+                        let npm_keys = keys.ok().flatten().unwrap_or_default();
+                        let expected = ExpectedPackage::new(name, version, &integrity);
+                        let root = Arc::clone(&self.trusted_root);
+                        let report = tokio::task::spawn_blocking(move || {
+                            verify_attestations(&bytes, &expected, &npm_keys, &root)
+                        })
+                        .await;
+                        match report {
+                            Ok(report) => AttestationEvidence::Checked {
+                                report: Box::new(report),
+                                keys_available,
+                            },
+                            Err(e) => AttestationEvidence::Unavailable(format!(
+                                "verification did not complete: {e}"
+                            )),
+                        }
+                    }
+                }
+            }
+        };
+        Evidence {
+            signature,
+            attestations,
+        }
     }
 
     async fn scan_one(&self, spec: &Spec) -> PackageReport {

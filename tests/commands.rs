@@ -58,7 +58,8 @@ remediation = "Declare mcpName."
     assert!(finding_ids(&r, 0).contains(&"house-no-mcp-name".to_string()));
     // A critical finding caps the score at 33 even if little else fired.
     assert!(r["packages"][0]["score"].as_u64().unwrap() <= 33);
-    assert_eq!(r["policy"]["rules"], 26);
+    let embedded = mcp_audit::rules::RuleSet::embedded().unwrap().rules.len();
+    assert_eq!(r["policy"]["rules"], embedded + 1);
 
     let mut cmd = mcp_audit();
     cmd.args(["rules", "--rules", dir_s]);
@@ -150,7 +151,7 @@ fn facts_then_evaluate_offline() {
     let out = run(cmd);
     assert_eq!(out.code, 1, "{}", out.stderr);
     let r = json(&out);
-    assert!(finding_ids(&r, 0).contains(&"trusted-publisher-dropped".to_string()));
+    assert!(finding_ids(&r, 0).contains(&"publisher-ci-to-human".to_string()));
 
     fs::write(&file, "{\"schema\": 1}").unwrap();
     let mut cmd = mcp_audit();

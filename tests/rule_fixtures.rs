@@ -16,6 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use mcp_audit::facts::deps::{self, Dependency, RangeClass};
 use mcp_audit::facts::PackageFacts;
 use mcp_audit::rules::{Outcome, Rule, RuleSet, CATEGORIES};
 use serde::Deserialize;
@@ -215,6 +216,7 @@ fn inconsistencies(doc: &Value) -> Vec<String> {
             )),
         }
     }
+    out.extend(dependency_inconsistencies(doc));
     let names: BTreeSet<&str> = at_path(doc, "scripts.install_scripts")
         .as_array()
         .into_iter()
@@ -236,6 +238,62 @@ fn inconsistencies(doc: &Value) -> Vec<String> {
         out.push(
             "`scripts.has_install_script` must be true when install scripts are listed".into(),
         );
+    }
+    out
+}
+
+/// Each dependency's `class` is what `deps::classify` makes of its spec, and the per-class lists
+/// and `floating_percent` are derived from `dependencies.list` as `derive_facts` does.
+fn dependency_inconsistencies(doc: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let Ok(list) = Vec::<Dependency>::deserialize(at_path(doc, "dependencies.list")) else {
+        return out; // the facts deserialization reports it
+    };
+    for d in &list {
+        let want = deps::classify(&d.spec);
+        if d.class != want {
+            out.push(format!(
+                "dependency {}@{} has class {:?}, but the spec classifies as {want:?}",
+                d.name, d.spec, d.class
+            ));
+        }
+    }
+    let pick = |pred: &dyn Fn(RangeClass) -> bool| -> Value {
+        list.iter()
+            .filter(|d| pred(d.class))
+            .map(|d| Value::from(format!("{}@{}", d.name, d.spec)))
+            .collect()
+    };
+    let buckets: [(&str, Value); 5] = [
+        ("wildcard", pick(&|c| c == RangeClass::Wildcard)),
+        ("open_upper", pick(&|c| c == RangeClass::OpenUpper)),
+        ("caret_zero", pick(&|c| c == RangeClass::CaretZero)),
+        (
+            "remote",
+            pick(&|c| matches!(c, RangeClass::Git | RangeClass::Url)),
+        ),
+        (
+            "local",
+            pick(&|c| matches!(c, RangeClass::File | RangeClass::Link | RangeClass::Other)),
+        ),
+    ];
+    for (bucket, want) in buckets {
+        let path = format!("dependencies.{bucket}");
+        let got = at_path(doc, &path);
+        if got != &want {
+            out.push(format!(
+                "`{path}` is {got}, but `dependencies.list` gives {want}"
+            ));
+        }
+    }
+    let registry = list.iter().filter(|d| d.class.is_registry()).count() as u64;
+    let floating = list.iter().filter(|d| d.class.floats()).count() as u64;
+    let percent = (floating * 100).checked_div(registry).unwrap_or(0);
+    let got = at_path(doc, "dependencies.floating_percent");
+    if got.as_u64() != Some(percent) {
+        out.push(format!(
+            "`dependencies.floating_percent` is {got}, but `dependencies.list` gives {percent}"
+        ));
     }
     out
 }

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::deps::{self, Dependency, RangeClass};
 use super::*;
+use crate::verify::{AttestationKind, SigError, Signer, VerifyError};
 
 pub struct DeriveInput<'a> {
     pub packument: &'a Value,
@@ -16,6 +17,9 @@ pub struct DeriveInput<'a> {
     pub resolved_via: &'a str,
     pub registry: &'a str,
     pub now: DateTime<Utc>,
+    pub evidence: &'a Evidence,
+    /// How far back the trust-downgrade comparison looks.
+    pub trust_window_days: u64,
 }
 
 /// What the packument as a whole tells us about the registry that served it.
@@ -58,7 +62,21 @@ pub fn derive_facts(input: &DeriveInput<'_>) -> PackageFacts {
 
     let maintainers = maintainer_facts(p, doc, prev_doc, history.previous.is_some(), &shape);
     let publish = publish_facts(input, doc, &history, &maintainers, &shape);
-    let provenance = provenance_facts(input, doc, &shape);
+    let repository = repository_url(doc.get("repository"));
+    let mcp_name = doc
+        .get("mcpName")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let mcp_github_owner = mcp_name.as_deref().and_then(mcp_github_owner);
+    let provenance = provenance_facts(
+        input,
+        doc,
+        &shape,
+        repository.as_deref(),
+        mcp_github_owner.as_deref(),
+    );
+    let signatures = signature_facts(input, &shape);
+    let trust = trust_facts(input, versions, times, doc, published_at.as_ref(), &shape);
     let deprecated = doc
         .get("deprecated")
         .and_then(Value::as_str)
@@ -103,12 +121,10 @@ pub fn derive_facts(input: &DeriveInput<'_>) -> PackageFacts {
         release,
         tags: tag_facts(p, versions, input.version),
         metadata: MetadataFacts {
-            repository: repository_url(doc.get("repository")),
+            repository,
             license: license(doc),
-            mcp_name: doc
-                .get("mcpName")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            mcp_name,
+            mcp_github_owner,
             description: doc
                 .get("description")
                 .and_then(Value::as_str)
@@ -117,21 +133,23 @@ pub fn derive_facts(input: &DeriveInput<'_>) -> PackageFacts {
         maintainers,
         publish,
         provenance,
+        signatures,
+        trust,
         history: HistoryFacts {
             prior_versions: history.prior_stable,
             previous_version: history.previous.clone(),
+            // With no earlier version there is nothing that could have been dropped: a known
+            // false, not an unknown, so a first release is judged on its own evidence.
             previous_had_git_head: match &history.previous {
-                None => Fact::unknown("there is no earlier version"),
+                None => Fact::Known(false),
                 Some(_) => git_head(prev_doc, &shape, input.registry),
             },
             previous_had_provenance: match &history.previous {
-                None => Fact::unknown("there is no earlier version"),
-                Some(_) => provenance_facts(input, prev_doc, &shape)
-                    .status
-                    .map(|s| s == "present"),
+                None => Fact::Known(false),
+                Some(_) => listed_provenance(input, prev_doc, &shape),
             },
             previous_had_trusted_publisher: match &history.previous {
-                None => Fact::unknown("there is no earlier version"),
+                None => Fact::Known(false),
                 Some(_) => trusted_publisher(prev_doc, input.registry).map(|t| t.is_some()),
             },
         },
@@ -173,7 +191,7 @@ fn publish_time(times: Option<&Map<String, Value>>, version: &str) -> Option<Dat
 struct History {
     /// Non-prerelease versions published before this one.
     prior_stable: u64,
-    /// The most recently published version (any) before this one.
+    /// The release this one follows (see `history`).
     previous: Option<String>,
     /// Every version published before this one, oldest first.
     earlier: Vec<String>,
@@ -202,9 +220,22 @@ fn history(
         })
         .collect();
     earlier.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    // "Previous" is the release this one follows on its own line: the latest earlier stable
+    // version of the same major, so a backport to 1.x is not compared with a 2.x release made
+    // the day before. Without one, the latest earlier stable version, then any earlier version.
+    let major = this.as_ref().map(Version::major);
+    let stable = |e: &&(Option<DateTime<Utc>>, Version, String)| !e.1.is_prerelease();
+    let previous = earlier
+        .iter()
+        .rev()
+        .filter(stable)
+        .find(|e| Some(e.1.major()) == major)
+        .or_else(|| earlier.iter().rev().find(stable))
+        .or_else(|| earlier.last())
+        .map(|e| e.2.clone());
     History {
-        prior_stable: earlier.iter().filter(|e| !e.1.is_prerelease()).count() as u64,
-        previous: earlier.last().map(|e| e.2.clone()),
+        prior_stable: earlier.iter().filter(stable).count() as u64,
+        previous,
         earlier: earlier.into_iter().map(|e| e.2).collect(),
     }
 }
@@ -247,7 +278,7 @@ fn maintainer_facts(
         None => Fact::unknown(missing),
     };
     let diff: Fact<(Vec<String>, Vec<String>)> = if !has_previous {
-        Fact::unknown("there is no earlier version to compare maintainers with")
+        Fact::Known((vec![], vec![]))
     } else if !shape.serves_maintainers {
         Fact::unknown(missing)
     } else {
@@ -373,7 +404,7 @@ fn publish_facts(
             input.registry
         ))
     };
-    let provenance = provenance_facts(input, doc, shape).status;
+    let provenance = listed_provenance(input, doc, shape);
     let (method, method_evidence) = infer_method(&publisher, &tp, &provenance);
     PublishFacts {
         publisher,
@@ -392,7 +423,7 @@ fn publish_facts(
 fn infer_method(
     publisher: &Fact<String>,
     trusted: &Fact<Option<String>>,
-    provenance: &Fact<String>,
+    provenance: &Fact<bool>,
 ) -> (Fact<String>, Vec<String>) {
     if let Fact::Known(Some(provider)) = trusted {
         return (
@@ -400,14 +431,14 @@ fn infer_method(
             vec![format!("_npmUser.trustedPublisher is set (id: {provider})")],
         );
     }
-    if provenance.known().is_some_and(|s| s == "present") {
+    if provenance.known() == Some(&true) {
         return (
             Fact::Known("ci-provenance".into()),
             vec!["dist.attestations lists a provenance attestation".into()],
         );
     }
     match (publisher, trusted, provenance) {
-        (Fact::Known(user), Fact::Known(None), Fact::Known(p)) if p == "absent" => (
+        (Fact::Known(user), Fact::Known(None), Fact::Known(false)) => (
             Fact::Known("token-human".into()),
             vec![
                 format!("published by account {user} without trusted publishing"),
@@ -427,25 +458,46 @@ fn infer_method(
     }
 }
 
+/// Whether the version *lists* an attestation. This is what history and trust comparisons use:
+/// earlier versions are not re-verified, and a listing is what pnpm's trust policy reads too.
+fn listed_provenance(input: &DeriveInput<'_>, doc: &Value, shape: &RegistryShape) -> Fact<bool> {
+    if doc
+        .pointer("/dist/attestations")
+        .is_some_and(|a| !a.is_null())
+    {
+        Fact::Known(true)
+    } else if shape.serves_signatures {
+        Fact::Known(false)
+    } else {
+        Fact::unknown(no_security_metadata(input.registry))
+    }
+}
+
+fn no_security_metadata(registry: &str) -> String {
+    format!(
+        "registry {registry} serves no dist.signatures or dist.attestations for any version; \
+         it may strip npm's security metadata"
+    )
+}
+
+const KNOWN_ISSUERS: &[&str] = &[
+    "https://token.actions.githubusercontent.com",
+    "https://gitlab.com",
+];
+
 fn provenance_facts(
     input: &DeriveInput<'_>,
     doc: &Value,
     shape: &RegistryShape,
+    repository: Option<&str>,
+    mcp_owner: Option<&str>,
 ) -> ProvenanceFacts {
     let att = doc.pointer("/dist/attestations").filter(|a| !a.is_null());
-    let status = if att.is_some() {
-        Fact::Known("present".to_string())
-    } else if shape.serves_signatures {
-        Fact::Known("absent".to_string())
-    } else {
-        Fact::unknown(format!(
-            "registry {} serves no dist.signatures or dist.attestations for any version; \
-             it may strip npm's security metadata",
-            input.registry
-        ))
-    };
-    ProvenanceFacts {
-        status,
+    let unverified = || Fact::<String>::unknown("no verified provenance");
+    let mut f = ProvenanceFacts {
+        status: Fact::unknown("attestations were not checked"),
+        legacy: false,
+        failures: vec![],
         attestations_url: att
             .and_then(|a| a.get("url"))
             .and_then(Value::as_str)
@@ -454,7 +506,308 @@ fn provenance_facts(
             .and_then(|a| a.pointer("/provenance/predicateType"))
             .and_then(Value::as_str)
             .map(str::to_string),
+        publish_attestation: Fact::unknown("attestations were not checked"),
+        source_repository: unverified(),
+        commit: unverified(),
+        git_ref: unverified(),
+        ref_type: unverified(),
+        workflow: unverified(),
+        issuer: unverified(),
+        issuer_known: Fact::unknown("no verified provenance"),
+        builder: unverified(),
+        runner: unverified(),
+        repository_matches: Fact::unknown("no verified provenance"),
+        mcp_owner_matches: Fact::unknown("no verified provenance"),
+    };
+    let (report, keys_available) = match &input.evidence.attestations {
+        AttestationEvidence::NotChecked => return f,
+        AttestationEvidence::NotListed => {
+            let absent = listed_provenance(input, doc, shape).map(|_| "absent".to_string());
+            f.status = absent.clone();
+            f.publish_attestation = absent;
+            return f;
+        }
+        AttestationEvidence::Unavailable(reason) => {
+            f.status = Fact::unknown(reason);
+            f.publish_attestation = Fact::unknown(reason);
+            return f;
+        }
+        AttestationEvidence::Checked {
+            report,
+            keys_available,
+        } => (report, *keys_available),
+    };
+    if let Some(e) = &report.response_error {
+        f.status = Fact::Known("invalid".into());
+        f.publish_attestation = Fact::Known("invalid".into());
+        f.failures = vec![e.to_string()];
+        return f;
     }
+    let mut failures = Vec::new();
+    f.publish_attestation = match report
+        .attestations
+        .iter()
+        .find(|a| a.kind == AttestationKind::NpmPublish)
+    {
+        None => Fact::Known("absent".into()),
+        Some(a) => match &a.outcome {
+            Ok(_) => Fact::Known("verified".into()),
+            // Without the registry's keys a publish attestation cannot be judged either way.
+            Err(VerifyError::Key(_)) if !keys_available => Fact::unknown(format!(
+                "registry {} provides no signing keys",
+                input.registry
+            )),
+            Err(e) => {
+                failures.push(format!("{}: {e}", a.predicate_type));
+                Fact::Known("invalid".into())
+            }
+        },
+    };
+    let slsa = report
+        .attestations
+        .iter()
+        .find(|a| a.kind == AttestationKind::SlsaProvenance);
+    let verified = match slsa.map(|a| (a, &a.outcome)) {
+        // The packument promised a provenance attestation and the registry's document has none:
+        // whatever happened, it is not evidence, and it is not a plain absence either.
+        None if f.predicate_type.is_some() => {
+            failures.insert(
+                0,
+                "the packument lists a provenance attestation but the attestations document contains none"
+                    .into(),
+            );
+            f.status = Fact::Known("invalid".into());
+            f.failures = failures;
+            return f;
+        }
+        None => {
+            f.status = Fact::Known("absent".into());
+            f.failures = failures;
+            return f;
+        }
+        Some((a, Err(e))) => {
+            failures.insert(0, format!("{}: {e}", a.predicate_type));
+            f.predicate_type = Some(a.predicate_type.clone());
+            f.status = Fact::Known("invalid".into());
+            f.failures = failures;
+            return f;
+        }
+        Some((a, Ok(v))) => {
+            f.predicate_type = Some(a.predicate_type.clone());
+            f.legacy = a.legacy;
+            v
+        }
+    };
+    f.failures = failures;
+    f.status = Fact::Known(
+        if f.legacy {
+            "legacy-verified"
+        } else {
+            "verified"
+        }
+        .into(),
+    );
+    let cert = match &verified.signer {
+        Signer::Certificate(c) => Some(c.as_ref()),
+        Signer::RegistryKey(_) => None,
+    };
+    let pred = verified.predicate_identity.as_ref();
+    let pick = |a: Option<&String>, b: Option<&String>, what: &str| -> Fact<String> {
+        match a.or(b) {
+            Some(v) => Fact::Known(v.clone()),
+            None => Fact::unknown(format!("the verified provenance does not state the {what}")),
+        }
+    };
+    let repo = cert
+        .and_then(|c| c.source_repository_uri.as_ref())
+        .or(pred.and_then(|p| p.source_uri.as_ref()))
+        .and_then(|r| normalize_git_url(r));
+    f.source_repository = match &repo {
+        Some(r) => Fact::Known(r.clone()),
+        None => Fact::unknown("the verified provenance does not state the source repository"),
+    };
+    f.commit = pick(
+        cert.and_then(|c| c.source_repository_digest.as_ref()),
+        pred.and_then(|p| p.source_digest.as_ref()),
+        "commit",
+    );
+    f.git_ref = pick(
+        cert.and_then(|c| c.source_repository_ref.as_ref()),
+        pred.and_then(|p| p.workflow_ref.as_ref()),
+        "git ref",
+    );
+    f.ref_type = f.git_ref.map(|r| {
+        if r.starts_with("refs/tags/") {
+            "tag".to_string()
+        } else if r.starts_with("refs/heads/") {
+            "branch".to_string()
+        } else {
+            "other".to_string()
+        }
+    });
+    f.workflow = pick(
+        cert.and_then(|c| c.build_config_uri.as_ref()),
+        pred.and_then(|p| p.workflow_path.as_ref()),
+        "workflow",
+    );
+    f.issuer = pick(cert.and_then(|c| c.issuer.as_ref()), None, "OIDC issuer");
+    f.issuer_known = f.issuer.map(|i| KNOWN_ISSUERS.contains(&i.as_str()));
+    f.builder = pick(pred.and_then(|p| p.builder_id.as_ref()), None, "builder");
+    // Certificates before mid-2023 carry no runner-environment extension; npm's builder id
+    // (`…/github-hosted`) says the same thing, so fall back to it.
+    f.runner = match cert.and_then(|c| c.runner_environment.clone()).or_else(|| {
+        pred.and_then(|p| p.builder_id.as_deref())
+            .and_then(|b| b.rsplit('/').next())
+            .filter(|tail| *tail == "github-hosted" || *tail == "self-hosted")
+            .map(str::to_string)
+    }) {
+        Some(r) => Fact::Known(r),
+        None => Fact::unknown("the provenance does not say whether the runner was self-hosted"),
+    };
+    f.repository_matches = match (&repo, repository) {
+        (Some(a), Some(b)) => Fact::Known(a.eq_ignore_ascii_case(b)),
+        (None, _) => Fact::unknown("the verified provenance does not state the source repository"),
+        (_, None) => Fact::unknown("package.json declares no repository to compare with"),
+    };
+    f.mcp_owner_matches = match (mcp_owner, repo.as_deref().and_then(github_owner)) {
+        (None, _) => Fact::unknown("mcpName is not an io.github.<owner>/… name"),
+        (Some(_), None) => Fact::unknown("the provenance repository is not on GitHub"),
+        (Some(m), Some(o)) => Fact::Known(m.eq_ignore_ascii_case(&o)),
+    };
+    f
+}
+
+fn github_owner(repo: &str) -> Option<String> {
+    repo.strip_prefix("https://github.com/")?
+        .split('/')
+        .next()
+        .filter(|o| !o.is_empty())
+        .map(str::to_string)
+}
+
+/// `io.github.<owner>/<name>` is the MCP registry's namespace for servers verified by GitHub
+/// login; other reverse-DNS names are verified by domain and say nothing about GitHub.
+fn mcp_github_owner(mcp_name: &str) -> Option<String> {
+    mcp_name
+        .strip_prefix("io.github.")?
+        .split('/')
+        .next()
+        .filter(|o| !o.is_empty())
+        .map(str::to_string)
+}
+
+fn signature_facts(input: &DeriveInput<'_>, shape: &RegistryShape) -> SignatureFacts {
+    let mut f = SignatureFacts {
+        status: Fact::unknown("signatures were not checked"),
+        keyid: None,
+        detail: None,
+    };
+    match &input.evidence.signature {
+        SignatureEvidence::NotChecked => {}
+        SignatureEvidence::NotPresent => {
+            f.status = if shape.serves_signatures {
+                Fact::Known("absent".into())
+            } else {
+                Fact::unknown(no_security_metadata(input.registry))
+            }
+        }
+        SignatureEvidence::NoKeys(reason) => f.status = Fact::unknown(reason),
+        SignatureEvidence::Checked { keyid, result } => {
+            f.keyid = Some(keyid.clone());
+            f.status = Fact::Known(
+                match result {
+                    Ok(()) => "verified",
+                    Err(SigError::MissingKey { .. }) => "missing-key",
+                    Err(SigError::ExpiredKey { .. }) => "expired-key",
+                    Err(SigError::InvalidSignature { .. }) => "invalid",
+                }
+                .into(),
+            );
+            f.detail = result.as_ref().err().map(|e| e.to_string());
+        }
+    }
+    f
+}
+
+const LEVELS: [&str; 3] = ["none", "provenance", "trusted-publisher"];
+
+fn trust_rank(input: &DeriveInput<'_>, doc: &Value, shape: &RegistryShape) -> Fact<u64> {
+    match (
+        trusted_publisher(doc, input.registry),
+        listed_provenance(input, doc, shape),
+    ) {
+        (Fact::Known(Some(_)), _) => Fact::Known(2),
+        (_, Fact::Known(true)) => Fact::Known(1),
+        (Fact::Known(None), Fact::Known(false)) => Fact::Known(0),
+        (Fact::Unknown { reason }, _) | (_, Fact::Unknown { reason }) => Fact::unknown(reason),
+    }
+}
+
+fn trust_facts(
+    input: &DeriveInput<'_>,
+    versions: &Map<String, Value>,
+    times: Option<&Map<String, Value>>,
+    doc: &Value,
+    published_at: Option<&DateTime<Utc>>,
+    shape: &RegistryShape,
+) -> TrustFacts {
+    let rank = trust_rank(input, doc, shape);
+    let window = chrono::Duration::days(input.trust_window_days as i64);
+    let no_time = "the packument has no publish time for this version";
+    let mut f = TrustFacts {
+        level: rank.map(|r| LEVELS[*r as usize].to_string()),
+        rank: rank.clone(),
+        earlier_best_level: Fact::unknown(no_time),
+        earlier_best_rank: Fact::unknown(no_time),
+        earlier_best_version: None,
+        window_days: input.trust_window_days,
+        downgrade: Fact::unknown(no_time),
+    };
+    let (Some(me), Some(this)) = (published_at, Version::parse(input.version).ok()) else {
+        return f;
+    };
+    let mut best: Option<(u64, DateTime<Utc>, String)> = None;
+    let mut unknown_reason = None;
+    for (v, vdoc) in versions {
+        let Ok(parsed) = Version::parse(v) else {
+            continue;
+        };
+        let Some(t) = publish_time(times, v) else {
+            continue;
+        };
+        if parsed.is_prerelease() || parsed.major() != this.major() || t >= *me || *me - t > window
+        {
+            continue;
+        }
+        match trust_rank(input, vdoc, shape) {
+            Fact::Known(r) => {
+                if best.as_ref().is_none_or(|b| (r, t) > (b.0, b.1)) {
+                    best = Some((r, t, v.clone()));
+                }
+            }
+            Fact::Unknown { reason } => unknown_reason = Some(reason),
+        }
+    }
+    match (best, unknown_reason) {
+        (Some((r, _, v)), _) => {
+            f.earlier_best_rank = Fact::Known(r);
+            f.earlier_best_level = Fact::Known(LEVELS[r as usize].to_string());
+            f.earlier_best_version = Some(v);
+            f.downgrade = rank.map(|mine| *mine < r);
+        }
+        (None, Some(reason)) => {
+            f.earlier_best_rank = Fact::unknown(&reason);
+            f.earlier_best_level = Fact::unknown(&reason);
+            f.downgrade = Fact::unknown(reason);
+        }
+        (None, None) => {
+            // Nothing earlier in the window: there is nothing to fall from.
+            f.earlier_best_rank = Fact::Known(0);
+            f.earlier_best_level = Fact::Known(LEVELS[0].to_string());
+            f.downgrade = Fact::Known(false);
+        }
+    }
+    f
 }
 
 fn tag_facts(p: &Value, versions: &Map<String, Value>, version: &str) -> TagFacts {
@@ -570,17 +923,22 @@ fn script_facts(doc: &Value) -> ScriptFacts {
             commands.insert(name.to_string(), cmd.to_string());
         }
     }
-    let names: Vec<String> = INSTALL_SCRIPTS
+    let mut names: Vec<String> = INSTALL_SCRIPTS
         .iter()
         .filter(|n| commands.contains_key(**n))
         .map(|n| n.to_string())
         .collect();
+    let flagged = doc
+        .get("hasInstallScript")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if flagged && names.is_empty() {
+        // npm sets the flag without a script when the package has a binding.gyp: install then
+        // runs `node-gyp rebuild`, which compiles and runs code from the tarball.
+        names.push("install (implicit node-gyp rebuild)".to_string());
+    }
     ScriptFacts {
-        has_install_script: !names.is_empty()
-            || doc
-                .get("hasInstallScript")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
+        has_install_script: !names.is_empty(),
         install_script_count: names.len() as u64,
         install_scripts: names,
         install_commands: commands,
@@ -674,6 +1032,8 @@ mod robustness {
             now: DateTime::parse_from_rfc3339("2026-11-22T00:00:00Z")
                 .unwrap()
                 .with_timezone(&Utc),
+            evidence: &Evidence::default(),
+            trust_window_days: 365,
         })
     }
 
@@ -712,8 +1072,8 @@ mod robustness {
             }
         });
         let f = derive(&p, "1.2.10");
-        // Published after 2.0.0, so 2.0.0 is its predecessor although it is semver-lower.
-        assert_eq!(f.history.previous_version.as_deref(), Some("2.0.0"));
+        // A backport: published after 2.0.0, it follows 1.0.0 on its own major line.
+        assert_eq!(f.history.previous_version.as_deref(), Some("1.0.0"));
         assert_eq!(f.history.prior_versions, 2);
         assert_eq!(f.publish.new_publisher, Fact::Known(true));
         assert_eq!(

@@ -6,10 +6,12 @@
 
 pub mod deps;
 pub mod derive;
+pub mod evidence;
 
 use serde::{Deserialize, Serialize};
 
 pub use derive::{derive_facts, DeriveInput};
+pub use evidence::{AttestationEvidence, Evidence, SignatureEvidence};
 
 /// Version of the facts document. Bump when a fact path changes meaning or disappears.
 pub const FACTS_SCHEMA: u32 = 1;
@@ -48,37 +50,40 @@ impl<T> Fact<T> {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UnknownRepr {
-    #[serde(rename = "$unknown")]
-    reason: String,
-}
+const UNKNOWN_KEY: &str = "$unknown";
 
 impl<T: Serialize> Serialize for Fact<T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
         match self {
             Fact::Known(v) => v.serialize(s),
-            Fact::Unknown { reason } => UnknownRepr {
-                reason: reason.clone(),
+            Fact::Unknown { reason } => {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry(UNKNOWN_KEY, reason)?;
+                m.end()
             }
-            .serialize(s),
         }
     }
 }
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Fact<T> {
+/// Goes through `serde_json::Value` and recognises only an object whose single key is
+/// `$unknown`: an untagged enum would also read a one-element list as the unknown struct.
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Fact<T> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Repr<T> {
-            Unknown(UnknownRepr),
-            Known(T),
+        let v = serde_json::Value::deserialize(d)?;
+        if let Some(obj) = v.as_object() {
+            if obj.len() == 1 {
+                if let Some(reason) = obj.get(UNKNOWN_KEY) {
+                    return match reason.as_str() {
+                        Some(r) => Ok(Fact::unknown(r)),
+                        None => Err(serde::de::Error::custom("`$unknown` must be a string")),
+                    };
+                }
+            }
         }
-        Ok(match Repr::<T>::deserialize(d)? {
-            Repr::Unknown(u) => Fact::Unknown { reason: u.reason },
-            Repr::Known(v) => Fact::Known(v),
-        })
+        T::deserialize(v)
+            .map(Fact::Known)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -94,6 +99,8 @@ pub struct PackageFacts {
     pub maintainers: MaintainerFacts,
     pub publish: PublishFacts,
     pub provenance: ProvenanceFacts,
+    pub signatures: SignatureFacts,
+    pub trust: TrustFacts,
     pub history: HistoryFacts,
     pub scripts: ScriptFacts,
     pub lockfile: LockfileFacts,
@@ -118,7 +125,7 @@ pub struct PackageId {
 pub struct VersionFacts {
     pub prerelease: bool,
     pub major: u64,
-    /// `0.0.x`: every release may break anything, and `^0.0.x` pins nothing.
+    /// `0.0.x`: the project makes no compatibility promise at all.
     pub zero_zero: bool,
     /// Number of versions the packument lists.
     pub total_versions: u64,
@@ -154,6 +161,8 @@ pub struct MetadataFacts {
     pub repository: Option<String>,
     pub license: Option<String>,
     pub mcp_name: Option<String>,
+    /// `<owner>` of an `io.github.<owner>/…` mcpName: the MCP registry's GitHub namespace.
+    pub mcp_github_owner: Option<String>,
     pub description: Option<String>,
 }
 
@@ -196,10 +205,62 @@ pub struct PublishFacts {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProvenanceFacts {
-    /// `present` (the registry lists an attestation; not cryptographically verified) or `absent`.
+    /// The SLSA provenance attestation, cryptographically checked: `verified`, `legacy-verified`
+    /// (a 2023 bundle npm accepts: root certificate in the chain, SET without inclusion proof),
+    /// `invalid`, or `absent` (the registry lists none).
     pub status: Fact<String>,
+    pub legacy: bool,
+    /// Why verification failed, one line per attestation.
+    pub failures: Vec<String>,
     pub attestations_url: Option<String>,
     pub predicate_type: Option<String>,
+    /// The npm publish attestation (signed with the registry key): `verified`, `invalid`, `absent`.
+    pub publish_attestation: Fact<String>,
+    /// Identity, from the Fulcio certificate first and the SLSA predicate second. Unknown unless
+    /// the provenance verified.
+    pub source_repository: Fact<String>,
+    pub commit: Fact<String>,
+    pub git_ref: Fact<String>,
+    /// `tag`, `branch` or `other`.
+    pub ref_type: Fact<String>,
+    pub workflow: Fact<String>,
+    pub issuer: Fact<String>,
+    /// The issuer is a CI provider npm supports for provenance (GitHub Actions, GitLab).
+    pub issuer_known: Fact<bool>,
+    pub builder: Fact<String>,
+    /// `github-hosted` or `self-hosted`.
+    pub runner: Fact<String>,
+    /// The provenance repository is the package.json `repository` (git URL forms normalised).
+    pub repository_matches: Fact<bool>,
+    /// The owner in an `io.github.<owner>/…` mcpName is the provenance repository's owner.
+    pub mcp_owner_matches: Fact<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureFacts {
+    /// The registry signature (`dist.signatures`) checked against `/-/npm/v1/keys`, judged at
+    /// publish time: `verified`, `invalid`, `missing-key`, `expired-key` or `absent`.
+    pub status: Fact<String>,
+    pub keyid: Option<String>,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustFacts {
+    /// Strongest publish evidence, as pnpm ranks it: `trusted-publisher` (2) > `provenance` (1)
+    /// > `none` (0). Staged publishing is not visible in packuments, so it is not ranked.
+    pub level: Fact<String>,
+    pub rank: Fact<u64>,
+    /// The strongest level among earlier stable versions of the same major published within
+    /// `window_days` before this one.
+    pub earlier_best_level: Fact<String>,
+    pub earlier_best_rank: Fact<u64>,
+    pub earlier_best_version: Option<String>,
+    pub window_days: u64,
+    /// This version's level is below `earlier_best_level`.
+    pub downgrade: Fact<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -306,6 +367,7 @@ impl PackageFacts {
                 repository: Some("https://github.com/example/example-mcp-server".into()),
                 license: Some("MIT".into()),
                 mcp_name: Some("io.github.example/example-mcp-server".into()),
+                mcp_github_owner: Some("example".into()),
                 description: Some("An example MCP server".into()),
             },
             maintainers: MaintainerFacts {
@@ -329,12 +391,40 @@ impl PackageFacts {
                 method_evidence: vec!["_npmUser.trustedPublisher is set (id: github)".into()],
             },
             provenance: ProvenanceFacts {
-                status: k("present"),
+                status: k("verified"),
+                legacy: false,
+                failures: vec![],
                 attestations_url: Some(
                     "https://registry.npmjs.org/-/npm/v1/attestations/example-mcp-server@1.4.2"
                         .into(),
                 ),
                 predicate_type: Some("https://slsa.dev/provenance/v1".into()),
+                publish_attestation: k("verified"),
+                source_repository: k("https://github.com/example/example-mcp-server"),
+                commit: k("d31124c98240a1b2c3d4e5f60718293a4b5c6d7e"),
+                git_ref: k("refs/tags/v1.4.2"),
+                ref_type: k("tag"),
+                workflow: k(".github/workflows/release.yml"),
+                issuer: k("https://token.actions.githubusercontent.com"),
+                issuer_known: Fact::Known(true),
+                builder: k("https://github.com/actions/runner/github-hosted"),
+                runner: k("github-hosted"),
+                repository_matches: Fact::Known(true),
+                mcp_owner_matches: Fact::Known(true),
+            },
+            signatures: SignatureFacts {
+                status: k("verified"),
+                keyid: Some("SHA256:DhQ8wR5APBvFHLF/+Tc+AYvPOdTpcIDqOhxsBHRwC7U".into()),
+                detail: Some(String::new()),
+            },
+            trust: TrustFacts {
+                level: k("trusted-publisher"),
+                rank: Fact::Known(2),
+                earlier_best_level: k("trusted-publisher"),
+                earlier_best_rank: Fact::Known(2),
+                earlier_best_version: Some("1.4.1".into()),
+                window_days: 365,
+                downgrade: Fact::Known(false),
             },
             history: HistoryFacts {
                 prior_versions: 11,
@@ -387,5 +477,22 @@ impl PackageFacts {
                 serves_publishers: true,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facts_round_trip_including_one_element_lists_and_unknowns() {
+        let mut f = PackageFacts::example();
+        f.maintainers.names = Fact::Known(vec!["solo".into()]);
+        f.publish.publisher = Fact::unknown("no _npmUser");
+        let json = serde_json::to_value(&f).unwrap();
+        assert_eq!(json["maintainers"]["names"], serde_json::json!(["solo"]));
+        assert_eq!(json["publish"]["publisher"]["$unknown"], "no _npmUser");
+        let back: PackageFacts = serde_json::from_value(json).unwrap();
+        assert_eq!(back, f);
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::StatusCode;
 use serde_json::Value;
-use tokio::sync::Semaphore;
+use tokio::sync::{OnceCell, Semaphore};
 use url::Url;
 
 use crate::error::FetchError;
@@ -46,6 +46,7 @@ pub struct RegistryClient {
     http: reqwest::Client,
     cfg: HttpConfig,
     permits: Arc<Semaphore>,
+    keys: Arc<OnceCell<Result<Option<Arc<Value>>, FetchError>>>,
 }
 
 /// Strips credentials and query strings so a URL can go into output, logs and errors.
@@ -111,6 +112,7 @@ impl RegistryClient {
             base,
             http,
             permits: Arc::new(Semaphore::new(cfg.concurrency.max(1))),
+            keys: Arc::new(OnceCell::new()),
             cfg,
         })
     }
@@ -141,6 +143,54 @@ impl RegistryClient {
     }
 
     pub async fn get_json(&self, url: &Url) -> Result<Value, FetchError> {
+        let body = self.get_bytes(url).await?;
+        serde_json::from_slice(&body).map_err(|e| FetchError::Malformed {
+            url: redact_url(url),
+            detail: format!("invalid JSON: {e}"),
+        })
+    }
+
+    /// The registry's signing keys (`/-/npm/v1/keys`), fetched once per client. `Ok(None)` means
+    /// the registry has none (404), which makes every signature check unknown, not failed.
+    pub async fn keys(&self) -> Result<Option<Arc<Value>>, FetchError> {
+        self.keys
+            .get_or_init(|| async {
+                let url = self
+                    .base
+                    .join("-/npm/v1/keys")
+                    .map_err(|e| FetchError::Client(e.to_string()))?;
+                match self.get_json(&url).await {
+                    Ok(v) => Ok(Some(Arc::new(v))),
+                    Err(FetchError::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            })
+            .await
+            .clone()
+    }
+
+    /// The attestations document for a version. pacote takes only the *path* of
+    /// `dist.attestations.url` and appends it to the configured registry, so a mirror or a private
+    /// registry is asked, never the host the packument happens to name; we do the same.
+    pub fn attestations_url(&self, listed: Option<&str>, name: &str, version: &str) -> Url {
+        let path = listed
+            .and_then(|u| Url::parse(u).ok())
+            .map(|u| u.path().trim_start_matches('/').to_string())
+            .unwrap_or_else(|| format!("-/npm/v1/attestations/{name}@{version}"));
+        let base = self.base.as_str().trim_end_matches('/');
+        Url::parse(&format!("{base}/{path}")).unwrap_or_else(|_| self.base.clone())
+    }
+
+    /// Raw attestation response bytes; `Ok(None)` on 404.
+    pub async fn attestations(&self, url: &Url) -> Result<Option<Vec<u8>>, FetchError> {
+        match self.get_bytes(url).await {
+            Ok(b) => Ok(Some(b)),
+            Err(FetchError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn get_bytes(&self, url: &Url) -> Result<Vec<u8>, FetchError> {
         let shown = redact_url(url);
         let mut attempt = 0u32;
         loop {
@@ -171,7 +221,7 @@ impl RegistryClient {
         }
     }
 
-    async fn try_once(&self, url: &Url, shown: &str) -> Result<Value, FetchError> {
+    async fn try_once(&self, url: &Url, shown: &str) -> Result<Vec<u8>, FetchError> {
         let mut resp = self
             .http
             .get(url.clone())
@@ -241,19 +291,17 @@ impl RegistryClient {
             }
         }
         if body.first().is_some_and(|b| *b == b'<') {
+            let label = if ctype.is_empty() {
+                "no content type".to_string()
+            } else {
+                ctype
+            };
             return Err(FetchError::NotJson {
                 url: shown.to_string(),
-                content_type: if ctype.is_empty() {
-                    "unknown".into()
-                } else {
-                    ctype
-                },
+                content_type: format!("an HTML or XML page (labelled {label})"),
             });
         }
-        serde_json::from_slice(&body).map_err(|e| FetchError::Malformed {
-            url: shown.to_string(),
-            detail: format!("invalid JSON: {e}"),
-        })
+        Ok(body)
     }
 }
 

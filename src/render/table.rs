@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
 
-use crate::facts::Fact;
+use crate::facts::{Fact, ProvenanceFacts};
 use crate::report::{Checked, PackageReport, Report, Status};
 
 pub struct TableOptions {
@@ -19,6 +19,51 @@ fn fact_str<T: std::fmt::Display>(f: &Fact<T>) -> String {
     match f {
         Fact::Known(v) => v.to_string(),
         Fact::Unknown { .. } => "unknown".into(),
+    }
+}
+
+/// Provenance in one glance: what verified and from where, or why not.
+fn provenance_summary(p: &ProvenanceFacts) -> String {
+    match p.status.known().map(String::as_str) {
+        Some(status @ ("verified" | "legacy-verified")) => {
+            let repo = p.source_repository.known().map(|r| {
+                r.trim_start_matches("https://github.com/")
+                    .trim_start_matches("https://")
+                    .to_string()
+            });
+            let commit = p
+                .commit
+                .known()
+                .map(|c| c.chars().take(8).collect::<String>());
+            let workflow = p.workflow.known().map(|w| {
+                // Fulcio writes the workflow as a full URL under the repository; the path is enough.
+                match p.source_repository.known() {
+                    Some(r) => w
+                        .trim_start_matches(r.as_str())
+                        .trim_start_matches('/')
+                        .to_string(),
+                    None => w.clone(),
+                }
+            });
+            let mut parts = Vec::new();
+            match (repo, commit) {
+                (Some(r), Some(c)) => parts.push(format!("{r}@{c}")),
+                (Some(r), None) => parts.push(r),
+                _ => {}
+            }
+            parts.extend(workflow);
+            if parts.is_empty() {
+                status.to_string()
+            } else {
+                format!("{status} ({})", parts.join(", "))
+            }
+        }
+        Some("invalid") => match p.failures.first() {
+            Some(why) => format!("INVALID ({why})"),
+            None => "INVALID".into(),
+        },
+        Some(other) => other.to_string(),
+        None => "unknown".into(),
     }
 }
 
@@ -59,13 +104,16 @@ fn package_block(out: &mut String, p: &PackageReport, opts: &TableOptions) {
         return;
     }
     let f = &c.facts;
-    let provenance = match &f.provenance.status {
-        Fact::Known(s) if s == "present" => "present (listed, not verified)".to_string(),
-        other => fact_str(other),
-    };
     let _ = writeln!(
         out,
-        "  provenance: {provenance} · publisher: {} · publish method: {} · maintainers: {} · published: {}",
+        "  provenance: {} · signature: {} · trust: {}",
+        provenance_summary(&f.provenance),
+        fact_str(&f.signatures.status),
+        fact_str(&f.trust.level),
+    );
+    let _ = writeln!(
+        out,
+        "  publisher: {} · publish method: {} · maintainers: {} · published: {}",
         fact_str(&f.publish.publisher),
         fact_str(&f.publish.method),
         fact_str(&f.maintainers.count),

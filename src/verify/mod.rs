@@ -31,7 +31,16 @@ pub use registry::{verify_registry_signature, NpmKey, NpmKeys};
 #[derive(Debug, Clone)]
 pub struct TrustedRoot(pub(crate) sigstore_verify::trust_root::TrustedRoot);
 
+/// The Sigstore public-good trusted root (sigstore/root-signing `targets/trusted_root.json` at
+/// 60cf2ce8b2e45d600dc17c4421e8c751e75772be, Apache-2.0), embedded because this tool verifies
+/// offline: there is no TUF refresh. `--trusted-root FILE` replaces it.
+const PUBLIC_GOOD: &[u8] = include_bytes!("trusted_root.json");
+
 impl TrustedRoot {
+    pub fn public_good() -> Self {
+        Self::from_json(PUBLIC_GOOD).expect("the embedded trusted root parses")
+    }
+
     pub fn from_json(bytes: &[u8]) -> Result<Self, VerifyError> {
         let s =
             std::str::from_utf8(bytes).map_err(|_| VerifyError::TrustRoot("not UTF-8".into()))?;
