@@ -127,6 +127,7 @@ pub fn run(cli: Cli) -> Result<u8, Fatal> {
             emit(&report, &args.gate);
             Ok(report.exit_code())
         }
+        Command::VerifyBundle(args) => verify_bundle(&args),
         Command::Rules(args) => {
             let rules = RuleSet::load(args.rules.as_deref()).map_err(|e| usage(e.to_string()))?;
             let mut t = comfy_table::Table::new();
@@ -145,6 +146,60 @@ pub fn run(cli: Cli) -> Result<u8, Fatal> {
             }
             print_out(&format!("{t}\n"));
             Ok(0)
+        }
+    }
+}
+
+/// The sigstore-conformance protocol: exit 0 when the bundle verifies, 1 with a one-line reason
+/// when it does not, 2 when the inputs cannot be read.
+fn verify_bundle(args: &crate::cli::VerifyBundleArgs) -> Result<u8, Fatal> {
+    use crate::verify::{Artifact, KeyPolicy};
+    let read = |p: &std::path::Path, what: &str| {
+        std::fs::read(p).map_err(|e| usage(format!("cannot read {what} {}: {e}", p.display())))
+    };
+    let bundle = read(&args.bundle, "--bundle")?;
+    let root = trusted_root(args.trusted_root.as_deref())?;
+    let artifact_bytes;
+    let artifact = if args.artifact.starts_with("sha256:") {
+        Artifact::parse_digest(&args.artifact).map_err(|e| usage(format!("{e}")))?
+    } else {
+        artifact_bytes = read(std::path::Path::new(&args.artifact), "artifact")?;
+        Artifact::Bytes(&artifact_bytes)
+    };
+    let pem;
+    let policy = match (
+        &args.key,
+        &args.certificate_identity,
+        &args.certificate_oidc_issuer,
+    ) {
+        (Some(key), _, _) => {
+            pem = String::from_utf8(read(key, "--key")?)
+                .map_err(|_| usage(format!("--key {} is not PEM text", key.display())))?;
+            KeyPolicy::PublicKeyPem(&pem)
+        }
+        (None, Some(identity), Some(issuer)) => KeyPolicy::Identity { identity, issuer },
+        _ => {
+            return Err(usage(
+                "give --key, or both --certificate-identity and --certificate-oidc-issuer",
+            ))
+        }
+    };
+    match crate::verify::verify_bundle(&bundle, artifact, &policy, &root) {
+        Ok(v) => {
+            let who = v
+                .certificate
+                .as_ref()
+                .and_then(|c| c.san.clone())
+                .unwrap_or_else(|| "the given key".into());
+            print_out(&format!(
+                "verified: bundle v{} signed by {who}\n",
+                v.bundle_version
+            ));
+            Ok(0)
+        }
+        Err(e) => {
+            eprintln!("mcp-audit: verify-bundle {}: {e}", args.bundle.display());
+            Ok(1)
         }
     }
 }

@@ -8,9 +8,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 const AFTER_HELP: &str =
     "Exit codes: 0 all passed; 1 the gate failed (--fail-under, --min-coverage, \
      --strict); 2 usage error; 3 some target could not be checked (3 wins over 1).\n\
-     Status: provenance is reported from the registry's `dist.attestations` listing and is NOT \
-     cryptographically verified yet; .npmrc configuration, tarball content checks and MCP client \
-     configs are not implemented yet (see README).";
+     Status: provenance and registry signatures are verified offline (sigstore, npm keys). \
+     .npmrc configuration and registry auth, tarball content checks and MCP client configs are \
+     not implemented yet (see README).";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -37,6 +37,35 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// List the rules in effect.
     Rules(RulesArgs),
+    /// Verify a bare Sigstore bundle (the sigstore-conformance `verify-bundle` protocol).
+    VerifyBundle(VerifyBundleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyBundleArgs {
+    /// The Sigstore bundle (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub bundle: PathBuf,
+    /// Expected certificate identity (SAN), for keyless bundles.
+    #[arg(
+        long,
+        value_name = "ID",
+        requires = "certificate_oidc_issuer",
+        required_unless_present = "key"
+    )]
+    pub certificate_identity: Option<String>,
+    /// Expected OIDC issuer of the certificate.
+    #[arg(long, value_name = "URL", requires = "certificate_identity")]
+    pub certificate_oidc_issuer: Option<String>,
+    /// PEM public key, for bundles signed with a managed key.
+    #[arg(long, value_name = "PEM", conflicts_with_all = ["certificate_identity", "certificate_oidc_issuer"])]
+    pub key: Option<PathBuf>,
+    /// Sigstore trusted_root.json; the embedded public-good root by default.
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+    /// The signed artifact, or its digest as `sha256:<hex>`.
+    #[arg(value_name = "FILE_OR_DIGEST")]
+    pub artifact: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -183,7 +183,7 @@ fn help_states_what_is_not_implemented() {
         let out = run(cmd);
         assert_eq!(out.code, 0);
         let text = out.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(text.contains("NOT cryptographically verified"), "{text}");
+        assert!(text.contains("verified offline"), "{text}");
         assert!(text.contains("not implemented yet"), "{text}");
         assert!(text.contains("Exit codes"), "{text}");
     }

@@ -155,13 +155,18 @@ impl Config {
     }
 
     fn reg_from_uri(&self, url: &Url) -> Option<(String, Found<'_>)> {
-        reg_key_candidates(url).into_iter().find_map(|k| self.has_auth(&k).map(|f| (k, f)))
+        reg_key_candidates(url)
+            .into_iter()
+            .find_map(|k| self.has_auth(&k).map(|f| (k, f)))
     }
 
     fn client_cert_at(&self, reg_key: &str) -> Option<ClientCert> {
         let certfile = self.truthy(&format!("{reg_key}:certfile"))?;
         let keyfile = self.truthy(&format!("{reg_key}:keyfile"))?;
-        Some(ClientCert { certfile: certfile.value.clone(), keyfile: keyfile.value.clone() })
+        Some(ClientCert {
+            certfile: certfile.value.clone(),
+            keyfile: keyfile.value.clone(),
+        })
     }
 
     /// The credential for exactly this URL, by longest nerf-dart prefix (npm-registry-fetch
@@ -203,7 +208,12 @@ impl Config {
         self.client_cert_at(&reg_key)
     }
 
-    fn build_auth(&self, reg_key: String, found: Found<'_>, fallback: bool) -> Option<ResolvedAuth> {
+    fn build_auth(
+        &self,
+        reg_key: String,
+        found: Found<'_>,
+        fallback: bool,
+    ) -> Option<ResolvedAuth> {
         let mut warnings = Vec::new();
         let (header, kind, secret_setting) = match found {
             Found::Token(t) => (format!("Bearer {}", t.value), AuthKind::Token, t),
@@ -261,7 +271,9 @@ impl Config {
             if !s.key.starts_with("//") || !is_truthy(&s.value) {
                 continue;
             }
-            let Some((reg, name)) = s.key.rsplit_once(':') else { continue };
+            let Some((reg, name)) = s.key.rsplit_once(':') else {
+                continue;
+            };
             let Some(canonical) = CRED_NAMES.iter().find(|n| n.eq_ignore_ascii_case(name)) else {
                 continue;
             };
@@ -272,12 +284,16 @@ impl Config {
             }
             let mut reasons = Vec::new();
             if name != *canonical {
-                reasons.push(format!("the key name is `{name}`, npm only reads `{canonical}`"));
+                reasons.push(format!(
+                    "the key name is `{name}`, npm only reads `{canonical}`"
+                ));
             }
             let url_host = host_port(url);
             let reg_path = &reg[2 + key_host.len()..];
             if key_host != url_host {
-                reasons.push(format!("the key names `{key_host}`, the URL is on `{url_host}`"));
+                reasons.push(format!(
+                    "the key names `{key_host}`, the URL is on `{url_host}`"
+                ));
             } else if !path_covers(reg_path, url.path()) {
                 reasons.push(format!(
                     "the key is for path `{reg_path}`, the URL's path is `{}`",
@@ -285,7 +301,11 @@ impl Config {
                 ));
             }
             if *canonical == "username" || *canonical == "_password" {
-                let other = if *canonical == "username" { "_password" } else { "username" };
+                let other = if *canonical == "username" {
+                    "_password"
+                } else {
+                    "username"
+                };
                 if self.truthy(&format!("{reg}:{other}")).is_none() {
                     reasons.push(format!("`{canonical}` is set without `{other}`"));
                 }
@@ -293,7 +313,10 @@ impl Config {
             if reasons.is_empty() {
                 reasons.push("the key does not cover this URL".into());
             }
-            let score = common_prefix(&s.key.to_ascii_lowercase(), &expected_reg.to_ascii_lowercase());
+            let score = common_prefix(
+                &s.key.to_ascii_lowercase(),
+                &expected_reg.to_ascii_lowercase(),
+            );
             let hint = AuthKeyHint {
                 configured_key: s.key.clone(),
                 source: s.source.clone(),
@@ -341,7 +364,9 @@ impl fmt::Display for AuthKeyHint {
 
 fn strip_port(host: &str) -> &str {
     if host.starts_with('[') {
-        return host.split_once(']').map_or(host, |(h, _)| &host[..h.len() + 1]);
+        return host
+            .split_once(']')
+            .map_or(host, |(h, _)| &host[..h.len() + 1]);
     }
     host.rsplit_once(':').map_or(host, |(h, _)| h)
 }
@@ -366,7 +391,8 @@ fn unexpanded_var(value: &str) -> Option<&str> {
 fn looks_like_base64(s: &str) -> bool {
     let s = s.trim();
     !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'))
 }
 
 /// `Buffer.from(s, 'base64')`: accepts the URL-safe alphabet too, skips characters outside the
@@ -404,8 +430,14 @@ mod tests {
 
     #[test]
     fn nerf_dart_like_npm() {
-        assert_eq!(nerf_dart(&u("https://registry.npmjs.org/")), "//registry.npmjs.org/");
-        assert_eq!(nerf_dart(&u("https://registry.npmjs.org")), "//registry.npmjs.org/");
+        assert_eq!(
+            nerf_dart(&u("https://registry.npmjs.org/")),
+            "//registry.npmjs.org/"
+        );
+        assert_eq!(
+            nerf_dart(&u("https://registry.npmjs.org")),
+            "//registry.npmjs.org/"
+        );
         assert_eq!(nerf_dart(&u("https://x.io/a/b/")), "//x.io/a/b/");
         assert_eq!(nerf_dart(&u("https://x.io/a/b")), "//x.io/a/");
         assert_eq!(nerf_dart(&u("https://x.io:443/a/?q=1#f")), "//x.io/a/");
@@ -417,7 +449,14 @@ mod tests {
     fn candidates_walk_whole_segments() {
         assert_eq!(
             reg_key_candidates(&u("https://h:8443/a/bc/")),
-            vec!["//h:8443/a/bc/", "//h:8443/a/bc", "//h:8443/a/", "//h:8443/a", "//h:8443/", "//h:8443"]
+            vec![
+                "//h:8443/a/bc/",
+                "//h:8443/a/bc",
+                "//h:8443/a/",
+                "//h:8443/a",
+                "//h:8443/",
+                "//h:8443"
+            ]
         );
     }
 

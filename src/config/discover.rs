@@ -80,9 +80,13 @@ pub fn discover_files(
         .map(PathBuf::from);
 
     let lookup = |key: &str, layers: &[&Layer]| -> Option<String> {
-        layers
-            .iter()
-            .find_map(|l| l.entries.iter().rev().find(|e| e.key == key).map(|e| e.value.clone()))
+        layers.iter().find_map(|l| {
+            l.entries
+                .iter()
+                .rev()
+                .find(|e| e.key == key)
+                .map(|e| e.value.clone())
+        })
     };
     let resolve = |value: &str| resolve_path(value, cwd, home.as_deref());
 
@@ -97,14 +101,19 @@ pub fn discover_files(
     };
 
     let default_user = home.as_ref().map(|h| h.join(".npmrc"));
-    let early_user = lookup("userconfig", &early).map(|v| resolve(&v)).or(default_user.clone());
+    let early_user = lookup("userconfig", &early)
+        .map(|v| resolve(&v))
+        .or(default_user.clone());
 
     let project_path = local_prefix.join(".npmrc");
     let mut project_layer = None;
     if global_mode {
         files.push(skipped(ConfigSource::Project(project_path), "global mode"));
     } else if Some(&project_path) == early_user.as_ref() {
-        files.push(skipped(ConfigSource::Project(project_path), "same file as the user config"));
+        files.push(skipped(
+            ConfigSource::Project(project_path),
+            "same file as the user config",
+        ));
     } else {
         let source = ConfigSource::Project(project_path.clone());
         project_layer = read_layer(&source, &project_path, env, &mut diagnostics, &mut files);
@@ -162,12 +171,22 @@ pub fn discover_files(
     layers.extend(project_layer);
     layers.push(env_layer);
     layers.push(cli_layer);
-    Discovery { layers, diagnostics, files, local_prefix }
+    Discovery {
+        layers,
+        diagnostics,
+        files,
+        local_prefix,
+    }
 }
 
 fn skipped(source: ConfigSource, why: &str) -> ConfigFile {
     let path = source.file().cloned().unwrap_or_default();
-    ConfigFile { source, path, found: false, skipped: Some(why.to_string()) }
+    ConfigFile {
+        source,
+        path,
+        found: false,
+        skipped: Some(why.to_string()),
+    }
 }
 
 fn read_layer(
@@ -264,11 +283,14 @@ fn default_global_prefix(env: &HashMap<String, String>) -> Option<PathBuf> {
 fn find_node(env: &HashMap<String, String>) -> Option<PathBuf> {
     let path = env.get("PATH").or_else(|| env.get("Path"))?;
     let name = if cfg!(windows) { "node.exe" } else { "node" };
-    std::env::split_paths(path).map(|dir| dir.join(name)).find(|p| p.is_file()).map(|p| {
-        // process.execPath is the real binary, so follow symlinks (e.g. /usr/bin/node ->
-        // /usr/lib/nodejs/bin/node would otherwise give the wrong prefix).
-        p.canonicalize().unwrap_or(p)
-    })
+    std::env::split_paths(path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+        .map(|p| {
+            // process.execPath is the real binary, so follow symlinks (e.g. /usr/bin/node ->
+            // /usr/lib/nodejs/bin/node would otherwise give the wrong prefix).
+            p.canonicalize().unwrap_or(p)
+        })
 }
 
 /// `loadLocalPrefix` without `--prefix`.
@@ -318,16 +340,21 @@ fn find_local_prefix(cwd: &Path, workspaces: bool, diagnostics: &mut Vec<Diagnos
 
 /// `workspaces` of a package.json: an array, or `{ "packages": [...] }`.
 fn read_workspaces(package_json: &Path) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(package_json) else { return Vec::new() };
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else { return Vec::new() };
+    let Ok(text) = std::fs::read_to_string(package_json) else {
+        return Vec::new();
+    };
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return Vec::new();
+    };
     let ws = match v.get("workspaces") {
         Some(serde_json::Value::Object(o)) => o.get("packages").cloned(),
         other => other.cloned(),
     };
     match ws {
-        Some(serde_json::Value::Array(a)) => {
-            a.into_iter().filter_map(|x| x.as_str().map(str::to_string)).collect()
-        }
+        Some(serde_json::Value::Array(a)) => a
+            .into_iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -336,8 +363,13 @@ fn read_workspaces(package_json: &Path) -> Vec<String> {
 /// Supports what workspace globs use in practice: literal segments, `*`/`?` within a segment,
 /// and `**` for any depth.
 fn workspace_matches(patterns: &[String], root: &Path, dir: &Path) -> bool {
-    let Ok(rel) = dir.strip_prefix(root) else { return false };
-    let segs: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let Ok(rel) = dir.strip_prefix(root) else {
+        return false;
+    };
+    let segs: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
     if segs.is_empty() {
         return false;
     }
@@ -348,7 +380,10 @@ fn workspace_matches(patterns: &[String], root: &Path, dir: &Path) -> bool {
             None => (false, p.as_str()),
         };
         let pat = pat.trim_start_matches("./").trim_end_matches('/');
-        let psegs: Vec<&str> = pat.split('/').filter(|s| !s.is_empty() && *s != ".").collect();
+        let psegs: Vec<&str> = pat
+            .split('/')
+            .filter(|s| !s.is_empty() && *s != ".")
+            .collect();
         if glob_segments(&psegs, &segs) {
             matched = !neg;
         }
@@ -361,9 +396,7 @@ fn glob_segments(pat: &[&str], path: &[String]) -> bool {
         None => path.is_empty(),
         Some((&"**", rest)) => (0..=path.len()).any(|i| glob_segments(rest, &path[i..])),
         Some((p, rest)) => {
-            !path.is_empty()
-                && glob_one(p, &path[0])
-                && glob_segments(rest, &path[1..])
+            !path.is_empty() && glob_one(p, &path[0]) && glob_segments(rest, &path[1..])
         }
     }
 }
@@ -410,8 +443,14 @@ mod tests {
     fn paths_resolve_like_parse_field() {
         let cwd = Path::new("/work/p");
         let home = Some(Path::new("/home/me"));
-        assert_eq!(resolve_path("~/.npmrc", cwd, home), PathBuf::from("/home/me/.npmrc"));
-        assert_eq!(resolve_path("../x/.npmrc", cwd, home), PathBuf::from("/work/x/.npmrc"));
+        assert_eq!(
+            resolve_path("~/.npmrc", cwd, home),
+            PathBuf::from("/home/me/.npmrc")
+        );
+        assert_eq!(
+            resolve_path("../x/.npmrc", cwd, home),
+            PathBuf::from("/work/x/.npmrc")
+        );
         assert_eq!(resolve_path("/abs/rc", cwd, home), PathBuf::from("/abs/rc"));
     }
 }

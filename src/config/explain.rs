@@ -127,16 +127,30 @@ impl fmt::Display for ConfigExplanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.package)?;
         match (&self.registry, &self.registry_error) {
-            (Some(r), _) => {
-                writeln!(f, "  registry: {} ({} from {})", r.url, r.key, at(&r.source, r.line))?
-            }
+            (Some(r), _) => writeln!(
+                f,
+                "  registry: {} ({} from {})",
+                r.url,
+                r.key,
+                at(&r.source, r.line)
+            )?,
             (None, Some(e)) => writeln!(f, "  registry: error: {e}")?,
             (None, None) => {}
         }
         match &self.auth {
             Some(a) => {
-                let via = if a.via_registry_fallback { ", via the registry's host" } else { "" };
-                writeln!(f, "  auth: {} ({} from {}{via})", a.header, a.key, at(&a.source, a.line))?;
+                let via = if a.via_registry_fallback {
+                    ", via the registry's host"
+                } else {
+                    ""
+                };
+                writeln!(
+                    f,
+                    "  auth: {} ({} from {}{via})",
+                    a.header,
+                    a.key,
+                    at(&a.source, a.line)
+                )?;
                 for w in &a.warnings {
                     writeln!(f, "    warning: {w}")?;
                 }

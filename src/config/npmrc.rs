@@ -146,14 +146,22 @@ pub struct Entry {
 
 impl Entry {
     pub fn new(key: impl Into<String>, value: impl Into<String>, line: Option<usize>) -> Self {
-        Entry { key: key.into(), value: value.into(), line }
+        Entry {
+            key: key.into(),
+            value: value.into(),
+            line,
+        }
     }
 }
 
 // Debug is what ends up in `{:?}` logs and panics, so credential values are masked here.
 impl fmt::Debug for Entry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let value: &str = if is_secret_key(&self.key) { "***" } else { &self.value };
+        let value: &str = if is_secret_key(&self.key) {
+            "***"
+        } else {
+            &self.value
+        };
         f.debug_struct("Entry")
             .field("key", &self.key)
             .field("value", &value)
@@ -165,7 +173,10 @@ impl fmt::Debug for Entry {
 /// Keys whose value is a credential, nerf-darted or not. `username` is not a secret.
 pub(crate) fn is_secret_key(key: &str) -> bool {
     let leaf = key.rsplit(':').next().unwrap_or(key);
-    matches!(leaf.to_ascii_lowercase().as_str(), "_authtoken" | "-authtoken" | "_auth" | "_password")
+    matches!(
+        leaf.to_ascii_lowercase().as_str(),
+        "_authtoken" | "-authtoken" | "_auth" | "_password"
+    )
 }
 
 /// The entries one source contributed. Later entries override earlier ones with the same key,
@@ -184,7 +195,10 @@ impl Layer {
     /// npm's built-in defaults that matter to mcp-audit. npm-registry-fetch's `default-opts.js`
     /// and the `registry` definition agree on this value.
     pub fn defaults() -> Self {
-        Layer::new(ConfigSource::Default, vec![Entry::new("registry", DEFAULT_REGISTRY, None)])
+        Layer::new(
+            ConfigSource::Default,
+            vec![Entry::new("registry", DEFAULT_REGISTRY, None)],
+        )
     }
 
     /// Parse `.npmrc` text the way npm does: `ini.parse` (npm/ini `lib/ini.js` `decode`), then
@@ -417,7 +431,11 @@ fn unsafe_value(val: &str) -> String {
     let val = val.trim();
     // npm/ini's isQuoted also accepts a lone `"`; JSON.parse then fails and the text is kept.
     if val.len() > 1 && is_quoted(val) {
-        let inner = if val.starts_with('\'') { &val[1..val.len() - 1] } else { val };
+        let inner = if val.starts_with('\'') {
+            &val[1..val.len() - 1]
+        } else {
+            val
+        };
         // JSON.parse of the double-quoted form; on failure npm keeps the text as it was.
         if inner.starts_with('"') && inner.len() > 1 && inner.ends_with('"') {
             if let Ok(s) = serde_json::from_str::<String>(inner) {
@@ -555,13 +573,22 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn parse(text: &str) -> (Vec<(String, String)>, Vec<Diagnostic>) {
-        let (layer, d) =
-            Layer::from_npmrc(ConfigSource::User("/h/.npmrc".into()), text, &env(&[]));
-        (layer.entries.into_iter().map(|e| (e.key, e.value)).collect(), d)
+        let (layer, d) = Layer::from_npmrc(ConfigSource::User("/h/.npmrc".into()), text, &env(&[]));
+        (
+            layer
+                .entries
+                .into_iter()
+                .map(|e| (e.key, e.value))
+                .collect(),
+            d,
+        )
     }
 
     #[test]
@@ -643,7 +670,11 @@ mod tests {
             ("NPM_CONFIGX", "no"),
         ]);
         let (layer, _) = Layer::from_env(&e);
-        let m: HashMap<_, _> = layer.entries.into_iter().map(|e| (e.key, e.value)).collect();
+        let m: HashMap<_, _> = layer
+            .entries
+            .into_iter()
+            .map(|e| (e.key, e.value))
+            .collect();
         assert_eq!(m["userconfig"], "/x");
         assert_eq!(m["@myco:registry"], "https://r/");
         assert_eq!(m["_auth"], "abc");

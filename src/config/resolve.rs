@@ -29,7 +29,11 @@ impl Setting {
 
 impl fmt::Debug for Setting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let value: &str = if is_secret_key(&self.key) { "***" } else { &self.value };
+        let value: &str = if is_secret_key(&self.key) {
+            "***"
+        } else {
+            &self.value
+        };
         f.debug_struct("Setting")
             .field("key", &self.key)
             .field("value", &value)
@@ -53,6 +57,8 @@ pub struct Config {
 pub struct ResolvedRegistry {
     /// Normalised: scheme and host lower-cased, default port dropped, path ends with `/`.
     /// Path prefixes are kept (`https://x.jfrog.io/artifactory/api/npm/npm-local/`).
+    /// Serialised with any userinfo redacted.
+    #[serde(serialize_with = "serialize_redacted_url")]
     pub url: Url,
     /// `registry` or `@scope:registry`.
     pub key: String,
@@ -70,12 +76,21 @@ impl ResolvedRegistry {
     }
 }
 
+fn serialize_redacted_url<S: serde::Serializer>(url: &Url, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&redact_url(url))
+}
+
 /// Why no registry could be chosen. Falling back to another registry would risk asking the
 /// public registry for a private package name (dependency confusion), so there is no fallback.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RegistryError {
     #[error("{key} = {value} ({location}) is not a usable registry URL: {reason}")]
-    Invalid { key: String, value: String, location: String, reason: String },
+    Invalid {
+        key: String,
+        value: String,
+        location: String,
+        reason: String,
+    },
 }
 
 impl Config {
@@ -88,6 +103,12 @@ impl Config {
         let mut settings = BTreeMap::new();
         for layer in &layers {
             for entry in &layer.entries {
+                // nopt's `url` validation drops an empty `registry` from its layer, so the
+                // next layer down still counts. (An empty `@scope:registry` does shadow: npm
+                // then finds it falsy and uses `registry`.)
+                if entry.key == "registry" && !is_truthy(&entry.value) {
+                    continue;
+                }
                 settings.insert(
                     entry.key.clone(),
                     Setting {
@@ -99,13 +120,27 @@ impl Config {
                 );
             }
         }
-        let mut config = Config { settings, diagnostics: Vec::new() };
+        let mut config = Config {
+            settings,
+            diagnostics: Vec::new(),
+        };
         // npm's ERR_INVALID_AUTH suggests nerf-darting legacy keys to the default registry.
-        let default_nerf = config.default_registry().ok().map(|r| super::auth::nerf_dart(&r.url));
+        let default_nerf = config
+            .default_registry()
+            .ok()
+            .map(|r| super::auth::nerf_dart(&r.url));
         let mut diagnostics = Vec::new();
         for layer in &layers {
             for entry in &layer.entries {
-                if is_registry_key(&entry.key) {
+                if is_registry_key(&entry.key) && !is_truthy(&entry.value) {
+                    // npm treats an empty registry as unset and uses the next one down.
+                    diagnostics.push(Diagnostic::new(
+                        Severity::Warning,
+                        &layer.source,
+                        entry.line,
+                        format!("{} has no value: ignored", entry.key),
+                    ));
+                } else if is_registry_key(&entry.key) {
                     if let Err(reason) = parse_registry_url(&entry.value) {
                         diagnostics.push(Diagnostic::new(
                             Severity::Error,
@@ -119,7 +154,12 @@ impl Config {
                         ));
                     }
                 }
-                check_legacy_auth(&layer.source, entry, default_nerf.as_deref(), &mut diagnostics);
+                check_legacy_auth(
+                    &layer.source,
+                    entry,
+                    default_nerf.as_deref(),
+                    &mut diagnostics,
+                );
             }
         }
         config.diagnostics = diagnostics;
@@ -184,9 +224,14 @@ impl Config {
         let scoped = package
             .and_then(package_scope)
             .map(|s| format!("{s}:registry"))
-            .filter(|k| self.truthy(k).is_some());
-        let key = scoped.unwrap_or_else(|| "registry".to_string());
-        self.resolve_registry_key(&key).ok().map(|r| r.url)
+            .and_then(|k| self.truthy(&k));
+        let setting = scoped.or_else(|| self.truthy("registry"));
+        // The value as written, not normalised: npm compares and walks the raw string, so a
+        // registry written without its trailing slash walks up from its parent directory.
+        match setting {
+            Some(s) => Url::parse(s.value.trim()).ok(),
+            None => Url::parse(DEFAULT_REGISTRY).ok(),
+        }
     }
 
     fn resolve_registry_key(&self, key: &str) -> Result<ResolvedRegistry, RegistryError> {
@@ -339,7 +384,9 @@ pub fn replace_registry_host(tarball: &Url, registry: &Url, setting: Option<&str
     if rrh == "never" || (rrh != "always" && rrh != host) {
         return tarball.clone();
     }
-    registry.join(tarball.path()).unwrap_or_else(|_| tarball.clone())
+    registry
+        .join(tarball.path())
+        .unwrap_or_else(|_| tarball.clone())
 }
 
 #[cfg(test)]
@@ -351,7 +398,10 @@ mod tests {
         let u = parse_registry_url("https://npm.pkg.github.com").unwrap();
         assert_eq!(u.as_str(), "https://npm.pkg.github.com/");
         let u = parse_registry_url("https://X.jfrog.io:443/artifactory/api/npm/npm-local").unwrap();
-        assert_eq!(u.as_str(), "https://x.jfrog.io/artifactory/api/npm/npm-local/");
+        assert_eq!(
+            u.as_str(),
+            "https://x.jfrog.io/artifactory/api/npm/npm-local/"
+        );
         assert!(parse_registry_url("registry.example.com").is_err());
         assert!(parse_registry_url("ftp://x/").is_err());
         assert!(parse_registry_url("//x/").is_err());
@@ -359,10 +409,19 @@ mod tests {
 
     #[test]
     fn loopback() {
-        for u in ["http://127.0.0.1:4873/", "http://localhost/", "http://[::1]:1/", "http://127.9.9.9/"] {
+        for u in [
+            "http://127.0.0.1:4873/",
+            "http://localhost/",
+            "http://[::1]:1/",
+            "http://127.9.9.9/",
+        ] {
             assert!(is_loopback(&Url::parse(u).unwrap()), "{u}");
         }
-        for u in ["http://10.0.0.1/", "http://localhost.evil.com/", "http://128.0.0.1/"] {
+        for u in [
+            "http://10.0.0.1/",
+            "http://localhost.evil.com/",
+            "http://128.0.0.1/",
+        ] {
             assert!(!is_loopback(&Url::parse(u).unwrap()), "{u}");
         }
     }
