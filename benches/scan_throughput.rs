@@ -10,10 +10,10 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde_json::{json, Value};
 
-use mcp_audit::registry::{parse_registry_url, HttpConfig, RegistryClient};
+use mcp_audit::registry::{parse_registry_url, HttpConfig};
 use mcp_audit::report::Policy;
 use mcp_audit::rules::RuleSet;
-use mcp_audit::scan::Scanner;
+use mcp_audit::scan::{Registries, Scanner};
 use mcp_audit::spec::Spec;
 
 /// A packument shaped like a typical MCP server's: 30 versions, maintainers, publishers,
@@ -72,13 +72,13 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     let rules = RuleSet::embedded().unwrap();
-    let client = RegistryClient::new(
-        parse_registry_url(&reg.url(), false).unwrap(),
+    let registries = Registries::single(
+        &parse_registry_url(&reg.url(), false).unwrap(),
         HttpConfig::default(),
     )
     .unwrap();
     let scanner = Scanner {
-        client,
+        registries,
         policy: Policy {
             fail_under: Some(70),
             min_coverage: None,

@@ -7,11 +7,11 @@ use chrono::{DateTime, Utc};
 
 use crate::cli::{Cli, Command, Format, GateArgs, RegistryArgs, VerifyArgs};
 use crate::facts::PackageFacts;
-use crate::registry::{parse_registry_url, redact_url, HttpConfig, RegistryClient};
+use crate::registry::{redact_url, HttpConfig};
 use crate::render::{json, table};
 use crate::report::{check, PackageReport, Policy, Report, EXIT_USAGE};
 use crate::rules::RuleSet;
-use crate::scan::Scanner;
+use crate::scan::{Registries, Scanner};
 use crate::spec::Spec;
 use crate::verify::TrustedRoot;
 
@@ -41,7 +41,7 @@ pub fn run(cli: Cli) -> Result<u8, Fatal> {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| usage(e.to_string()))?;
             let rules = load_rules(&args.gate)?;
-            let scanner = scanner(&args.registry, &args.verify, rules, &args.gate)?;
+            let scanner = scanner(&args.registry, &args.verify, rules, &args.gate, &specs)?;
             let show_progress = specs.len() > 1
                 && args.gate.format == Format::Table
                 && !args.gate.quiet
@@ -86,7 +86,13 @@ pub fn run(cli: Cli) -> Result<u8, Fatal> {
                 quiet: false,
                 verbose: false,
             };
-            let scanner = scanner(&args.registry, &args.verify, rules, &gate)?;
+            let scanner = scanner(
+                &args.registry,
+                &args.verify,
+                rules,
+                &gate,
+                std::slice::from_ref(&spec),
+            )?;
             match runtime()?.block_on(scanner.facts(&spec)) {
                 Ok(f) => {
                     print_out(&(serde_json::to_string_pretty(&f).expect("facts serialize") + "\n"));
@@ -128,6 +134,7 @@ pub fn run(cli: Cli) -> Result<u8, Fatal> {
             Ok(report.exit_code())
         }
         Command::VerifyBundle(args) => verify_bundle(&args),
+        Command::ConfigCheck(args) => config_check(&args),
         Command::Rules(args) => {
             let rules = RuleSet::load(args.rules.as_deref()).map_err(|e| usage(e.to_string()))?;
             let mut t = comfy_table::Table::new();
@@ -245,14 +252,42 @@ fn trusted_root(path: Option<&std::path::Path>) -> Result<TrustedRoot, Fatal> {
     }
 }
 
+/// npm's configuration as npm would load it for this process: `--registry`, `--userconfig` and
+/// `--npm-config` are the command-line layer; the environment and the `.npmrc` files follow.
+pub fn load_npm_config(reg: &RegistryArgs) -> Result<crate::config::Config, Fatal> {
+    let mut cli = Vec::new();
+    if let Some(r) = &reg.registry {
+        cli.push(("registry".to_string(), r.clone()));
+    }
+    if let Some(u) = &reg.userconfig {
+        cli.push(("userconfig".to_string(), u.display().to_string()));
+    }
+    for kv in &reg.npm_config {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| usage(format!("--npm-config `{kv}` is not KEY=VALUE")))?;
+        cli.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    let env: std::collections::HashMap<String, String> = std::env::vars().collect();
+    let cwd = std::env::current_dir()
+        .map_err(|e| usage(format!("cannot read the current directory: {e}")))?;
+    let (layers, diagnostics) = crate::config::discover(&cwd, &env, &cli);
+    let config = crate::config::Config::from_layers(layers);
+    // npm reports a bad line and goes on; so do we, on stderr, naming file and line.
+    for d in diagnostics.iter().chain(config.diagnostics()) {
+        eprintln!("mcp-audit: npm config: {d}");
+    }
+    Ok(config)
+}
+
 fn scanner(
     reg: &RegistryArgs,
     verify: &VerifyArgs,
     rules: RuleSet,
     gate: &GateArgs,
+    specs: &[Spec],
 ) -> Result<Scanner, Fatal> {
     let root = trusted_root(verify.trusted_root.as_deref())?;
-    let base = parse_registry_url(&reg.registry, reg.allow_http).map_err(usage)?;
     let now = match &reg.now {
         None => Utc::now(),
         Some(s) => DateTime::parse_from_rfc3339(s)
@@ -267,19 +302,66 @@ fn scanner(
         concurrency: reg.concurrency as usize,
         ..HttpConfig::default()
     };
-    let policy = policy(gate, redact_url(&base), &rules);
-    let client = RegistryClient::new(base, cfg).map_err(|e| Fatal {
-        code: crate::report::EXIT_UNCHECKED,
-        message: e.to_string(),
-    })?;
+    let config = load_npm_config(reg)?;
+    let registries =
+        Registries::new(std::sync::Arc::new(config), cfg, reg.allow_http).map_err(|e| Fatal {
+            code: crate::report::EXIT_UNCHECKED,
+            message: e.to_string(),
+        })?;
+    // A registry setting that cannot be used is a configuration error, found before any request.
+    for spec in specs {
+        registries
+            .resolve(&spec.name)
+            .map_err(|e| usage(format!("no usable registry for {}: {e}", spec.raw)))?;
+    }
+    let default_registry = registries
+        .config()
+        .default_registry()
+        .map(|r| redact_url(&r.url))
+        .unwrap_or_default();
+    let policy = policy(gate, default_registry, &rules);
     Ok(Scanner {
-        client,
+        registries,
         rules,
         policy,
         now,
         trusted_root: std::sync::Arc::new(root),
         trust_window_days: verify.trust_window_days,
     })
+}
+
+fn config_check(args: &crate::cli::ConfigCheckArgs) -> Result<u8, Fatal> {
+    let specs = args
+        .specs
+        .iter()
+        .map(|s| Spec::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| usage(e.to_string()))?;
+    let config = load_npm_config(&args.registry)?;
+    let explanations: Vec<_> = specs.iter().map(|s| config.explain(&s.name)).collect();
+    let mut code = 0;
+    for e in &explanations {
+        if e.registry.is_none() {
+            code = EXIT_USAGE;
+        }
+    }
+    match args.format {
+        Format::Json => print_out(
+            &(serde_json::to_string_pretty(&serde_json::json!({
+                "schema_version": 1,
+                "packages": explanations,
+                "diagnostics": config.diagnostics().iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+            }))
+            .expect("explanations serialize")
+                + "\n"),
+        ),
+        Format::Table => {
+            for e in &explanations {
+                print_out(&e.to_string());
+            }
+        }
+    }
+    Ok(code)
 }
 
 fn log_target(p: &PackageReport) {

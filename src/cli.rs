@@ -39,6 +39,19 @@ pub enum Command {
     Rules(RulesArgs),
     /// Verify a bare Sigstore bundle (the sigstore-conformance `verify-bundle` protocol).
     VerifyBundle(VerifyBundleArgs),
+    /// Show which registry and which credential (redacted) npm's configuration selects for
+    /// each package, and where each setting comes from. Run this first when a private scan fails.
+    ConfigCheck(ConfigCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigCheckArgs {
+    #[arg(required = true, value_name = "SPEC")]
+    pub specs: Vec<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -76,13 +89,18 @@ pub enum Format {
 
 #[derive(Debug, Args)]
 pub struct RegistryArgs {
-    /// Registry to query. Only this flag is read for now; .npmrc support is not implemented yet.
-    #[arg(
-        long,
-        value_name = "URL",
-        default_value = "https://registry.npmjs.org/"
-    )]
-    pub registry: String,
+    /// Default registry, as npm's `--registry` (highest precedence). Otherwise npm's own
+    /// configuration decides: `npm_config_*` environment, project `.npmrc`, user `~/.npmrc`,
+    /// global npmrc, then https://registry.npmjs.org/.
+    #[arg(long, value_name = "URL")]
+    pub registry: Option<String>,
+    /// Any npm setting, as on npm's command line, e.g. `@acme:registry=https://npm.acme.dev/`
+    /// or `userconfig=/path/.npmrc`. Repeatable.
+    #[arg(long = "npm-config", value_name = "KEY=VALUE")]
+    pub npm_config: Vec<String>,
+    /// The user config file, as npm's `--userconfig` (default ~/.npmrc).
+    #[arg(long, value_name = "FILE")]
+    pub userconfig: Option<PathBuf>,
     /// Allow a plain-http registry that is not on loopback.
     #[arg(long)]
     pub allow_http: bool,

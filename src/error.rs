@@ -31,8 +31,27 @@ pub enum FetchError {
 /// Why one target could not be checked. It is reported on that target and the scan goes on.
 #[derive(Debug, Clone, Error, PartialEq)]
 pub enum TargetError {
-    #[error("package {name} does not exist on {registry}")]
-    PackageNotFound { name: String, registry: String },
+    #[error("package {name} does not exist on {registry}{note}")]
+    PackageNotFound {
+        name: String,
+        registry: String,
+        /// For a scoped name: which setting chose the registry, and the `@scope:registry` hint.
+        note: String,
+    },
+    #[error("{registry} answered 401 Unauthorized for {name}: the token is missing, expired or invalid for this registry; {auth}")]
+    Unauthorized {
+        name: String,
+        registry: String,
+        auth: String,
+    },
+    #[error("{registry} answered 403 Forbidden for {name}: the credential lacks read access to {name}; {auth}")]
+    Forbidden {
+        name: String,
+        registry: String,
+        auth: String,
+    },
+    #[error("{name}: {problem}")]
+    Config { name: String, problem: String },
     #[error("{problem}")]
     VersionNotFound { name: String, problem: String },
     #[error("{source}")]
@@ -48,6 +67,9 @@ impl TargetError {
     pub fn kind(&self) -> &'static str {
         match self {
             TargetError::PackageNotFound { .. } => "not-found",
+            TargetError::Unauthorized { .. } => "unauthorized",
+            TargetError::Forbidden { .. } => "forbidden",
+            TargetError::Config { .. } => "config",
             TargetError::VersionNotFound { .. } => "version-not-found",
             TargetError::Fetch { source, .. } => match source {
                 FetchError::NotFound { .. } => "not-found",

@@ -10,7 +10,13 @@ use crate::error::{FetchError, TargetError};
 use crate::facts::{
     derive_facts, AttestationEvidence, DeriveInput, Evidence, PackageFacts, SignatureEvidence,
 };
-use crate::registry::RegistryClient;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use url::Url;
+
+use crate::config::{Config, Layer, ResolvedRegistry};
+use crate::registry::{http_client, parse_registry_url, HttpConfig, RegistryClient};
 use crate::report::{check, PackageReport, Policy, Report};
 use crate::rules::RuleSet;
 use crate::spec::{pick_version, PickError, Spec};
@@ -18,8 +24,79 @@ use crate::verify::{
     verify_attestations, verify_registry_signature, ExpectedPackage, NpmKeys, SigError, TrustedRoot,
 };
 
+/// The registry clients of one scan: one per registry URL npm's configuration selects, all
+/// sharing one connection pool and one concurrency limit.
+pub struct Registries {
+    config: Arc<Config>,
+    cfg: HttpConfig,
+    http: reqwest::Client,
+    permits: Arc<tokio::sync::Semaphore>,
+    allow_http: bool,
+    clients: Mutex<HashMap<String, RegistryClient>>,
+}
+
+impl Registries {
+    pub fn new(config: Arc<Config>, cfg: HttpConfig, allow_http: bool) -> Result<Self, FetchError> {
+        Ok(Registries {
+            http: http_client(&cfg)?,
+            permits: Arc::new(tokio::sync::Semaphore::new(cfg.concurrency.max(1))),
+            config,
+            cfg,
+            allow_http,
+            clients: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Every request goes to `base`, with no npm configuration files (benchmarks, tests).
+    pub fn single(base: &Url, cfg: HttpConfig) -> Result<Self, FetchError> {
+        let (cli, _) = Layer::from_cli(
+            &[("registry".to_string(), base.to_string())],
+            &HashMap::new(),
+        );
+        let config = Config::from_layers(vec![Layer::defaults(), cli]);
+        Self::new(Arc::new(config), cfg, true)
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The registry npm would ask for `package`, and the client for it. Refuses a plain-http
+    /// registry off loopback unless allowed: a token would travel in clear.
+    pub fn resolve(&self, package: &str) -> Result<(RegistryClient, ResolvedRegistry), String> {
+        let resolved = self
+            .config
+            .registry_for(package)
+            .map_err(|e| e.to_string())?;
+        let url = parse_registry_url(resolved.url.as_str(), self.allow_http).map_err(|e| {
+            let at = match (resolved.source.file(), resolved.line) {
+                (Some(f), Some(l)) => format!("{}:{l}", f.display()),
+                _ => resolved.source.to_string(),
+            };
+            format!("{e} (set by `{}` in {at})", resolved.key)
+        })?;
+        let mut clients = self
+            .clients
+            .lock()
+            .expect("no panics while holding the lock");
+        let client = clients
+            .entry(url.to_string())
+            .or_insert_with(|| {
+                RegistryClient::shared(
+                    url.clone(),
+                    self.cfg.clone(),
+                    self.http.clone(),
+                    Arc::clone(&self.permits),
+                    Some(Arc::clone(&self.config)),
+                )
+            })
+            .clone();
+        Ok((client, resolved))
+    }
+}
+
 pub struct Scanner {
-    pub client: RegistryClient,
+    pub registries: Registries,
     pub rules: RuleSet,
     pub policy: Policy,
     /// The clock for release-age facts; fixed in tests so snapshots stay stable.
@@ -50,21 +127,36 @@ impl Scanner {
     }
 
     pub async fn facts(&self, spec: &Spec) -> Result<PackageFacts, TargetError> {
-        let registry = self.client.base_display();
-        let packument = self
-            .client
-            .packument(&spec.name)
-            .await
-            .map_err(|e| match e {
-                FetchError::NotFound { .. } => TargetError::PackageNotFound {
+        let (client, chosen) =
+            self.registries
+                .resolve(&spec.name)
+                .map_err(|problem| TargetError::Config {
                     name: spec.name.clone(),
-                    registry: registry.clone(),
-                },
-                source => TargetError::Fetch {
-                    name: spec.name.clone(),
-                    source,
-                },
-            })?;
+                    problem,
+                })?;
+        let registry = client.base_display();
+        let packument_url = chosen.packument_url(&spec.name);
+        let packument = client.packument(&spec.name).await.map_err(|e| match e {
+            FetchError::NotFound { .. } => TargetError::PackageNotFound {
+                name: spec.name.clone(),
+                registry: registry.clone(),
+                note: not_found_note(&spec.name, &chosen),
+            },
+            FetchError::Status { code: 401, .. } => TargetError::Unauthorized {
+                name: spec.name.clone(),
+                registry: registry.clone(),
+                auth: client.auth_note(&packument_url),
+            },
+            FetchError::Status { code: 403, .. } => TargetError::Forbidden {
+                name: spec.name.clone(),
+                registry: registry.clone(),
+                auth: client.auth_note(&packument_url),
+            },
+            source => TargetError::Fetch {
+                name: spec.name.clone(),
+                source,
+            },
+        })?;
         let version = pick_version(&packument, &spec.selector).map_err(|e| {
             let problem = match e {
                 PickError::NoVersions => format!("the registry lists no versions ({registry})"),
@@ -88,7 +180,9 @@ impl Scanner {
             .and_then(Value::as_str)
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.timestamp());
-        let evidence = self.evidence(&spec.name, &version, &doc, published).await;
+        let evidence = self
+            .evidence(&client, &spec.name, &version, &doc, published)
+            .await;
         Ok(derive_facts(&DeriveInput {
             packument: &packument,
             version: &version,
@@ -105,12 +199,13 @@ impl Scanner {
     /// the CPU-bound sigstore work on the blocking pool so it never stalls other fetches.
     async fn evidence(
         &self,
+        client: &RegistryClient,
         name: &str,
         version: &str,
         doc: &Value,
         published: Option<i64>,
     ) -> Evidence {
-        let registry = self.client.base_display();
+        let registry = client.base_display();
         let integrity = doc
             .pointer("/dist/integrity")
             .and_then(Value::as_str)
@@ -127,7 +222,7 @@ impl Scanner {
                 attestations: AttestationEvidence::NotListed,
             };
         }
-        let keys: Result<Option<NpmKeys>, String> = match self.client.keys().await {
+        let keys: Result<Option<NpmKeys>, String> = match client.keys().await {
             Ok(Some(v)) => NpmKeys::from_json(v.to_string().as_bytes())
                 .map(Some)
                 .map_err(|e| format!("registry {registry} serves unusable signing keys: {e}")),
@@ -175,12 +270,9 @@ impl Scanner {
         let attestations = match listed {
             None => AttestationEvidence::NotListed,
             Some(att) => {
-                let url = self.client.attestations_url(
-                    att.get("url").and_then(Value::as_str),
-                    name,
-                    version,
-                );
-                match self.client.attestations(&url).await {
+                let url =
+                    client.attestations_url(att.get("url").and_then(Value::as_str), name, version);
+                match client.attestations(&url).await {
                     Ok(None) => AttestationEvidence::Unavailable(format!(
                         "the version lists attestations but {} answered 404",
                         crate::registry::redact_url(&url)
@@ -221,11 +313,39 @@ impl Scanner {
             .facts(spec)
             .await
             .map(|facts| check(facts, &self.rules, &self.policy));
+        let registry = match &result {
+            Ok(c) => c.facts.registry.url.clone(),
+            Err(_) => self
+                .registries
+                .resolve(&spec.name)
+                .map(|(c, _)| c.base_display())
+                .unwrap_or_default(),
+        };
         PackageReport {
             target: spec.raw.clone(),
             name: spec.name.clone(),
-            registry: self.client.base_display(),
+            registry,
             result,
         }
+    }
+}
+
+/// A 404 for a scoped name is most often a missing `@scope:registry`: say which setting chose
+/// the registry that was asked.
+fn not_found_note(name: &str, chosen: &ResolvedRegistry) -> String {
+    let Some(scope) = crate::config::package_scope(name) else {
+        return String::new();
+    };
+    let at = match (chosen.source.file(), chosen.line) {
+        (Some(f), Some(l)) => format!("{}:{l}", f.display()),
+        _ => chosen.source.to_string(),
+    };
+    if chosen.key == "registry" {
+        format!(
+            " (the registry was chosen by `registry` from {at}; if {scope} packages live on a \
+             private registry, is `{scope}:registry` set?)"
+        )
+    } else {
+        format!(" (the registry was chosen by `{}` from {at})", chosen.key)
     }
 }

@@ -10,6 +10,7 @@ use serde_json::Value;
 use tokio::sync::{OnceCell, Semaphore};
 use url::Url;
 
+use crate::config::Config;
 use crate::error::FetchError;
 
 #[derive(Debug, Clone)]
@@ -46,6 +47,8 @@ pub struct RegistryClient {
     http: reqwest::Client,
     cfg: HttpConfig,
     permits: Arc<Semaphore>,
+    /// npm configuration to pick credentials from, by nerf-dart match on each request URL.
+    auth: Option<Arc<Config>>,
     keys: Arc<OnceCell<Result<Option<Arc<Value>>, FetchError>>>,
 }
 
@@ -101,20 +104,57 @@ pub fn parse_registry_url(raw: &str, allow_http: bool) -> Result<Url, String> {
 }
 
 impl RegistryClient {
+    /// A client with its own connection pool and concurrency limit and no credentials.
     pub fn new(base: Url, cfg: HttpConfig) -> Result<RegistryClient, FetchError> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("mcp-audit/", env!("CARGO_PKG_VERSION")))
-            .timeout(cfg.timeout)
-            .connect_timeout(cfg.connect_timeout)
-            .build()
-            .map_err(|e| FetchError::Client(e.to_string()))?;
-        Ok(RegistryClient {
+        let http = http_client(&cfg)?;
+        let permits = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
+        Ok(Self::shared(base, cfg, http, permits, None))
+    }
+
+    /// A client for one registry that shares the connection pool and the global concurrency
+    /// limit with the clients of the other registries in the same scan.
+    pub fn shared(
+        base: Url,
+        cfg: HttpConfig,
+        http: reqwest::Client,
+        permits: Arc<Semaphore>,
+        auth: Option<Arc<Config>>,
+    ) -> RegistryClient {
+        RegistryClient {
             base,
             http,
-            permits: Arc::new(Semaphore::new(cfg.concurrency.max(1))),
+            permits,
             keys: Arc::new(OnceCell::new()),
+            auth,
             cfg,
-        })
+        }
+    }
+
+    /// Says which credential goes with requests to `url`, or why none does, without the secret:
+    /// the first thing to know when a private registry answers 401 or 403.
+    pub fn auth_note(&self, url: &Url) -> String {
+        let Some(config) = &self.auth else {
+            return "no npm configuration was loaded".into();
+        };
+        if let Some(a) = config.auth_for_url(url) {
+            let at = match (a.source.file(), a.line) {
+                (Some(f), Some(l)) => format!("{}:{l}", f.display()),
+                _ => a.source.to_string(),
+            };
+            let mut note = format!("the credential `{}` from {at} was sent", a.key);
+            for w in &a.warnings {
+                note.push_str(&format!(" ({w})"));
+            }
+            return note;
+        }
+        match config.auth_key_hint(url) {
+            Some(hint) => format!("no credential was sent: {hint}"),
+            None => format!(
+                "no credential is configured for `{}` (set `{}:_authToken`)",
+                crate::config::nerf_dart(url),
+                crate::config::nerf_dart(url)
+            ),
+        }
     }
 
     pub fn base(&self) -> &Url {
@@ -222,16 +262,26 @@ impl RegistryClient {
     }
 
     async fn try_once(&self, url: &Url, shown: &str) -> Result<Vec<u8>, FetchError> {
-        let mut resp = self
+        let mut req = self
             .http
             .get(url.clone())
-            .header(ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| FetchError::Network {
-                url: shown.to_string(),
-                detail: describe_reqwest(&e),
-            })?;
+            .header(ACCEPT, "application/json");
+        if let Some(auth) = self.auth.as_ref().and_then(|c| c.auth_for_url(url)) {
+            // Marked sensitive so that no Debug output of the request can ever show it.
+            let mut value = reqwest::header::HeaderValue::from_str(auth.header_value.expose())
+                .map_err(|_| {
+                    FetchError::Client(format!(
+                        "the credential `{}` contains characters that cannot go in an HTTP header",
+                        auth.key
+                    ))
+                })?;
+            value.set_sensitive(true);
+            req = req.header(reqwest::header::AUTHORIZATION, value);
+        }
+        let mut resp = req.send().await.map_err(|e| FetchError::Network {
+            url: shown.to_string(),
+            detail: describe_reqwest(&e),
+        })?;
         let status = resp.status();
         if status == StatusCode::NOT_FOUND {
             return Err(FetchError::NotFound {
@@ -303,6 +353,18 @@ impl RegistryClient {
         }
         Ok(body)
     }
+}
+
+pub fn http_client(cfg: &HttpConfig) -> Result<reqwest::Client, FetchError> {
+    reqwest::Client::builder()
+        .user_agent(concat!("mcp-audit/", env!("CARGO_PKG_VERSION")))
+        .timeout(cfg.timeout)
+        .connect_timeout(cfg.connect_timeout)
+        // reqwest drops Authorization on a redirect to another host; a bounded chain keeps a
+        // misbehaving registry from looping.
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .build()
+        .map_err(|e| FetchError::Client(e.to_string()))
 }
 
 pub(crate) enum Retry {
