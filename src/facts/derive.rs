@@ -492,6 +492,40 @@ fn provenance_facts(
     repository: Option<&str>,
     mcp_owner: Option<&str>,
 ) -> ProvenanceFacts {
+    let mut f = checked_provenance(input, doc, shape, repository, mcp_owner);
+    // When the status itself is unknown, the identity is unknown for that same reason; saying so
+    // (instead of "no verified provenance") lets the report group them under one cause.
+    if let Fact::Unknown { reason } = f.status.clone() {
+        for field in [
+            &mut f.source_repository,
+            &mut f.commit,
+            &mut f.git_ref,
+            &mut f.ref_type,
+            &mut f.workflow,
+            &mut f.issuer,
+            &mut f.builder,
+            &mut f.runner,
+        ] {
+            *field = Fact::unknown(&reason);
+        }
+        for field in [
+            &mut f.issuer_known,
+            &mut f.repository_matches,
+            &mut f.mcp_owner_matches,
+        ] {
+            *field = Fact::unknown(&reason);
+        }
+    }
+    f
+}
+
+fn checked_provenance(
+    input: &DeriveInput<'_>,
+    doc: &Value,
+    shape: &RegistryShape,
+    repository: Option<&str>,
+    mcp_owner: Option<&str>,
+) -> ProvenanceFacts {
     let att = doc.pointer("/dist/attestations").filter(|a| !a.is_null());
     let unverified = || Fact::<String>::unknown("no verified provenance");
     let mut f = ProvenanceFacts {
