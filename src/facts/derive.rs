@@ -399,10 +399,7 @@ fn publish_facts(
     } else if shape.serves_signatures {
         Fact::Known(false)
     } else {
-        Fact::unknown(format!(
-            "registry {} serves no dist.signatures for any version; it may strip npm's security metadata",
-            input.registry
-        ))
+        Fact::unknown(no_security_metadata(input.registry))
     };
     let provenance = listed_provenance(input, doc, shape);
     let (method, method_evidence) = infer_method(&publisher, &tp, &provenance);
@@ -765,16 +762,29 @@ fn signature_facts(input: &DeriveInput<'_>, shape: &RegistryShape) -> SignatureF
 
 const LEVELS: [&str; 3] = ["none", "provenance", "trusted-publisher"];
 
-fn trust_rank(input: &DeriveInput<'_>, doc: &Value, shape: &RegistryShape) -> Fact<u64> {
-    match (
-        trusted_publisher(doc, input.registry),
-        listed_provenance(input, doc, shape),
-    ) {
-        (Fact::Known(Some(_)), _) => Fact::Known(2),
-        (_, Fact::Known(true)) => Fact::Known(1),
-        (Fact::Known(None), Fact::Known(false)) => Fact::Known(0),
-        (Fact::Unknown { reason }, _) | (_, Fact::Unknown { reason }) => Fact::unknown(reason),
-    }
+/// The possible trust ranks of one version as (lowest, highest): a single value when the
+/// evidence is known, a range when part of it is missing. A mirror that hides `_npmUser` leaves
+/// "provenance or trusted publisher" open, which is still enough to decide some comparisons.
+fn trust_bounds(
+    input: &DeriveInput<'_>,
+    doc: &Value,
+    shape: &RegistryShape,
+) -> (u64, u64, Option<String>) {
+    let trusted = trusted_publisher(doc, input.registry);
+    let listed = listed_provenance(input, doc, shape);
+    let reason = match (&trusted, &listed) {
+        (Fact::Unknown { reason }, _) | (_, Fact::Unknown { reason }) => Some(reason.clone()),
+        _ => None,
+    };
+    let (lo, hi) = match (trusted, listed) {
+        (Fact::Known(Some(_)), _) => (2, 2),
+        (Fact::Known(None), Fact::Known(true)) => (1, 1),
+        (Fact::Known(None), Fact::Known(false)) => (0, 0),
+        (Fact::Known(None), Fact::Unknown { .. }) => (0, 1),
+        (Fact::Unknown { .. }, Fact::Known(true)) => (1, 2),
+        (Fact::Unknown { .. }, _) => (0, 2),
+    };
+    (lo, hi, if lo == hi { None } else { reason })
 }
 
 fn trust_facts(
@@ -785,12 +795,16 @@ fn trust_facts(
     published_at: Option<&DateTime<Utc>>,
     shape: &RegistryShape,
 ) -> TrustFacts {
-    let rank = trust_rank(input, doc, shape);
+    let (lo, hi, why) = trust_bounds(input, doc, shape);
+    let rank = match &why {
+        None => Fact::Known(lo),
+        Some(reason) => Fact::unknown(reason),
+    };
     let window = chrono::Duration::days(input.trust_window_days as i64);
     let no_time = "the packument has no publish time for this version";
     let mut f = TrustFacts {
         level: rank.map(|r| LEVELS[*r as usize].to_string()),
-        rank: rank.clone(),
+        rank,
         earlier_best_level: Fact::unknown(no_time),
         earlier_best_rank: Fact::unknown(no_time),
         earlier_best_version: None,
@@ -800,8 +814,10 @@ fn trust_facts(
     let (Some(me), Some(this)) = (published_at, Version::parse(input.version).ok()) else {
         return f;
     };
-    let mut best: Option<(u64, DateTime<Utc>, String)> = None;
-    let mut unknown_reason = None;
+    // The best earlier rank is a range too when some earlier versions are only partly known.
+    let mut best_lo: Option<(u64, DateTime<Utc>, String)> = None;
+    let mut best_hi = 0u64;
+    let mut earlier_reason = None;
     for (v, vdoc) in versions {
         let Ok(parsed) = Version::parse(v) else {
             continue;
@@ -813,34 +829,43 @@ fn trust_facts(
         {
             continue;
         }
-        match trust_rank(input, vdoc, shape) {
-            Fact::Known(r) => {
-                if best.as_ref().is_none_or(|b| (r, t) > (b.0, b.1)) {
-                    best = Some((r, t, v.clone()));
-                }
-            }
-            Fact::Unknown { reason } => unknown_reason = Some(reason),
+        let (vlo, vhi, vwhy) = trust_bounds(input, vdoc, shape);
+        best_hi = best_hi.max(vhi);
+        if vwhy.is_some() {
+            earlier_reason = vwhy;
+        }
+        if best_lo.as_ref().is_none_or(|b| (vlo, t) > (b.0, b.1)) {
+            best_lo = Some((vlo, t, v.clone()));
         }
     }
-    match (best, unknown_reason) {
-        (Some((r, _, v)), _) => {
-            f.earlier_best_rank = Fact::Known(r);
-            f.earlier_best_level = Fact::Known(LEVELS[r as usize].to_string());
-            f.earlier_best_version = Some(v);
-            f.downgrade = rank.map(|mine| *mine < r);
-        }
-        (None, Some(reason)) => {
-            f.earlier_best_rank = Fact::unknown(&reason);
-            f.earlier_best_level = Fact::unknown(&reason);
-            f.downgrade = Fact::unknown(reason);
-        }
-        (None, None) => {
-            // Nothing earlier in the window: there is nothing to fall from.
-            f.earlier_best_rank = Fact::Known(0);
-            f.earlier_best_level = Fact::Known(LEVELS[0].to_string());
-            f.downgrade = Fact::Known(false);
-        }
+    // Nothing earlier in the window: there is nothing to fall from.
+    let (blo, bversion) = match best_lo {
+        Some((r, _, v)) => (r, Some(v)),
+        None => (0, None),
+    };
+    f.earlier_best_version = bversion;
+    if blo == best_hi {
+        f.earlier_best_rank = Fact::Known(blo);
+        f.earlier_best_level = Fact::Known(LEVELS[blo as usize].to_string());
+    } else {
+        let reason = earlier_reason
+            .clone()
+            .unwrap_or_else(|| "earlier publish evidence is incomplete".into());
+        f.earlier_best_rank = Fact::unknown(&reason);
+        f.earlier_best_level = Fact::unknown(&reason);
     }
+    // A downgrade when even the best this version could be is below the least the best earlier
+    // release could be; none when even its least reaches the most the earlier ones could be.
+    f.downgrade = if hi < blo {
+        Fact::Known(true)
+    } else if lo >= best_hi {
+        Fact::Known(false)
+    } else {
+        Fact::unknown(
+            why.or(earlier_reason)
+                .unwrap_or_else(|| "the publish evidence is incomplete".into()),
+        )
+    };
     f
 }
 
