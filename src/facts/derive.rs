@@ -1146,3 +1146,61 @@ mod robustness {
         assert!(matches!(f.publish.method, Fact::Unknown { .. }));
     }
 }
+
+#[cfg(test)]
+mod trust {
+    use super::*;
+    use serde_json::json;
+
+    fn facts(p: &Value, version: &str) -> PackageFacts {
+        derive_facts(&DeriveInput {
+            packument: p,
+            version,
+            requested: "x",
+            resolved_via: "version",
+            registry: "https://r.example/",
+            now: DateTime::parse_from_rfc3339("2026-11-22T00:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
+            evidence: &Evidence::default(),
+            trust_window_days: 365,
+        })
+    }
+
+    fn packument(latest_user: Value) -> Value {
+        let oidc = json!({"name": "GitHub Actions", "trustedPublisher": {"id": "github"}});
+        json!({
+            "name": "x",
+            "time": {"1.0.0": "2026-01-01T00:00:00Z", "1.1.0": "2026-06-01T00:00:00Z",
+                     "0.9.0": "2025-01-01T00:00:00Z"},
+            "versions": {
+                "0.9.0": {"_npmUser": {"name": "alice"}},
+                "1.0.0": {"_npmUser": oidc},
+                "1.1.0": {"_npmUser": latest_user}
+            }
+        })
+    }
+
+    #[test]
+    fn downgrade_is_decided_even_when_attestations_are_hidden() {
+        // No version carries signatures or attestations (a mirror), so "provenance listed" is
+        // unknown; but a human publisher after a trusted-publisher release is a downgrade
+        // whichever way that unknown falls.
+        let f = facts(&packument(json!({"name": "mallory"})), "1.1.0");
+        assert!(matches!(f.trust.level, Fact::Unknown { .. }));
+        assert_eq!(
+            f.trust.earlier_best_level,
+            Fact::Known("trusted-publisher".into())
+        );
+        assert_eq!(f.trust.earlier_best_version.as_deref(), Some("1.0.0"));
+        assert_eq!(f.trust.downgrade, Fact::Known(true));
+        // The same release through trusted publishing: known not to be a downgrade.
+        let oidc = json!({"name": "GitHub Actions", "trustedPublisher": {"id": "github"}});
+        let f = facts(&packument(oidc), "1.1.0");
+        assert_eq!(f.trust.downgrade, Fact::Known(false));
+        // Another major line is not compared: 0.9.0 (major 0) is not an earlier release of 1.x.
+        let f = facts(&packument(json!({"name": "mallory"})), "1.0.0");
+        assert_eq!(f.trust.downgrade, Fact::Known(false));
+        assert_eq!(f.trust.earlier_best_version, None);
+    }
+}
