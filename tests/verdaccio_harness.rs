@@ -237,7 +237,11 @@ fn publishing_needs_a_valid_token_and_prereleases_get_a_tag() {
         &FixturePackage::new("@scoped/beta-server", "2.0.0-beta.1"),
     );
     let doc = get(&format!("{}@scoped%2fbeta-server", reg.url()), None).json();
-    assert_eq!(doc["dist-tags"], json!({"next": "2.0.0-beta.1"}));
+    // Published under `next`; Verdaccio also points `latest` at it, as the package had none.
+    assert_eq!(
+        doc["dist-tags"],
+        json!({"latest": "2.0.0-beta.1", "next": "2.0.0-beta.1"})
+    );
 
     let second_token = reg.add_user("carol", "hunter3-hunter3");
     assert_ne!(second_token, token);

@@ -1,0 +1,1 @@
+//! Published tarball content analysis (issue E), in memory.
