@@ -9,6 +9,7 @@ pub mod config;
 pub mod content;
 pub mod error;
 pub mod facts;
+pub mod mcpconfig;
 pub mod registry;
 pub mod render;
 pub mod report;

@@ -1,0 +1,1 @@
+//! MCP client configuration files: discovery, parsing and launch analysis (issue D).
