@@ -34,12 +34,7 @@ pub fn run(cli: Cli) -> Result<u8, Fatal> {
         Command::Scan(args) => {
             // Validate every input before any network traffic, so a typo in the third spec does
             // not cost a full scan of the first two.
-            let specs = args
-                .specs
-                .iter()
-                .map(|s| Spec::parse(s))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| usage(e.to_string()))?;
+            let specs = parse_specs(&args.specs)?;
             let rules = load_rules(&args.gate)?;
             let scanner = scanner(&args.registry, &args.verify, rules, &args.gate, &specs)?;
             let show_progress = specs.len() > 1
@@ -330,13 +325,15 @@ fn scanner(
     })
 }
 
-fn config_check(args: &crate::cli::ConfigCheckArgs) -> Result<u8, Fatal> {
-    let specs = args
-        .specs
-        .iter()
+fn parse_specs(raw: &[String]) -> Result<Vec<Spec>, Fatal> {
+    raw.iter()
         .map(|s| Spec::parse(s))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| usage(e.to_string()))?;
+        .map_err(|e| usage(e.to_string()))
+}
+
+fn config_check(args: &crate::cli::ConfigCheckArgs) -> Result<u8, Fatal> {
+    let specs = parse_specs(&args.specs)?;
     let config = load_npm_config(&args.registry)?;
     let explanations: Vec<_> = specs.iter().map(|s| config.explain(&s.name)).collect();
     let mut code = 0;

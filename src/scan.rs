@@ -69,10 +69,7 @@ impl Registries {
             .registry_for(package)
             .map_err(|e| e.to_string())?;
         let url = parse_registry_url(resolved.url.as_str(), self.allow_http).map_err(|e| {
-            let at = match (resolved.source.file(), resolved.line) {
-                (Some(f), Some(l)) => format!("{}:{l}", f.display()),
-                _ => resolved.source.to_string(),
-            };
+            let at = resolved.source.at(resolved.line);
             format!("{e} (set by `{}` in {at})", resolved.key)
         })?;
         let mut clients = self
@@ -336,10 +333,7 @@ fn not_found_note(name: &str, chosen: &ResolvedRegistry) -> String {
     let Some(scope) = crate::config::package_scope(name) else {
         return String::new();
     };
-    let at = match (chosen.source.file(), chosen.line) {
-        (Some(f), Some(l)) => format!("{}:{l}", f.display()),
-        _ => chosen.source.to_string(),
-    };
+    let at = chosen.source.at(chosen.line);
     if chosen.key == "registry" {
         format!(
             " (the registry was chosen by `registry` from {at}; if {scope} packages live on a \

@@ -349,10 +349,7 @@ pub struct AuthKeyHint {
 
 impl fmt::Display for AuthKeyHint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = match (self.source.file(), self.line) {
-            (Some(p), Some(l)) => format!("{}:{l}", p.display()),
-            _ => self.source.to_string(),
-        };
+        let at = self.source.at(self.line);
         write!(
             f,
             "a credential is configured as `{}` ({at}) but does not apply: {}. The key that would \

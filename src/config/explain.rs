@@ -117,10 +117,7 @@ impl Config {
 }
 
 fn at(source: &ConfigSource, line: Option<usize>) -> String {
-    match (source.file(), line) {
-        (Some(f), Some(l)) => format!("{} config {}:{l}", source.kind(), f.display()),
-        _ => source.to_string(),
-    }
+    source.at(line)
 }
 
 impl fmt::Display for ConfigExplanation {

@@ -33,6 +33,14 @@ pub enum ConfigSource {
 }
 
 impl ConfigSource {
+    /// Where a setting was made, for messages: "user config /home/me/.npmrc:3", "environment".
+    pub fn at(&self, line: Option<usize>) -> String {
+        match (self.file(), line) {
+            (Some(f), Some(l)) => format!("{} config {}:{l}", self.kind(), f.display()),
+            _ => self.to_string(),
+        }
+    }
+
     /// Higher wins: cli > env > project > user > global > default (npm's `confTypes` order).
     pub fn rank(&self) -> u8 {
         match self {

@@ -20,10 +20,7 @@ pub struct Setting {
 impl Setting {
     /// "user config /home/me/.npmrc:3", "environment", ...
     pub fn location(&self) -> String {
-        match (self.source.file(), self.line) {
-            (Some(f), Some(l)) => format!("{} config {}:{l}", self.source.kind(), f.display()),
-            _ => self.source.to_string(),
-        }
+        self.source.at(self.line)
     }
 }
 

@@ -137,10 +137,7 @@ impl RegistryClient {
             return "no npm configuration was loaded".into();
         };
         if let Some(a) = config.auth_for_url(url) {
-            let at = match (a.source.file(), a.line) {
-                (Some(f), Some(l)) => format!("{}:{l}", f.display()),
-                _ => a.source.to_string(),
-            };
+            let at = a.source.at(a.line);
             let mut note = format!("the credential `{}` from {at} was sent", a.key);
             for w in &a.warnings {
                 note.push_str(&format!(" ({w})"));
