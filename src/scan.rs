@@ -213,12 +213,6 @@ impl Scanner {
             .and_then(Value::as_array)
             .filter(|a| !a.is_empty());
         let listed = doc.pointer("/dist/attestations").filter(|a| !a.is_null());
-        if sigs.is_none() && listed.is_none() {
-            return Evidence {
-                signature: SignatureEvidence::NotPresent,
-                attestations: AttestationEvidence::NotListed,
-            };
-        }
         let keys: Result<Option<NpmKeys>, String> = match client.keys().await {
             Ok(Some(v)) => NpmKeys::from_json(v.to_string().as_bytes())
                 .map(Some)
@@ -226,7 +220,12 @@ impl Scanner {
             Ok(None) => Ok(None),
             Err(e) => Err(format!("could not fetch the registry's signing keys: {e}")),
         };
+        // The keys are fetched (once per registry) even for an unsigned version: a registry
+        // without keys is the precise reason a signature check cannot be made there.
         let signature = match (sigs, &keys) {
+            (None, Ok(None)) => {
+                SignatureEvidence::NoKeys(format!("registry {registry} provides no signing keys"))
+            }
             (None, _) => SignatureEvidence::NotPresent,
             (Some(_), Ok(None)) => {
                 SignatureEvidence::NoKeys(format!("registry {registry} provides no signing keys"))

@@ -213,8 +213,10 @@ fn private_scope_needs_a_valid_token_and_the_rest_is_public() {
     let nobody = get(&format!("{base}-/whoami"), Some(&bearer("not-a-token")));
     assert_eq!((nobody.status, nobody.json()), (200, json!({})));
 
-    // The access log shows only loopback clients: nothing here made Verdaccio call out.
-    assert!(reg.log().contains("@private/secret-server"));
+    // Verdaccio logs its outgoing (uplink) requests with `-->`: there must be none.
+    let log = reg.log();
+    assert!(log.contains("<-- 127.0.0.1 requested 'GET /@private%2fsecret-server'"));
+    assert!(!log.contains("-->"), "Verdaccio called out:\n{log}");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod registry;
+pub mod verdaccio;
 
 use assert_cmd::Command;
 

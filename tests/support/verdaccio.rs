@@ -192,7 +192,8 @@ impl Verdaccio {
         self.dir.path()
     }
 
-    /// Verdaccio's request log so far (JSON lines), for debugging a failing test.
+    /// Verdaccio's log so far (text lines; `<--` marks requests it received, `-->` requests it
+    /// would make to an uplink), for debugging a failing test.
     pub fn log(&self) -> String {
         fs::read_to_string(self.dir.path().join("verdaccio.log")).unwrap_or_default()
     }
@@ -292,6 +293,10 @@ impl Verdaccio {
                 "--audit=false",
                 "--fund=false",
                 "--loglevel=warn",
+                // npm's default retries back off for over two minutes against a dead server
+                // (e.g. after the test process was killed); loopback needs no retries.
+                "--fetch-retries=0",
+                "--fetch-timeout=30000",
             ])
             // npm also reads `<cwd>/.npmrc`; the work dir has none.
             .current_dir(work.path())
