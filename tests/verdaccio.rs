@@ -192,8 +192,7 @@ fn scoped_registry_and_a_public_package_elsewhere() {
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
-        out.stdout
-            .contains(&format!("@private:registry from project config")),
+        out.stdout.contains("@private:registry from project config"),
         "{}",
         out.stdout
     );
