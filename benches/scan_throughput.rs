@@ -91,6 +91,8 @@ fn bench(c: &mut Criterion) {
         now: chrono::Utc::now(),
         trusted_root: std::sync::Arc::new(mcp_audit::verify::TrustedRoot::public_good()),
         trust_window_days: 365,
+        // Throughput of metadata scanning; tarball analysis has its own bench (benches/content.rs).
+        content_limits: None,
     };
     let mut group = c.benchmark_group("scan");
     group

@@ -322,6 +322,7 @@ fn scanner(
         now,
         trusted_root: std::sync::Arc::new(root),
         trust_window_days: verify.trust_window_days,
+        content_limits: (!verify.no_tarball).then(crate::content::Limits::default),
     })
 }
 

@@ -133,6 +133,10 @@ pub struct VerifyArgs {
     /// How far back (days) the trust-downgrade check compares against earlier releases.
     #[arg(long, value_name = "DAYS", default_value_t = 365, value_parser = clap::value_parser!(u64).range(1..=3650))]
     pub trust_window_days: u64,
+    /// Do not download tarballs: content checks (leaked credentials, manifest confusion,
+    /// install behaviour, binaries) are then reported as inconclusive, not passed.
+    #[arg(long)]
+    pub no_tarball: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,9 +6,11 @@ use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 use serde_json::Value;
 
+use crate::content::Limits;
 use crate::error::{FetchError, TargetError};
 use crate::facts::{
     derive_facts, AttestationEvidence, DeriveInput, Evidence, PackageFacts, SignatureEvidence,
+    TarballEvidence,
 };
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -100,6 +102,8 @@ pub struct Scanner {
     pub now: DateTime<Utc>,
     pub trusted_root: Arc<TrustedRoot>,
     pub trust_window_days: u64,
+    /// Limits for downloading and reading tarballs; `None` skips them (`--no-tarball`).
+    pub content_limits: Option<Limits>,
 }
 
 impl Scanner {
@@ -177,9 +181,15 @@ impl Scanner {
             .and_then(Value::as_str)
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.timestamp());
-        let evidence = self
+        let mut evidence = self
             .evidence(&client, &spec.name, &version, &doc, published)
             .await;
+        evidence.tarball = match &self.content_limits {
+            None => {
+                TarballEvidence::Unavailable("--no-tarball: the tarball was not downloaded".into())
+            }
+            Some(limits) => self.tarball_evidence(&client, &doc, limits).await,
+        };
         Ok(derive_facts(&DeriveInput {
             packument: &packument,
             version: &version,
@@ -301,6 +311,69 @@ impl Scanner {
         Evidence {
             signature,
             attestations,
+            tarball: TarballEvidence::NotChecked,
+        }
+    }
+
+    /// Downloads the tarball (capped), checks it against `dist.integrity` before anything reads
+    /// it, and only then analyses it, in memory, on the blocking pool.
+    async fn tarball_evidence(
+        &self,
+        client: &RegistryClient,
+        doc: &Value,
+        limits: &Limits,
+    ) -> TarballEvidence {
+        let dist = |k: &str| {
+            doc.pointer(&format!("/dist/{k}"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        let Some(listed) = dist("tarball") else {
+            return TarballEvidence::Unavailable("the version lists no dist.tarball".into());
+        };
+        let Ok(listed) = Url::parse(&listed) else {
+            return TarballEvidence::Unavailable(format!("dist.tarball `{listed}` is not a URL"));
+        };
+        // pacote's replace-registry-host: a tarball on registry.npmjs.org is fetched from the
+        // configured registry instead, as npm would.
+        let url = crate::config::replace_registry_host(
+            &listed,
+            client.base(),
+            self.registries.config().get("replace-registry-host"),
+        );
+        let shown = crate::registry::redact_url(&url);
+        let bytes = match client.tarball(&url, limits.max_compressed).await {
+            Ok(b) => b,
+            Err(e) => {
+                return TarballEvidence::Unavailable(format!("could not download the tarball: {e}"))
+            }
+        };
+        let integrity = match (dist("integrity"), dist("shasum")) {
+            (Some(sri), _) => crate::content::check_integrity(&bytes, &sri),
+            (None, Some(sha1)) => crate::content::check_shasum(&bytes, &sha1),
+            (None, None) => {
+                return TarballEvidence::Unavailable(
+                    "the version lists neither dist.integrity nor dist.shasum to check the tarball against"
+                        .into(),
+                )
+            }
+        };
+        let compressed_bytes = bytes.len() as u64;
+        let report = if integrity.is_ok() {
+            let doc = doc.clone();
+            let limits = limits.clone();
+            tokio::task::spawn_blocking(move || crate::content::analyze(&bytes, &doc, &limits))
+                .await
+                .ok()
+                .map(Box::new)
+        } else {
+            None
+        };
+        TarballEvidence::Checked {
+            url: shown,
+            compressed_bytes,
+            integrity,
+            report,
         }
     }
 

@@ -77,6 +77,7 @@ pub fn derive_facts(input: &DeriveInput<'_>) -> PackageFacts {
     );
     let signatures = signature_facts(input, &shape);
     let trust = trust_facts(input, versions, times, doc, published_at.as_ref(), &shape);
+    let (tarball, content) = tarball_facts(&input.evidence.tarball);
     let deprecated = doc
         .get("deprecated")
         .and_then(Value::as_str)
@@ -155,14 +156,17 @@ pub fn derive_facts(input: &DeriveInput<'_>) -> PackageFacts {
         },
         scripts: script_facts(doc),
         lockfile: LockfileFacts {
-            has_shrinkwrap: match doc.get("_hasShrinkwrap").and_then(Value::as_bool) {
-                Some(b) => Fact::Known(b),
-                None => Fact::unknown(format!(
-                    "registry {} did not report _hasShrinkwrap for this version",
+            has_shrinkwrap: match (&content, doc.get("_hasShrinkwrap").and_then(Value::as_bool)) {
+                (Fact::Known(c), _) => Fact::Known(c.has_shrinkwrap),
+                (_, Some(b)) => Fact::Known(b),
+                (Fact::Unknown { reason }, None) => Fact::unknown(format!(
+                    "registry {} did not report _hasShrinkwrap and the tarball was not read ({reason})",
                     input.registry
                 )),
             },
         },
+        tarball,
+        content,
         dependencies: dependency_facts(doc),
         registry: RegistryFacts {
             url: input.registry.to_string(),
@@ -867,6 +871,158 @@ fn trust_facts(
         )
     };
     f
+}
+
+fn tarball_facts(evidence: &TarballEvidence) -> (TarballFacts, Fact<ContentFacts>) {
+    let (url, compressed, integrity, report) = match evidence {
+        TarballEvidence::NotChecked => {
+            let why = "the tarball was not checked";
+            return (
+                TarballFacts {
+                    integrity: Fact::unknown(why),
+                    url: None,
+                    compressed_bytes: Fact::unknown(why),
+                },
+                Fact::unknown(why),
+            );
+        }
+        TarballEvidence::Unavailable(why) => {
+            return (
+                TarballFacts {
+                    integrity: Fact::unknown(why),
+                    url: None,
+                    compressed_bytes: Fact::unknown(why),
+                },
+                Fact::unknown(why),
+            );
+        }
+        TarballEvidence::Checked {
+            url,
+            compressed_bytes,
+            integrity,
+            report,
+        } => (url, *compressed_bytes, integrity, report),
+    };
+    let tarball = TarballFacts {
+        integrity: match integrity {
+            Ok(()) => Fact::Known("verified".into()),
+            Err(crate::content::IntegrityError::Mismatch { .. }) => Fact::Known("mismatch".into()),
+            Err(e) => Fact::unknown(format!("dist.integrity cannot be checked: {e}")),
+        },
+        url: Some(url.clone()),
+        compressed_bytes: Fact::Known(compressed),
+    };
+    let content = match (integrity, report) {
+        (Ok(()), Some(r)) => Fact::Known(content_facts(r)),
+        (Err(e), _) => Fact::unknown(format!(
+            "the tarball was not read because it does not match dist.integrity ({e})"
+        )),
+        (Ok(()), None) => Fact::unknown("the tarball was not analysed"),
+    };
+    (tarball, content)
+}
+
+fn content_facts(r: &crate::content::ContentReport) -> ContentFacts {
+    use crate::content::Confidence;
+    let install_signals: Vec<String> = r
+        .install_scripts
+        .iter()
+        .flat_map(|s| {
+            s.signals
+                .iter()
+                .map(move |sig| format!("{}: {sig}", s.name))
+        })
+        .collect();
+    let manifest_confusion: Vec<String> = r
+        .manifest_confusion
+        .iter()
+        .map(|m| {
+            format!(
+                "{}: registry {} / tarball {}",
+                m.field, m.registry, m.tarball
+            )
+        })
+        .collect();
+    let secrets: Vec<String> = r
+        .secrets
+        .iter()
+        // The analysis already words it as "<file>:<line>: <kind> <redacted value>".
+        .map(|s| s.evidence.clone())
+        .collect();
+    let secret_count = r
+        .secrets
+        .iter()
+        .filter(|s| matches!(s.confidence, Confidence::Medium | Confidence::High))
+        .count() as u64;
+    let native_binaries: Vec<String> = r
+        .native_binaries
+        .iter()
+        .map(|b| format!("{} ({})", b.file, b.kind))
+        .collect();
+    let obfuscation: Vec<String> = r
+        .obfuscation
+        .iter()
+        .map(|o| format!("{}: {} ({:?}) {}", o.file, o.signal, o.confidence, o.detail))
+        .collect();
+    let obfuscation_confidence = r
+        .obfuscation
+        .iter()
+        .map(|o| o.confidence)
+        .max()
+        .map(|c| match c {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        })
+        .unwrap_or("none")
+        .to_string();
+    let bin_shadowing: Vec<String> = r
+        .bin_shadowing
+        .iter()
+        .map(|b| format!("{} -> {}", b.bin, b.path))
+        .collect();
+    let path_problems: Vec<String> = r
+        .path_problems
+        .iter()
+        .map(|p| match &p.detail {
+            Some(d) => format!("{:?} {} ({d})", p.kind, p.path),
+            None => format!("{:?} {}", p.kind, p.path),
+        })
+        .collect();
+    // A package.json npm cannot read makes the rest of the analysis (manifest, scripts, bins)
+    // partial too, so it counts against completeness like a truncated archive.
+    let mut errors = r.errors.clone();
+    errors.extend(
+        r.package_json_error
+            .iter()
+            .map(|e| format!("package.json: {e}")),
+    );
+    ContentFacts {
+        complete: r.complete && r.package_json_error.is_none(),
+        errors,
+        files: r.files,
+        unpacked_bytes: r.unpacked_bytes,
+        install_signal_count: install_signals.len() as u64,
+        install_signals,
+        manifest_compared: r.manifest_compared,
+        manifest_confusion_count: manifest_confusion.len() as u64,
+        manifest_confusion,
+        secrets,
+        secret_count,
+        native_binary_count: native_binaries.len() as u64,
+        native_binaries,
+        obfuscation,
+        obfuscation_confidence,
+        bin_shadowing_count: bin_shadowing.len() as u64,
+        bin_shadowing,
+        outside_files_count: r.outside_files_whitelist.len() as u64,
+        outside_files: r.outside_files_whitelist.clone(),
+        path_problem_count: path_problems.len() as u64,
+        path_problems,
+        never_packed_count: r.never_packed.len() as u64,
+        never_packed: r.never_packed.clone(),
+        has_shrinkwrap: r.has_shrinkwrap,
+    }
 }
 
 fn tag_facts(p: &Value, versions: &Map<String, Value>, version: &str) -> TagFacts {

@@ -1,6 +1,7 @@
 //! What verification established, handed to the pure facts derivation. The scan fills it (I/O
 //! and CPU work happen there); derivation only reads it.
 
+use crate::content::{ContentReport, IntegrityError};
 use crate::verify::{AttestationsReport, SigError};
 
 #[derive(Debug, Clone, Default)]
@@ -34,7 +35,23 @@ pub enum AttestationEvidence {
 }
 
 #[derive(Debug, Clone, Default)]
+pub enum TarballEvidence {
+    #[default]
+    NotChecked,
+    /// Not downloaded on purpose or could not be: the reason.
+    Unavailable(String),
+    /// Downloaded and hashed; the analysis runs only when the integrity matched.
+    Checked {
+        url: String,
+        compressed_bytes: u64,
+        integrity: Result<(), IntegrityError>,
+        report: Option<Box<ContentReport>>,
+    },
+}
+
+#[derive(Debug, Clone, Default)]
 pub struct Evidence {
     pub signature: SignatureEvidence,
     pub attestations: AttestationEvidence,
+    pub tarball: TarballEvidence,
 }

@@ -11,7 +11,7 @@ pub mod evidence;
 use serde::{Deserialize, Serialize};
 
 pub use derive::{derive_facts, DeriveInput};
-pub use evidence::{AttestationEvidence, Evidence, SignatureEvidence};
+pub use evidence::{AttestationEvidence, Evidence, SignatureEvidence, TarballEvidence};
 
 /// Version of the facts document. Bump when a fact path changes meaning or disappears.
 pub const FACTS_SCHEMA: u32 = 1;
@@ -103,6 +103,10 @@ pub struct PackageFacts {
     pub trust: TrustFacts,
     pub history: HistoryFacts,
     pub scripts: ScriptFacts,
+    pub tarball: TarballFacts,
+    /// What the published tarball contains. Unknown as a whole when it was not downloaded
+    /// (`--no-tarball`, a fetch error) or did not match `dist.integrity` (then it is not read).
+    pub content: Fact<ContentFacts>,
     pub lockfile: LockfileFacts,
     pub dependencies: DependencyFacts,
     pub registry: RegistryFacts,
@@ -288,8 +292,61 @@ pub struct ScriptFacts {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct TarballFacts {
+    /// `verified` (the downloaded bytes match `dist.integrity`) or `mismatch`.
+    pub integrity: Fact<String>,
+    pub url: Option<String>,
+    pub compressed_bytes: Fact<u64>,
+}
+
+/// Findings of the in-memory tarball analysis (`content::analyze`), flattened for rules: each
+/// list holds redacted, human-readable evidence and has a count beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContentFacts {
+    /// The whole archive was read and its package.json parsed; false when the archive is
+    /// truncated, malformed or over a limit, or package.json is missing or not JSON.
+    pub complete: bool,
+    pub errors: Vec<String>,
+    pub files: u64,
+    pub unpacked_bytes: u64,
+    /// `<script>: <signal>` for install scripts in the tarball's package.json that fetch,
+    /// decode or evaluate code (curl, wget, node -e, base64, eval, a URL, a pipe to a shell).
+    pub install_signals: Vec<String>,
+    pub install_signal_count: u64,
+    /// The registry document was compared with the tarball's package.json.
+    pub manifest_compared: bool,
+    /// `<field>: registry <value> / tarball <value>`.
+    pub manifest_confusion: Vec<String>,
+    pub manifest_confusion_count: u64,
+    /// Credentials found in published files, redacted: `<file>:<line> <kind> <first chars>***`.
+    pub secrets: Vec<String>,
+    /// Secrets found with medium or high confidence.
+    pub secret_count: u64,
+    pub native_binaries: Vec<String>,
+    pub native_binary_count: u64,
+    pub obfuscation: Vec<String>,
+    /// The strongest obfuscation signal: `none`, `low`, `medium` or `high`.
+    pub obfuscation_confidence: String,
+    pub bin_shadowing: Vec<String>,
+    pub bin_shadowing_count: u64,
+    /// Files the package.json `files` list would not have packed (a hand-made tarball).
+    pub outside_files: Vec<String>,
+    pub outside_files_count: u64,
+    /// `..`, absolute paths, links, duplicates and other entries npm's own packing never makes.
+    pub path_problems: Vec<String>,
+    pub path_problem_count: u64,
+    /// Files npm never packs: `.npmrc`, a root lockfile, `.git`.
+    pub never_packed: Vec<String>,
+    pub never_packed_count: u64,
+    pub has_shrinkwrap: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LockfileFacts {
-    /// `_hasShrinkwrap`: the tarball ships npm-shrinkwrap.json, the only lockfile npm publishes.
+    /// The tarball ships npm-shrinkwrap.json, the only lockfile npm publishes: read from the
+    /// tarball when it was downloaded, else from the registry's `_hasShrinkwrap`.
     pub has_shrinkwrap: Fact<bool>,
 }
 
@@ -439,6 +496,40 @@ impl PackageFacts {
                 has_install_script: false,
                 install_script_count: 0,
             },
+            tarball: TarballFacts {
+                integrity: k("verified"),
+                url: Some(
+                    "https://registry.npmjs.org/example-mcp-server/-/example-mcp-server-1.4.2.tgz"
+                        .into(),
+                ),
+                compressed_bytes: Fact::Known(24_000),
+            },
+            content: Fact::Known(ContentFacts {
+                complete: true,
+                errors: vec![],
+                files: 12,
+                unpacked_bytes: 80_000,
+                install_signals: vec![],
+                install_signal_count: 0,
+                manifest_compared: true,
+                manifest_confusion: vec![],
+                manifest_confusion_count: 0,
+                secrets: vec![],
+                secret_count: 0,
+                native_binaries: vec![],
+                native_binary_count: 0,
+                obfuscation: vec![],
+                obfuscation_confidence: "none".into(),
+                bin_shadowing: vec![],
+                bin_shadowing_count: 0,
+                outside_files: vec![],
+                outside_files_count: 0,
+                path_problems: vec![],
+                path_problem_count: 0,
+                never_packed: vec![],
+                never_packed_count: 0,
+                has_shrinkwrap: false,
+            }),
             lockfile: LockfileFacts {
                 has_shrinkwrap: Fact::Known(false),
             },

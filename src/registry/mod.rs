@@ -228,6 +228,23 @@ impl RegistryClient {
     }
 
     pub async fn get_bytes(&self, url: &Url) -> Result<Vec<u8>, FetchError> {
+        self.get_bytes_limited(url, self.cfg.max_body_bytes, "application/json")
+            .await
+    }
+
+    /// A package tarball, streamed into memory up to `limit` bytes. Credentials follow the same
+    /// strict per-URL rule, so a tarball on another host (a CDN) gets none.
+    pub async fn tarball(&self, url: &Url, limit: u64) -> Result<Vec<u8>, FetchError> {
+        self.get_bytes_limited(url, limit, "application/octet-stream")
+            .await
+    }
+
+    async fn get_bytes_limited(
+        &self,
+        url: &Url,
+        limit: u64,
+        accept: &'static str,
+    ) -> Result<Vec<u8>, FetchError> {
         let shown = redact_url(url);
         let mut attempt = 0u32;
         loop {
@@ -237,7 +254,7 @@ impl RegistryClient {
                     .acquire()
                     .await
                     .expect("semaphore never closed");
-                self.try_once(url, &shown).await
+                self.try_once(url, &shown, limit, accept).await
             };
             let wait = match &result {
                 Err(e) if attempt < self.cfg.retries => match e.retry_hint() {
@@ -258,11 +275,14 @@ impl RegistryClient {
         }
     }
 
-    async fn try_once(&self, url: &Url, shown: &str) -> Result<Vec<u8>, FetchError> {
-        let mut req = self
-            .http
-            .get(url.clone())
-            .header(ACCEPT, "application/json");
+    async fn try_once(
+        &self,
+        url: &Url,
+        shown: &str,
+        limit: u64,
+        accept: &'static str,
+    ) -> Result<Vec<u8>, FetchError> {
+        let mut req = self.http.get(url.clone()).header(ACCEPT, accept);
         if let Some(auth) = self.auth.as_ref().and_then(|c| c.auth_for_url(url)) {
             // Marked sensitive so that no Debug output of the request can ever show it.
             let mut value = reqwest::header::HeaderValue::from_str(auth.header_value.expose())
@@ -303,13 +323,12 @@ impl RegistryClient {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
-        if ctype.contains("html") {
+        if ctype.contains("html") && accept == "application/json" {
             return Err(FetchError::NotJson {
                 url: shown.to_string(),
                 content_type: ctype,
             });
         }
-        let limit = self.cfg.max_body_bytes;
         if resp.content_length().is_some_and(|n| n > limit) {
             return Err(FetchError::TooLarge {
                 url: shown.to_string(),
@@ -337,7 +356,7 @@ impl RegistryClient {
                 }
             }
         }
-        if body.first().is_some_and(|b| *b == b'<') {
+        if accept == "application/json" && body.first().is_some_and(|b| *b == b'<') {
             let label = if ctype.is_empty() {
                 "no content type".to_string()
             } else {
