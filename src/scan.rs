@@ -361,7 +361,7 @@ impl Scanner {
         let compressed_bytes = bytes.len() as u64;
         let report = if integrity.is_ok() {
             let doc = doc.clone();
-            let limits = limits.clone();
+            let limits = *limits;
             tokio::task::spawn_blocking(move || crate::content::analyze(&bytes, &doc, &limits))
                 .await
                 .ok()
