@@ -1,1 +1,26 @@
 //! MCP client configuration files: discovery, parsing and launch analysis (issue D).
+//!
+//! mcp-audit never starts a server. It reads the files MCP clients read ([`discover`]), finds
+//! each server entry in them ([`parse_config`]), works out what the entry would start
+//! ([`parse_launch`]) and with which npm configuration ([`npm_layers`]), and derives facts
+//! about how risky that launch is ([`launch_risks`]).
+//!
+//! Only [`discover`] touches the file system, and only to test whether files exist. Everything
+//! else is pure: text and maps in, values out.
+//!
+//! Entries hold credentials in clear text (that is what the risk facts look for). Every type
+//! here that can hold one redacts it in `Debug` and `Serialize`: see [`secrets`] for what counts
+//! as a credential.
+
+mod discover;
+mod launch;
+mod parse;
+mod risk;
+pub mod secrets;
+
+pub use discover::{
+    client_for_path, discover, well_known_paths, Client, KnownConfig, Platform, Scope,
+};
+pub use launch::{npm_layers, npm_layers_with_env, parse_launch, Launch};
+pub use parse::{parse_config, ConfigFileError, Note, ParsedConfig, ServerEntry, ServerProblem};
+pub use risk::{launch_risks, LaunchRisks, PlaintextSecret};

@@ -1,0 +1,1379 @@
+//! What a server entry would start, read from its `command` and `args` without running anything.
+//!
+//! Rules, in order:
+//!
+//! 1. No `command` but a `url`: [`Launch::Remote`].
+//! 2. The program is named by its file name, case-insensitively, without a directory or a
+//!    Windows extension (`.exe`, `.cmd`, `.bat`, `.ps1`, `.com`): `/usr/local/bin/npx` and
+//!    `C:\Program Files\nodejs\npx.cmd` are both `npx`. `node …/npm/bin/npx-cli.js` is `npx` too.
+//! 3. A `command` holding a whole command line (`"npx -y pkg"`, which some clients split and
+//!    some users write) is split into words when its first word is a known program.
+//! 4. Wrappers are looked through: `cmd /c …` (Windows needs it to start `npx.cmd`),
+//!    `sh|bash|zsh|dash|ksh -c "…"`, `powershell|pwsh -Command …`, and `env [NAME=value…] …`.
+//!    The inner command line is parsed again when it is a plain command; when it holds shell
+//!    syntax (`|`, `&`, `;`, `<`, `>`, backquote, `$(`, a newline) it is a [`Launch::Shell`].
+//! 5. Runners: `npx`, `npm exec`/`npm x`, `pnpm dlx`/`pnpx`, `yarn dlx`, `bunx`/`bun x`. Their
+//!    flags come first; `--` ends them; the first other word is the package, and every word
+//!    after it belongs to the server. With `-p`/`--package` the first package is the spec, the
+//!    others are `extra_packages`, and the first word is a bin name, not a package. `-c`/`--call`
+//!    (pnpm: `-c`/`--shell-mode`) runs a command line; with no `--package` nothing is fetched and
+//!    the spec is empty.
+//! 6. Flags with a value are read as `--name=value` and, for the flags npm documents as taking
+//!    one (and every `--@scope:registry` / `--//host/:key`), `--name value`. Other flags are
+//!    taken as booleans, so `npx --prefer-offline pkg` keeps `pkg` as the package. Every flag
+//!    with a value other than the exec flags themselves becomes npm configuration (npm reads all
+//!    of its command-line flags as configuration).
+//! 7. `node [node flags] path`; `node -e/-p` (inline code) is [`Launch::Other`].
+//! 8. `uvx [flags] pkg`, `uvx --from pkg cmd`, `uv tool run …`, `pipx run [--spec pkg] pkg`.
+//! 9. `docker|podman [global flags] [container] run [flags] image [args]`, skipping the values of
+//!    run's value flags (`-e`, `-v`, `--env-file`, `--name`, `--network`...).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use serde::ser::SerializeStructVariant;
+use serde::{Serialize, Serializer};
+
+use crate::config::{expand_env, ConfigSource, Diagnostic, Entry, Layer, Severity};
+
+use super::parse::ServerEntry;
+use super::secrets::{is_reference_only, npm_secret_key, redact, redact_value, redact_words};
+
+/// What a server entry starts.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Launch {
+    /// A package fetched from an npm registry and run.
+    Npm {
+        /// `npx`, `npm exec`, `pnpm dlx`, `yarn dlx` or `bunx`.
+        runner: String,
+        /// What is installed: `pkg`, `pkg@1.2.3`, `pkg@^1`, `pkg@latest`, from the first word
+        /// or the first `--package`. Empty when only a `--call` command runs (nothing fetched).
+        /// Git, tarball and alias specs are kept as written.
+        spec: String,
+        /// `-y`/`--yes`: installs without asking.
+        yes: bool,
+        /// `-c`/`--call` (npm), `-c`/`--shell-mode` (pnpm): a command line run by a shell.
+        call: Option<String>,
+        /// npm configuration from the launch's flags (`--registry=URL`, `--@scope:registry=URL`,
+        /// `--userconfig FILE`, `--//host/:_authToken=…`): npm's command-line layer.
+        npm_config: Vec<(String, String)>,
+        /// npm configuration from the entry's `env` (`npm_config_*`, keys normalised as npm's
+        /// `loadEnv` does): npm's environment layer. Empty for `yarn dlx`, which reads
+        /// `.yarnrc.yml` instead.
+        npm_env: Vec<(String, String)>,
+        /// The other `--package`s.
+        extra_packages: Vec<String>,
+    },
+    /// A local script: reported, not scanned.
+    Node {
+        path: String,
+    },
+    /// A PyPI package (not yet supported).
+    PyPi {
+        runner: String,
+        package: String,
+    },
+    Docker {
+        image: String,
+    },
+    Remote {
+        url: String,
+        transport: Option<String>,
+    },
+    /// A command line run by a shell (`sh -c`, `cmd /c`, `powershell -Command` with shell syntax).
+    Shell {
+        command: String,
+    },
+    Other {
+        command: String,
+    },
+}
+
+impl Launch {
+    /// The same launch with every credential-looking value redacted, for display.
+    pub fn redacted(&self) -> Launch {
+        let pairs = |v: &[(String, String)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(k, val)| {
+                    // npm's credential keys are secret whatever their value looks like.
+                    let shown = if npm_secret_key(k) && !is_reference_only(val) {
+                        redact(val)
+                    } else {
+                        redact_value(Some(k), val)
+                    };
+                    (k.clone(), shown)
+                })
+                .collect()
+        };
+        match self {
+            Launch::Npm {
+                runner,
+                spec,
+                yes,
+                call,
+                npm_config,
+                npm_env,
+                extra_packages,
+            } => Launch::Npm {
+                runner: runner.clone(),
+                spec: redact_value(None, spec),
+                yes: *yes,
+                call: call.as_deref().map(redact_words),
+                npm_config: pairs(npm_config),
+                npm_env: pairs(npm_env),
+                extra_packages: extra_packages
+                    .iter()
+                    .map(|p| redact_value(None, p))
+                    .collect(),
+            },
+            Launch::Node { path } => Launch::Node {
+                path: redact_value(None, path),
+            },
+            Launch::PyPi { runner, package } => Launch::PyPi {
+                runner: runner.clone(),
+                package: redact_value(None, package),
+            },
+            Launch::Docker { image } => Launch::Docker {
+                image: redact_value(None, image),
+            },
+            Launch::Remote { url, transport } => Launch::Remote {
+                url: redact_value(None, url),
+                transport: transport.clone(),
+            },
+            Launch::Shell { command } => Launch::Shell {
+                command: redact_words(command),
+            },
+            Launch::Other { command } => Launch::Other {
+                command: redact_words(command),
+            },
+        }
+    }
+
+    /// `npm`, `node`, `pypi`, `docker`, `remote`, `shell`, `other`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Launch::Npm { .. } => "npm",
+            Launch::Node { .. } => "node",
+            Launch::PyPi { .. } => "pypi",
+            Launch::Docker { .. } => "docker",
+            Launch::Remote { .. } => "remote",
+            Launch::Shell { .. } => "shell",
+            Launch::Other { .. } => "other",
+        }
+    }
+}
+
+impl fmt::Debug for Launch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.redacted() {
+            Launch::Npm {
+                runner,
+                spec,
+                yes,
+                call,
+                npm_config,
+                npm_env,
+                extra_packages,
+            } => f
+                .debug_struct("Npm")
+                .field("runner", &runner)
+                .field("spec", &spec)
+                .field("yes", &yes)
+                .field("call", &call)
+                .field("npm_config", &npm_config)
+                .field("npm_env", &npm_env)
+                .field("extra_packages", &extra_packages)
+                .finish(),
+            Launch::Node { path } => f.debug_struct("Node").field("path", &path).finish(),
+            Launch::PyPi { runner, package } => f
+                .debug_struct("PyPi")
+                .field("runner", &runner)
+                .field("package", &package)
+                .finish(),
+            Launch::Docker { image } => f.debug_struct("Docker").field("image", &image).finish(),
+            Launch::Remote { url, transport } => f
+                .debug_struct("Remote")
+                .field("url", &url)
+                .field("transport", &transport)
+                .finish(),
+            Launch::Shell { command } => {
+                f.debug_struct("Shell").field("command", &command).finish()
+            }
+            Launch::Other { command } => {
+                f.debug_struct("Other").field("command", &command).finish()
+            }
+        }
+    }
+}
+
+/// Externally tagged like serde's default for enums: `{"npm": {"runner": …}}`.
+impl Serialize for Launch {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.redacted();
+        match &r {
+            Launch::Npm {
+                runner,
+                spec,
+                yes,
+                call,
+                npm_config,
+                npm_env,
+                extra_packages,
+            } => {
+                let mut v = s.serialize_struct_variant("Launch", 0, "npm", 7)?;
+                v.serialize_field("runner", runner)?;
+                v.serialize_field("spec", spec)?;
+                v.serialize_field("yes", yes)?;
+                v.serialize_field("call", call)?;
+                v.serialize_field("npm_config", npm_config)?;
+                v.serialize_field("npm_env", npm_env)?;
+                v.serialize_field("extra_packages", extra_packages)?;
+                v.end()
+            }
+            Launch::Node { path } => {
+                let mut v = s.serialize_struct_variant("Launch", 1, "node", 1)?;
+                v.serialize_field("path", path)?;
+                v.end()
+            }
+            Launch::PyPi { runner, package } => {
+                let mut v = s.serialize_struct_variant("Launch", 2, "pypi", 2)?;
+                v.serialize_field("runner", runner)?;
+                v.serialize_field("package", package)?;
+                v.end()
+            }
+            Launch::Docker { image } => {
+                let mut v = s.serialize_struct_variant("Launch", 3, "docker", 1)?;
+                v.serialize_field("image", image)?;
+                v.end()
+            }
+            Launch::Remote { url, transport } => {
+                let mut v = s.serialize_struct_variant("Launch", 4, "remote", 2)?;
+                v.serialize_field("url", url)?;
+                v.serialize_field("transport", transport)?;
+                v.end()
+            }
+            Launch::Shell { command } => {
+                let mut v = s.serialize_struct_variant("Launch", 5, "shell", 1)?;
+                v.serialize_field("command", command)?;
+                v.end()
+            }
+            Launch::Other { command } => {
+                let mut v = s.serialize_struct_variant("Launch", 6, "other", 1)?;
+                v.serialize_field("command", command)?;
+                v.end()
+            }
+        }
+    }
+}
+
+/// How deep wrappers are looked through (`cmd /c sh -c "env X=1 npx pkg"` is three).
+const MAX_DEPTH: usize = 4;
+
+/// Read what `server` would start. Never runs anything.
+pub fn parse_launch(server: &ServerEntry) -> Launch {
+    let command = server.command.as_deref().map(str::trim).unwrap_or("");
+    if command.is_empty() {
+        return match &server.url {
+            Some(url) => Launch::Remote {
+                url: url.clone(),
+                transport: server.transport.clone(),
+            },
+            None => Launch::Other {
+                command: String::new(),
+            },
+        };
+    }
+    let mut argv: Vec<String> = Vec::new();
+    let words = split_words(command, !looks_windows(command));
+    if words.len() > 1 && is_known_program(&program_name(&words[0])) {
+        argv.extend(words);
+    } else {
+        argv.push(command.to_string());
+    }
+    argv.extend(server.args.iter().cloned());
+    let mut env = server.env.clone();
+    classify(&argv, &mut env, 0)
+}
+
+/// The npm configuration a server's launch adds on top of the user's own: the launch's
+/// `npm_env` (the entry's `npm_config_*` variables, plus any set by an `env NAME=value`
+/// wrapper) as an environment layer, since npm reads them from the environment the client
+/// starts it with, and its `npm_config` flags as a command-line layer. Empty for anything but
+/// an npm runner, and for `yarn dlx`, which does not read npm's configuration.
+///
+/// Merge these *after* the user's own layers: [`crate::config::Config::from_layers`] lets a
+/// later layer of the same kind win, which is what happens when the client's `env` is laid
+/// over the environment it inherited. `${VAR}` is expanded against the entry's `env` only;
+/// use [`npm_layers_with_env`] to expand against the inherited environment too.
+///
+/// Settings that move files (`userconfig`, `globalconfig`, `prefix`) are in these layers, but
+/// only [`crate::config::discover`] acts on them: pass it the merged environment and the
+/// launch's `npm_config` as its command-line pairs to follow them.
+pub fn npm_layers(server: &ServerEntry, launch: &Launch) -> Vec<Layer> {
+    npm_layers_with_env(server, launch, &HashMap::new()).0
+}
+
+/// [`npm_layers`], expanding `${VAR}` against `base_env` overlaid with the entry's `env` (what
+/// the server's process would see), and returning what went wrong doing so.
+pub fn npm_layers_with_env(
+    server: &ServerEntry,
+    launch: &Launch,
+    base_env: &HashMap<String, String>,
+) -> (Vec<Layer>, Vec<Diagnostic>) {
+    let Launch::Npm {
+        runner,
+        npm_config,
+        npm_env,
+        ..
+    } = launch
+    else {
+        return (Vec::new(), Vec::new());
+    };
+    if runner == "yarn dlx" {
+        return (Vec::new(), Vec::new());
+    }
+    // `${VAR}` expands against what the server's process would see: the inherited environment
+    // with the entry's own `env` laid over it.
+    let mut expand_map = base_env.clone();
+    expand_map.extend(server.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let mut diags = Vec::new();
+    let mut layers = Vec::new();
+    let mut entries = Vec::new();
+    for (key, value) in npm_env {
+        let key = expand_reporting(key, &expand_map, &mut diags);
+        let value = expand_reporting(value.trim(), &expand_map, &mut diags);
+        entries.push(Entry::new(key, value, None));
+    }
+    if !entries.is_empty() {
+        layers.push(Layer::new(ConfigSource::Env, entries));
+    }
+    let (cli_layer, d) = Layer::from_cli(npm_config, &expand_map);
+    diags.extend(d);
+    if !cli_layer.entries.is_empty() {
+        layers.push(cli_layer);
+    }
+    (layers, diags)
+}
+
+/// `expand_env`, with the same warning the config module gives for an unset variable.
+fn expand_reporting(
+    text: &str,
+    env: &HashMap<String, String>,
+    diags: &mut Vec<Diagnostic>,
+) -> String {
+    let ex = expand_env(text, env);
+    for name in ex.unset {
+        diags.push(Diagnostic {
+            severity: Severity::Warning,
+            source: ConfigSource::Env,
+            file: None,
+            line: None,
+            message: format!(
+                "environment variable {name} is not set: npm leaves the text ${{{name}}} in \
+                 place (write ${{{name}?}} to make it expand to an empty string)"
+            ),
+        });
+    }
+    ex.text
+}
+
+/// The file name of a program, lower-cased, without directory or Windows extension.
+pub(crate) fn program_name(word: &str) -> String {
+    let base = word.rsplit(['/', '\\']).next().unwrap_or(word);
+    let lower = base.to_ascii_lowercase();
+    for ext in [".exe", ".cmd", ".bat", ".ps1", ".com"] {
+        if let Some(stem) = lower.strip_suffix(ext) {
+            return stem.to_string();
+        }
+    }
+    lower
+}
+
+const KNOWN_PROGRAMS: &[&str] = &[
+    "npx",
+    "npm",
+    "pnpm",
+    "pnpx",
+    "yarn",
+    "bunx",
+    "bun",
+    "node",
+    "nodejs",
+    "uvx",
+    "uv",
+    "pipx",
+    "docker",
+    "podman",
+    "sh",
+    "bash",
+    "zsh",
+    "dash",
+    "ksh",
+    "cmd",
+    "powershell",
+    "pwsh",
+    "env",
+];
+
+fn is_known_program(name: &str) -> bool {
+    KNOWN_PROGRAMS.contains(&name)
+}
+
+/// A Windows command line (`C:\…`, `cmd /c …`): backslashes are path separators, not escapes.
+fn looks_windows(s: &str) -> bool {
+    let b = s.as_bytes();
+    (b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'\\')
+        || s.to_ascii_lowercase().starts_with("cmd")
+}
+
+fn classify(argv: &[String], env: &mut BTreeMap<String, String>, depth: usize) -> Launch {
+    let Some(first) = argv.first() else {
+        return Launch::Other {
+            command: String::new(),
+        };
+    };
+    let prog = program_name(first);
+    let rest = &argv[1..];
+    let other = || Launch::Other {
+        command: argv.join(" "),
+    };
+    match prog.as_str() {
+        "npx" => npm_exec("npx", rest, env, Flavor::Npm),
+        "npm" => match npm_subcommand(rest) {
+            Some((pre, "exec" | "x", after)) => {
+                let mut all: Vec<String> = pre.to_vec();
+                all.extend_from_slice(after);
+                npm_exec("npm exec", &all, env, Flavor::Npm)
+            }
+            _ => other(),
+        },
+        "pnpx" => npm_exec("pnpm dlx", rest, env, Flavor::Pnpm),
+        "pnpm" => match npm_subcommand(rest) {
+            Some((pre, "dlx", after)) => {
+                let mut all: Vec<String> = pre.to_vec();
+                all.extend_from_slice(after);
+                npm_exec("pnpm dlx", &all, env, Flavor::Pnpm)
+            }
+            _ => other(),
+        },
+        "yarn" => match npm_subcommand(rest) {
+            Some((_, "dlx", after)) => npm_exec("yarn dlx", after, env, Flavor::Yarn),
+            _ => other(),
+        },
+        "bunx" => npm_exec("bunx", rest, env, Flavor::Bun),
+        "bun" => match npm_subcommand(rest) {
+            Some((_, "x", after)) => npm_exec("bunx", after, env, Flavor::Bun),
+            _ => other(),
+        },
+        "node" | "nodejs" => node(argv, rest, env, depth),
+        "uvx" => pypi("uvx", rest).unwrap_or_else(other),
+        "uv" => match rest {
+            [tool, run, after @ ..] if tool == "tool" && run == "run" => {
+                pypi("uvx", after).unwrap_or_else(other)
+            }
+            _ => other(),
+        },
+        "pipx" => match rest {
+            [run, after @ ..] if run == "run" => pypi("pipx run", after).unwrap_or_else(other),
+            _ => other(),
+        },
+        "docker" | "podman" => docker(rest).unwrap_or_else(other),
+        "sh" | "bash" | "zsh" | "dash" | "ksh" => {
+            // `-c`, or a cluster ending in it (`-lc`, `-ec`); the script is the next word.
+            let pos = rest.iter().position(|a| {
+                a.starts_with('-') && !a.starts_with("--") && a.ends_with('c') && a.len() >= 2
+            });
+            match pos.and_then(|p| rest.get(p + 1)) {
+                Some(script) => inner(script, true, env, depth),
+                // `bash script.sh`: a local script, like `node path`.
+                None => other(),
+            }
+        }
+        "cmd" => {
+            let pos = rest
+                .iter()
+                .position(|a| a.eq_ignore_ascii_case("/c") || a.eq_ignore_ascii_case("/k"));
+            match pos {
+                Some(p) if p + 2 == rest.len() => inner(&rest[p + 1], false, env, depth),
+                // Already split by the config: keep its words (a quoted path stays whole).
+                Some(p) if p + 1 < rest.len() => {
+                    let words = &rest[p + 1..];
+                    let line = words.join(" ");
+                    if depth < MAX_DEPTH
+                        && !has_shell_syntax(&line)
+                        && is_known_program(&program_name(&words[0]))
+                    {
+                        classify(words, env, depth + 1)
+                    } else {
+                        Launch::Shell { command: line }
+                    }
+                }
+                _ => other(),
+            }
+        }
+        "powershell" | "pwsh" => powershell(rest, env, depth).unwrap_or_else(other),
+        "env" => {
+            // `env [-i] [-u NAME] [NAME=value]... command...`
+            let mut i = 0;
+            while i < rest.len() {
+                let a = &rest[i];
+                if a == "-u" || a == "--unset" {
+                    if let Some(n) = rest.get(i + 1) {
+                        env.remove(n);
+                    }
+                    i += 2;
+                } else if a.starts_with('-') {
+                    i += 1;
+                } else if let Some((k, v)) = a.split_once('=') {
+                    env.insert(k.to_string(), v.to_string());
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+            if i < rest.len() && depth < MAX_DEPTH {
+                classify(&rest[i..], env, depth + 1)
+            } else {
+                other()
+            }
+        }
+        _ => other(),
+    }
+}
+
+/// A command line run through a wrapper: parsed again if it is a plain command, else a shell.
+fn inner(script: &str, posix: bool, env: &mut BTreeMap<String, String>, depth: usize) -> Launch {
+    let script = script.trim();
+    let shell = || Launch::Shell {
+        command: script.to_string(),
+    };
+    if depth >= MAX_DEPTH || has_shell_syntax(script) {
+        return shell();
+    }
+    let words = split_words(script, posix);
+    match words.first() {
+        Some(w) if is_known_program(&program_name(w)) => classify(&words, env, depth + 1),
+        _ => shell(),
+    }
+}
+
+fn has_shell_syntax(s: &str) -> bool {
+    s.contains(['|', '&', ';', '<', '>', '`', '\n']) || s.contains("$(")
+}
+
+/// npm's (and pnpm's, yarn's, bun's) subcommand, after any leading flags: the flags before it,
+/// its name, and what follows.
+fn npm_subcommand(args: &[String]) -> Option<(&[String], &str, &[String])> {
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if !a.starts_with('-') {
+            return Some((&args[..i], a.as_str(), &args[i + 1..]));
+        }
+        // `npm --registry URL exec …`
+        let name = a.trim_start_matches('-');
+        if !a.contains('=') && takes_value(Flavor::Npm, name) {
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    Npm,
+    Pnpm,
+    Yarn,
+    Bun,
+}
+
+/// npm configuration keys (and exec options) documented as taking a value, so that
+/// `--registry URL` consumes `URL`. Scoped registries and nerf-darted keys always do.
+const NPM_VALUE_KEYS: &[&str] = &[
+    "registry",
+    "userconfig",
+    "globalconfig",
+    "prefix",
+    "cache",
+    "loglevel",
+    "scope",
+    "workspace",
+    "package",
+    "call",
+    "node-options",
+    "script-shell",
+    "shell",
+    "otp",
+    "before",
+    "ca",
+    "cafile",
+    "cert",
+    "key",
+    "proxy",
+    "https-proxy",
+    "noproxy",
+    "location",
+    "replace-registry-host",
+    "auth-type",
+    "fetch-retries",
+    "fetch-timeout",
+    "userAgent",
+    "user-agent",
+    "tag",
+    "npmrc",
+    "allow-build",
+];
+
+fn takes_value(flavor: Flavor, name: &str) -> bool {
+    if name.starts_with('@') || name.starts_with("//") {
+        return true;
+    }
+    match flavor {
+        Flavor::Bun => matches!(name, "package" | "p"),
+        Flavor::Yarn => matches!(name, "package" | "p"),
+        Flavor::Npm | Flavor::Pnpm => {
+            NPM_VALUE_KEYS.contains(&name) || matches!(name, "p" | "w" | "C" | "dir")
+        }
+    }
+}
+
+/// Flags that configure the runner itself, not npm.
+fn is_exec_flag(name: &str) -> bool {
+    matches!(
+        name,
+        "yes" | "y" | "package" | "p" | "call" | "c" | "shell-mode" | "no" | "quiet" | "q"
+    )
+}
+
+fn npm_exec(
+    runner: &str,
+    args: &[String],
+    env: &BTreeMap<String, String>,
+    flavor: Flavor,
+) -> Launch {
+    let mut yes = false;
+    let mut packages: Vec<String> = Vec::new();
+    let mut call: Option<String> = None;
+    let mut shell_mode = false;
+    let mut config: Vec<(String, String)> = Vec::new();
+    let mut positional: Option<String> = None;
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if a == "--" {
+            positional = args.get(i + 1).cloned();
+            break;
+        }
+        if !a.starts_with('-') || a == "-" {
+            positional = Some(a.to_string());
+            break;
+        }
+        let long = a.starts_with("--");
+        let body = a.trim_start_matches('-');
+        let (name, inline) = match body.split_once('=') {
+            // Nerf-dart keys (`--//host/:_authToken=x`) never contain `=`, so the first one
+            // separates key and value even then.
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (body, None),
+        };
+        // Short flags: `-y`, `-p pkg`, `-c cmd`, `-ppkg`.
+        let (name, inline) =
+            if !long && name.len() > 1 && inline.is_none() && name.is_char_boundary(1) {
+                let (n, v) = name.split_at(1);
+                if matches!(n, "p" | "c") && !(flavor == Flavor::Pnpm && n == "c") {
+                    (n, Some(v.to_string()))
+                } else {
+                    (name, None)
+                }
+            } else {
+                (name, inline)
+            };
+        let mut value = || -> Option<String> {
+            if inline.is_some() {
+                return inline.clone();
+            }
+            let v = args.get(i + 1).cloned();
+            if v.is_some() {
+                i += 1;
+            }
+            v
+        };
+        match name {
+            "y" | "yes" => {
+                yes = !matches!(inline.as_deref(), Some("false"));
+            }
+            "no-yes" | "no" => yes = false,
+            "p" | "package" => {
+                if let Some(v) = value() {
+                    packages.push(v);
+                }
+            }
+            "c" if flavor == Flavor::Pnpm => shell_mode = true,
+            "shell-mode" => shell_mode = true,
+            "c" | "call" => call = value(),
+            _ => {
+                let v = if inline.is_some() || takes_value(flavor, name) {
+                    value()
+                } else {
+                    None
+                };
+                if let Some(v) = v {
+                    if !is_exec_flag(name)
+                        && matches!(flavor, Flavor::Npm | Flavor::Pnpm | Flavor::Bun)
+                    {
+                        config.push((name.to_string(), v));
+                    }
+                }
+            }
+        }
+        i += 1;
+    }
+    if shell_mode {
+        call = positional.take();
+    }
+    let spec = if !packages.is_empty() {
+        packages.remove(0)
+    } else if call.is_some() {
+        String::new()
+    } else {
+        positional.unwrap_or_default()
+    };
+    let npm_env = if flavor == Flavor::Yarn {
+        Vec::new()
+    } else {
+        env_config(env)
+    };
+    Launch::Npm {
+        runner: runner.to_string(),
+        spec,
+        yes,
+        call,
+        npm_config: config,
+        npm_env,
+        extra_packages: packages,
+    }
+}
+
+/// The entry's `npm_config_*` variables as npm configuration keys, values as written (a
+/// `${VAR}` stays a reference until [`npm_layers`] expands it). Keys are normalised by
+/// [`Layer::from_env`] itself, one variable at a time, so they match npm's `loadEnv` exactly.
+fn env_config(env: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (name, value) in env {
+        // A placeholder value: an empty one would be dropped before the key is normalised.
+        let probe = HashMap::from([(name.clone(), "x".to_string())]);
+        let (layer, _) = Layer::from_env(&probe);
+        if let (Some(e), false) = (layer.entries.first(), value.is_empty()) {
+            // Two spellings of one key: the later name wins, as `from_env` orders them.
+            out.retain(|(k, _)| k != &e.key);
+            out.push((e.key.clone(), value.clone()));
+        }
+    }
+    out
+}
+
+/// Node options that take the next word as their value.
+const NODE_VALUE_FLAGS: &[&str] = &[
+    "-r",
+    "--require",
+    "--import",
+    "--loader",
+    "--experimental-loader",
+    "-C",
+    "--conditions",
+    "--input-type",
+    "--title",
+    "--inspect-port",
+    "--env-file",
+    "--stack-size",
+    "--max-old-space-size",
+];
+
+fn node(
+    argv: &[String],
+    rest: &[String],
+    env: &mut BTreeMap<String, String>,
+    depth: usize,
+) -> Launch {
+    let mut i = 0;
+    while i < rest.len() {
+        let a = rest[i].as_str();
+        if matches!(a, "-e" | "--eval" | "-p" | "--print") || a.starts_with("--eval=") {
+            return Launch::Other {
+                command: argv.join(" "),
+            };
+        }
+        if a == "--" {
+            i += 1;
+            break;
+        }
+        if !a.starts_with('-') {
+            break;
+        }
+        i += if NODE_VALUE_FLAGS.contains(&a) { 2 } else { 1 };
+    }
+    let Some(path) = rest.get(i) else {
+        return Launch::Other {
+            command: argv.join(" "),
+        };
+    };
+    // `node …/npm/bin/npx-cli.js -y pkg` is npx started the long way.
+    let script = program_name(path);
+    if depth < MAX_DEPTH && matches!(script.as_str(), "npx-cli.js" | "npm-cli.js") {
+        let mut again = vec![if script == "npx-cli.js" { "npx" } else { "npm" }.to_string()];
+        again.extend_from_slice(&rest[i + 1..]);
+        return classify(&again, env, depth + 1);
+    }
+    Launch::Node { path: path.clone() }
+}
+
+/// uv / pipx options that take the next word as their value.
+const PY_VALUE_FLAGS: &[&str] = &[
+    "--from",
+    "--with",
+    "--with-editable",
+    "--with-requirements",
+    "-w",
+    "--python",
+    "-p",
+    "--index",
+    "--default-index",
+    "--index-url",
+    "-i",
+    "--extra-index-url",
+    "--find-links",
+    "-f",
+    "--directory",
+    "--project",
+    "--config-file",
+    "--cache-dir",
+    "--constraints",
+    "-c",
+    "--overrides",
+    "--build-constraints",
+    "-b",
+    "--python-preference",
+    "--refresh-package",
+    "--reinstall-package",
+    "--upgrade-package",
+    "-P",
+    "--env-file",
+    "--index-strategy",
+    "--keyring-provider",
+    "--resolution",
+    "--prerelease",
+    "--exclude-newer",
+    "--link-mode",
+    "--color",
+    "--allow-insecure-host",
+    "--spec",
+    "--pip-args",
+    "--backend",
+];
+
+fn pypi(runner: &str, args: &[String]) -> Option<Launch> {
+    let mut from: Option<String> = None;
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if a == "--" {
+            i += 1;
+            break;
+        }
+        if !a.starts_with('-') {
+            break;
+        }
+        let (name, inline) = match a.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (a, None),
+        };
+        let takes = PY_VALUE_FLAGS.contains(&name);
+        let value = if inline.is_some() {
+            inline
+        } else if takes {
+            i += 1;
+            args.get(i).cloned()
+        } else {
+            None
+        };
+        if matches!(name, "--from" | "--spec") {
+            from = value;
+        }
+        i += 1;
+    }
+    let package = from.or_else(|| args.get(i).cloned())?;
+    Some(Launch::PyPi {
+        runner: runner.to_string(),
+        package,
+    })
+}
+
+/// `docker run` options that take the next word as their value.
+const DOCKER_VALUE_FLAGS: &[&str] = &[
+    "-e",
+    "--env",
+    "--env-file",
+    "-v",
+    "--volume",
+    "--name",
+    "--network",
+    "--net",
+    "-p",
+    "--publish",
+    "--mount",
+    "-w",
+    "--workdir",
+    "-u",
+    "--user",
+    "--entrypoint",
+    "--platform",
+    "-l",
+    "--label",
+    "--label-file",
+    "--add-host",
+    "--cpus",
+    "-m",
+    "--memory",
+    "--pull",
+    "--restart",
+    "--runtime",
+    "--device",
+    "--cap-add",
+    "--cap-drop",
+    "--security-opt",
+    "-h",
+    "--hostname",
+    "--ipc",
+    "--pid",
+    "--log-driver",
+    "--log-opt",
+    "--tmpfs",
+    "--ulimit",
+    "--dns",
+    "--shm-size",
+    "--gpus",
+    "--expose",
+    "--group-add",
+    "--link",
+    "--stop-signal",
+    "--stop-timeout",
+    "-a",
+    "--attach",
+    "--cidfile",
+    "--cgroupns",
+    "--health-cmd",
+    "--userns",
+    "--uts",
+    "--volumes-from",
+    "--mac-address",
+    "--ip",
+    "--ip6",
+    "--network-alias",
+    "--cpu-shares",
+    "-c",
+];
+
+/// docker/podman global options that take a value (`docker --context x run …`).
+const DOCKER_GLOBAL_VALUE_FLAGS: &[&str] = &[
+    "--context",
+    "-c",
+    "-H",
+    "--host",
+    "--config",
+    "--log-level",
+    "-l",
+];
+
+fn docker(args: &[String]) -> Option<Launch> {
+    let mut i = 0;
+    while i < args.len() && args[i].starts_with('-') {
+        let a = args[i].as_str();
+        i += if !a.contains('=') && DOCKER_GLOBAL_VALUE_FLAGS.contains(&a) {
+            2
+        } else {
+            1
+        };
+    }
+    if args.get(i).map(String::as_str) == Some("container") {
+        i += 1;
+    }
+    if args.get(i).map(String::as_str) != Some("run") {
+        return None;
+    }
+    i += 1;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if a == "--" {
+            i += 1;
+            break;
+        }
+        if !a.starts_with('-') || a == "-" {
+            break;
+        }
+        if a.starts_with("--") {
+            i += if !a.contains('=') && DOCKER_VALUE_FLAGS.contains(&a) {
+                2
+            } else {
+                1
+            };
+            continue;
+        }
+        // A cluster of short flags: `-it`, `-e` (value next), `-eFOO=1` (value attached),
+        // `-ite` (last one takes the next word).
+        let letters: Vec<char> = a[1..].chars().collect();
+        let mut skip_next = false;
+        for (j, c) in letters.iter().enumerate() {
+            if DOCKER_VALUE_FLAGS.contains(&format!("-{c}").as_str()) {
+                skip_next = j == letters.len() - 1;
+                break;
+            }
+        }
+        i += if skip_next { 2 } else { 1 };
+    }
+    let image = args.get(i)?.clone();
+    Some(Launch::Docker { image })
+}
+
+fn powershell(args: &[String], env: &mut BTreeMap<String, String>, depth: usize) -> Option<Launch> {
+    for (i, a) in args.iter().enumerate() {
+        let lower = a.to_ascii_lowercase();
+        let name = lower.trim_start_matches(['-', '/']);
+        if !a.starts_with(['-', '/']) {
+            continue;
+        }
+        // PowerShell accepts any unambiguous prefix of a parameter name.
+        if matches!(name, "e" | "ec") || (name.len() >= 2 && "encodedcommand".starts_with(name)) {
+            return Some(Launch::Shell {
+                command: format!("{a} {}", args.get(i + 1).cloned().unwrap_or_default()),
+            });
+        }
+        if (name == "c" || "command".starts_with(name)) && !name.is_empty() {
+            let script = args[i + 1..].join(" ");
+            if script.is_empty() {
+                return None;
+            }
+            // PowerShell's own syntax is not POSIX; look through only the plainest commands.
+            return Some(inner(&script, false, env, depth));
+        }
+    }
+    None
+}
+
+/// Split a command line into words: whitespace separates, quotes group. With `posix`, a
+/// backslash escapes the next character (outside single quotes); on Windows it is a path
+/// separator and only double quotes group.
+pub(crate) fn split_words(s: &str, posix: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut quote: Option<char> = None;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some('"') if posix && c == '\\' => {
+                if let Some(&n) = chars.peek() {
+                    if matches!(n, '"' | '\\' | '$' | '`') {
+                        cur.push(n);
+                        chars.next();
+                        continue;
+                    }
+                }
+                cur.push(c);
+            }
+            Some(_) => cur.push(c),
+            None if c.is_whitespace() => {
+                if in_word {
+                    out.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            None if c == '"' || (posix && c == '\'') => {
+                quote = Some(c);
+                in_word = true;
+            }
+            None if posix && c == '\\' => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+                in_word = true;
+            }
+            None => {
+                cur.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        out.push(cur);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(command: &str, args: &[&str]) -> ServerEntry {
+        ServerEntry {
+            name: "s".into(),
+            command: Some(command.into()),
+            args: args.iter().map(|s| s.to_string()).collect(),
+            ..ServerEntry::default()
+        }
+    }
+
+    /// runner, spec, yes, call, npm_config, extra_packages
+    type NpmParts<'a> = (
+        &'a str,
+        &'a str,
+        bool,
+        Option<&'a str>,
+        &'a [(String, String)],
+        &'a [String],
+    );
+
+    fn npm(l: &Launch) -> NpmParts<'_> {
+        match l {
+            Launch::Npm {
+                runner,
+                spec,
+                yes,
+                call,
+                npm_config,
+                extra_packages,
+                ..
+            } => (
+                runner,
+                spec,
+                *yes,
+                call.as_deref(),
+                npm_config,
+                extra_packages,
+            ),
+            other => panic!("not npm: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn words() {
+        assert_eq!(
+            split_words(r#"npx -y "a b" 'c d' e\ f"#, true),
+            vec!["npx", "-y", "a b", "c d", "e f"]
+        );
+        assert_eq!(
+            split_words(r#"C:\x\npx.cmd -y "a b""#, false),
+            vec![r"C:\x\npx.cmd", "-y", "a b"]
+        );
+    }
+
+    #[test]
+    fn program_names() {
+        assert_eq!(program_name("/usr/local/bin/npx"), "npx");
+        assert_eq!(program_name(r"C:\Program Files\nodejs\npx.cmd"), "npx");
+        assert_eq!(program_name("NPX.EXE"), "npx");
+    }
+
+    #[test]
+    fn npx_shapes() {
+        let l = parse_launch(&server("npx", &["-y", "pkg"]));
+        assert_eq!(npm(&l).0, "npx");
+        assert_eq!(npm(&l).1, "pkg");
+        assert!(npm(&l).2);
+        let l = parse_launch(&server("npx", &["--yes", "pkg@1.2.3", "--flag", "x"]));
+        assert_eq!(npm(&l).1, "pkg@1.2.3");
+        let l = parse_launch(&server("npx", &["-p", "pkg@1", "bin-name", "--x"]));
+        assert_eq!(npm(&l).1, "pkg@1");
+        assert!(!npm(&l).2);
+        let l = parse_launch(&server("npx", &["--package=pkg", "--package", "b", "cmd"]));
+        assert_eq!(npm(&l).1, "pkg");
+        assert_eq!(npm(&l).5, ["b".to_string()]);
+        let l = parse_launch(&server("npx", &["--prefer-offline", "-q", "pkg"]));
+        assert_eq!(npm(&l).1, "pkg");
+        let l = parse_launch(&server("npx -y @scope/pkg@2", &["--port", "1"]));
+        assert_eq!(npm(&l).1, "@scope/pkg@2");
+    }
+
+    #[test]
+    fn npm_exec_shapes() {
+        let l = parse_launch(&server("npm", &["exec", "--yes", "--", "pkg", "--x"]));
+        assert_eq!((npm(&l).0, npm(&l).1, npm(&l).2), ("npm exec", "pkg", true));
+        let l = parse_launch(&server("npm", &["exec", "-c", "eslint ."]));
+        assert_eq!(npm(&l).1, "");
+        assert_eq!(npm(&l).3, Some("eslint ."));
+        let l = parse_launch(&server("npx", &["--call=do it", "-p", "tool@1"]));
+        assert_eq!(npm(&l).3, Some("do it"));
+        assert_eq!(npm(&l).1, "tool@1");
+        let l = parse_launch(&server("npm", &["--registry", "https://r/", "x", "pkg"]));
+        assert_eq!(npm(&l).1, "pkg");
+        assert_eq!(
+            npm(&l).4,
+            [("registry".to_string(), "https://r/".to_string())]
+        );
+        assert!(matches!(
+            parse_launch(&server("npm", &["start"])),
+            Launch::Other { .. }
+        ));
+    }
+
+    #[test]
+    fn other_runners() {
+        let l = parse_launch(&server("pnpm", &["dlx", "pkg@3"]));
+        assert_eq!((npm(&l).0, npm(&l).1), ("pnpm dlx", "pkg@3"));
+        let l = parse_launch(&server("pnpm", &["--package=a", "dlx", "-c", "a | b"]));
+        assert_eq!((npm(&l).1, npm(&l).3), ("a", Some("a | b")));
+        let l = parse_launch(&server("yarn", &["dlx", "-p", "x", "pkg"]));
+        assert_eq!((npm(&l).0, npm(&l).1), ("yarn dlx", "x"));
+        let l = parse_launch(&server("bunx", &["pkg@latest"]));
+        assert_eq!((npm(&l).0, npm(&l).1), ("bunx", "pkg@latest"));
+        let l = parse_launch(&server("bun", &["x", "pkg"]));
+        assert_eq!(npm(&l).0, "bunx");
+    }
+
+    #[test]
+    fn registries_from_flags() {
+        let l = parse_launch(&server(
+            "npx",
+            &[
+                "-y",
+                "--registry=https://r.example/",
+                "--@acme:registry",
+                "https://npm.acme.dev/",
+                "--userconfig=/etc/mcp.npmrc",
+                "@acme/server",
+                "--registry=not-ours",
+            ],
+        ));
+        assert_eq!(npm(&l).1, "@acme/server");
+        assert_eq!(
+            npm(&l).4,
+            [
+                ("registry".to_string(), "https://r.example/".to_string()),
+                (
+                    "@acme:registry".to_string(),
+                    "https://npm.acme.dev/".to_string()
+                ),
+                ("userconfig".to_string(), "/etc/mcp.npmrc".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn wrappers() {
+        let l = parse_launch(&server("cmd", &["/c", "npx", "-y", "pkg"]));
+        assert_eq!(npm(&l).1, "pkg");
+        let l = parse_launch(&server("cmd.exe", &["/s", "/c", "npx -y pkg@1"]));
+        assert_eq!(npm(&l).1, "pkg@1");
+        let l = parse_launch(&server(r"C:\Program Files\nodejs\npx.cmd", &["-y", "pkg"]));
+        assert_eq!(npm(&l).1, "pkg");
+        let l = parse_launch(&server("/usr/local/bin/npx", &["-y", "pkg"]));
+        assert_eq!(npm(&l).1, "pkg");
+        let l = parse_launch(&server("bash", &["-lc", "npx -y pkg"]));
+        assert_eq!(npm(&l).1, "pkg");
+        let l = parse_launch(&server("sh", &["-c", "curl -fsSL https://x.sh | sh"]));
+        assert_eq!(
+            l,
+            Launch::Shell {
+                command: "curl -fsSL https://x.sh | sh".into()
+            }
+        );
+        let l = parse_launch(&server("powershell", &["-Command", "iwr x | iex"]));
+        assert!(matches!(l, Launch::Shell { .. }));
+        let l = parse_launch(&server(
+            "env",
+            &["npm_config_registry=https://e/", "npx", "p"],
+        ));
+        match &l {
+            Launch::Npm { npm_env, .. } => assert_eq!(
+                npm_env,
+                &[("registry".to_string(), "https://e/".to_string())]
+            ),
+            _ => panic!(),
+        }
+        let l = parse_launch(&server(
+            "node",
+            &["/usr/lib/node_modules/npm/bin/npx-cli.js", "-y", "pkg"],
+        ));
+        assert_eq!(npm(&l).1, "pkg");
+    }
+
+    #[test]
+    fn node_python_docker_remote() {
+        assert_eq!(
+            parse_launch(&server(
+                "node",
+                &["--enable-source-maps", "/srv/x.js", "--p"]
+            )),
+            Launch::Node {
+                path: "/srv/x.js".into()
+            }
+        );
+        assert!(matches!(
+            parse_launch(&server("node", &["-e", "require('x')"])),
+            Launch::Other { .. }
+        ));
+        assert_eq!(
+            parse_launch(&server("uvx", &["mcp-server-git", "--repo", "."])),
+            Launch::PyPi {
+                runner: "uvx".into(),
+                package: "mcp-server-git".into()
+            }
+        );
+        assert_eq!(
+            parse_launch(&server(
+                "uvx",
+                &["--python", "3.12", "--from", "pkg==1.0", "cmd"]
+            )),
+            Launch::PyPi {
+                runner: "uvx".into(),
+                package: "pkg==1.0".into()
+            }
+        );
+        assert_eq!(
+            parse_launch(&server("pipx", &["run", "pkg"])),
+            Launch::PyPi {
+                runner: "pipx run".into(),
+                package: "pkg".into()
+            }
+        );
+        assert_eq!(
+            parse_launch(&server(
+                "docker",
+                &[
+                    "run",
+                    "-i",
+                    "--rm",
+                    "-e",
+                    "GITHUB_TOKEN",
+                    "-v",
+                    "/a:/b",
+                    "--env-file=.env",
+                    "--name",
+                    "gh",
+                    "--network",
+                    "host",
+                    "-it",
+                    "ghcr.io/github/github-mcp-server:v1",
+                    "stdio"
+                ]
+            )),
+            Launch::Docker {
+                image: "ghcr.io/github/github-mcp-server:v1".into()
+            }
+        );
+        let remote = ServerEntry {
+            url: Some("https://mcp.example.com/sse".into()),
+            transport: Some("sse".into()),
+            ..ServerEntry::default()
+        };
+        assert_eq!(
+            parse_launch(&remote),
+            Launch::Remote {
+                url: "https://mcp.example.com/sse".into(),
+                transport: Some("sse".into())
+            }
+        );
+    }
+}
