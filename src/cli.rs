@@ -9,8 +9,9 @@ const AFTER_HELP: &str =
     "Exit codes: 0 all passed; 1 the gate failed (--fail-under, --min-coverage, \
      --strict); 2 usage error; 3 some target could not be checked (3 wins over 1).\n\
      Registries and credentials come from npm's configuration (.npmrc, npm_config_*).\n\
-     Status: provenance and registry signatures are verified offline (sigstore, npm keys). \
-     Tarball content checks and MCP client configs are not implemented yet (see README).";
+     Status: provenance and registry signatures are verified offline (sigstore, npm keys); \
+     tarballs are checked against dist.integrity and analysed in memory. Auditing MCP client \
+     configs and --source-checks are not implemented yet (see README).";
 
 #[derive(Debug, Parser)]
 #[command(

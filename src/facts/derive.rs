@@ -78,6 +78,26 @@ pub fn derive_facts(input: &DeriveInput<'_>) -> PackageFacts {
     let signatures = signature_facts(input, &shape);
     let trust = trust_facts(input, versions, times, doc, published_at.as_ref(), &shape);
     let (tarball, content) = tarball_facts(&input.evidence.tarball);
+    // npm exposes neither the token type nor 2FA, so the method stays an inference; these are
+    // the other signals issue E names, recorded beside it as evidence for a human reader.
+    let mut publish = publish;
+    match &publish.git_head {
+        Fact::Known(true) => publish
+            .method_evidence
+            .push("gitHead is recorded: published from a git work tree".into()),
+        Fact::Known(false) => publish
+            .method_evidence
+            .push("no gitHead: not published from a git work tree".into()),
+        Fact::Unknown { .. } => {}
+    }
+    if let Fact::Known(c) = &content {
+        if c.never_packed_count > 0 {
+            publish.method_evidence.push(format!(
+                "the tarball holds files npm never packs ({}): it was not made by npm pack",
+                c.never_packed.join(", ")
+            ));
+        }
+    }
     let deprecated = doc
         .get("deprecated")
         .and_then(Value::as_str)
