@@ -15,14 +15,6 @@ fn package(reg: &TestRegistry, spec: &str) -> Value {
     json(&out)["packages"][0].clone()
 }
 
-fn ids(list: &Value) -> Vec<String> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap().to_string())
-        .collect()
-}
-
 fn packument(file: &str) -> Value {
     let text = std::fs::read_to_string(format!("{PACKUMENTS}{file}")).unwrap();
     serde_json::from_str(&text).unwrap()
@@ -55,7 +47,7 @@ fn mcp_server_provenance_verifies_with_identity() {
     assert_eq!(f["signatures"]["status"], "verified");
     assert_eq!(f["trust"]["level"], "trusted-publisher");
     // Built from main, not a tag: the only finding, and an informational one.
-    assert_eq!(ids(&p["findings"]), vec!["provenance-branch-build"]);
+    assert_eq!(rule_ids(&p["findings"]), vec!["provenance-branch-build"]);
     assert_eq!(p["coverage"], 100);
     // pacote's rule: the attestation path is appended to the configured registry, so the
     // registry.npmjs.org URL in the packument was never contacted; the loopback registry was.
@@ -126,7 +118,7 @@ fn tampered_or_foreign_attestations_are_invalid_and_critical() {
         ));
         assert_eq!(out.code, 1, "{rel}: {}", out.stderr);
         let p = &json(&out)["packages"][0];
-        let found = ids(&p["findings"]);
+        let found = rule_ids(&p["findings"]);
         assert!(found.contains(&rule.to_string()), "{rel}: {found:?}");
         assert!(
             p["score"].as_u64().unwrap() <= 33,
@@ -183,7 +175,7 @@ fn broken_attestation_documents_never_verify() {
         assert_eq!(prov["status"], "invalid", "{what}: {prov}");
         assert!(prov["failures"].to_string().contains(why), "{what}: {prov}");
         assert!(
-            ids(&p["findings"]).contains(&"provenance-invalid".to_string()),
+            rule_ids(&p["findings"]).contains(&"provenance-invalid".to_string()),
             "{what}"
         );
     }
@@ -253,7 +245,10 @@ fn registry_signature_failures_are_named_like_npm() {
         let p = package(&reg, "sigstore@1.0.0");
         let sig = &p["facts"]["signatures"];
         assert_eq!(sig["status"], status, "{sig}");
-        assert!(ids(&p["findings"]).contains(&rule.to_string()), "{status}");
+        assert!(
+            rule_ids(&p["findings"]).contains(&rule.to_string()),
+            "{status}"
+        );
         assert!(sig["detail"].as_str().unwrap().contains(code), "{sig}");
         if status == "invalid" {
             assert!(
@@ -283,7 +278,7 @@ fn registry_without_keys_makes_signatures_unknown_and_counted() {
         .unwrap();
     assert!(reason.contains("provides no signing keys"), "{reason}");
     assert!(reason.contains("http://127.0.0.1"), "{reason}");
-    assert!(ids(&p["inconclusive"]).contains(&"signature-invalid".to_string()));
+    assert!(rule_ids(&p["inconclusive"]).contains(&"signature-invalid".to_string()));
     // The provenance still verifies (it needs no registry key); the publish attestation cannot.
     assert_eq!(p["facts"]["provenance"]["status"], "legacy-verified");
     assert!(p["facts"]["provenance"]["publish_attestation"]["$unknown"].is_string());
@@ -299,7 +294,7 @@ fn identity_mismatches_are_flagged() {
     v["mcpName"] = Value::from("io.github.someone-else/server-filesystem");
     reg.add_packument("@modelcontextprotocol/server-filesystem", doc);
     let p = package(&reg, "@modelcontextprotocol/server-filesystem");
-    let found = ids(&p["findings"]);
+    let found = rule_ids(&p["findings"]);
     assert!(
         found.contains(&"provenance-repo-mismatch".to_string()),
         "{found:?}"
@@ -318,7 +313,7 @@ fn listed_but_unserved_attestations_are_unknown() {
         .as_str()
         .unwrap();
     assert!(reason.contains("answered 404"), "{reason}");
-    assert!(ids(&p["inconclusive"]).contains(&"provenance-invalid".to_string()));
+    assert!(rule_ids(&p["inconclusive"]).contains(&"provenance-invalid".to_string()));
     // Its real registry signature verifies with the current npm key.
     assert_eq!(p["facts"]["signatures"]["status"], "verified");
 }

@@ -13,14 +13,6 @@ fn scan_json(reg: &TestRegistry, args: &[&str]) -> Value {
     json(&out)
 }
 
-fn ids(list: &Value) -> Vec<String> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn real_tarball_is_verified_and_clean() {
     let reg = fixture_registry();
@@ -40,7 +32,7 @@ fn real_tarball_is_verified_and_clean() {
         );
         assert_eq!(f["content"]["secret_count"], 0);
         assert_eq!(f["lockfile"]["has_shrinkwrap"], false);
-        let content_findings: Vec<String> = ids(&p["findings"])
+        let content_findings: Vec<String> = rule_ids(&p["findings"])
             .into_iter()
             .filter(|id| !id.starts_with("provenance") && id != "single-maintainer")
             .collect();
@@ -60,7 +52,7 @@ fn everything_the_content_checks_look_for() {
     let reg = fixture_registry();
     let r = scan_json(&reg, &["risky-mcp-server"]);
     let p = &r["packages"][0];
-    let found = ids(&p["findings"]);
+    let found = rule_ids(&p["findings"]);
     for want in [
         "leaked-credentials",
         "install-script-fetches-code",
@@ -90,7 +82,7 @@ fn registry_metadata_hiding_an_install_script_is_manifest_confusion() {
     let reg = fixture_registry();
     let r = scan_json(&reg, &["takeover-demo@1.2.1"]);
     let p = &r["packages"][0];
-    let found = ids(&p["findings"]);
+    let found = rule_ids(&p["findings"]);
     assert!(
         found.contains(&"manifest-confusion".to_string()),
         "{found:?}"
@@ -126,7 +118,7 @@ fn integrity_mismatch_is_critical_and_the_content_is_not_read() {
         .as_str()
         .unwrap()
         .contains("does not match dist.integrity"));
-    assert!(ids(&p["findings"]).contains(&"tarball-integrity-mismatch".to_string()));
+    assert!(rule_ids(&p["findings"]).contains(&"tarball-integrity-mismatch".to_string()));
     assert!(p["score"].as_u64().unwrap() <= 33);
     assert_eq!(p["status"], "failed");
 }
@@ -163,7 +155,7 @@ fn broken_tarballs_are_findings_not_crashes() {
         reason.contains("could not download the tarball"),
         "{reason}"
     );
-    assert!(ids(&r["packages"][0]["inconclusive"]).contains(&"leaked-credentials".to_string()));
+    assert!(rule_ids(&r["packages"][0]["inconclusive"]).contains(&"leaked-credentials".to_string()));
 }
 
 #[test]
@@ -175,7 +167,7 @@ fn no_tarball_makes_content_rules_inconclusive_not_passed() {
         p["facts"]["content"]["$unknown"],
         "--no-tarball: the tarball was not downloaded"
     );
-    let unknown = ids(&p["inconclusive"]);
+    let unknown = rule_ids(&p["inconclusive"]);
     let passed: Vec<&str> = p["passed"]
         .as_array()
         .unwrap()
@@ -297,7 +289,7 @@ fn hostile_archives_are_reported_on_the_package_and_nothing_is_written() {
         .all(|p| before.contains(p) || !p.to_string_lossy().contains("bashrc")));
     let evil = &r["packages"][0];
     assert!(
-        ids(&evil["findings"]).contains(&"tarball-path-problems".to_string()),
+        rule_ids(&evil["findings"]).contains(&"tarball-path-problems".to_string()),
         "{}",
         evil["findings"]
     );
@@ -309,7 +301,7 @@ fn hostile_archives_are_reported_on_the_package_and_nothing_is_written() {
     let cut = &r["packages"][1];
     assert_eq!(cut["facts"]["tarball"]["integrity"], "verified");
     assert!(
-        ids(&cut["findings"]).contains(&"tarball-unreadable".to_string()),
+        rule_ids(&cut["findings"]).contains(&"tarball-unreadable".to_string()),
         "{}",
         cut["facts"]["content"]
     );
@@ -321,5 +313,5 @@ fn hostile_archives_are_reported_on_the_package_and_nothing_is_written() {
         "{}",
         not_json["facts"]["content"]
     );
-    assert!(ids(&not_json["findings"]).contains(&"tarball-unreadable".to_string()));
+    assert!(rule_ids(&not_json["findings"]).contains(&"tarball-unreadable".to_string()));
 }

@@ -67,21 +67,20 @@ pub fn json(out: &Output) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", out.stdout))
 }
 
-/// Rule ids of the findings of package `i` in a JSON report.
-pub fn finding_ids(report: &serde_json::Value, i: usize) -> Vec<String> {
-    report["packages"][i]["findings"]
-        .as_array()
-        .expect("findings array")
+/// Rule ids in a JSON list of findings, inconclusive rules or passed rule ids.
+pub fn rule_ids(list: &serde_json::Value) -> Vec<String> {
+    list.as_array()
+        .expect("a JSON list")
         .iter()
-        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .map(|f| f.get("rule").unwrap_or(f).as_str().unwrap().to_string())
         .collect()
 }
 
+/// Rule ids of the findings of package `i` in a JSON report.
+pub fn finding_ids(report: &serde_json::Value, i: usize) -> Vec<String> {
+    rule_ids(&report["packages"][i]["findings"])
+}
+
 pub fn inconclusive_ids(report: &serde_json::Value, i: usize) -> Vec<String> {
-    report["packages"][i]["inconclusive"]
-        .as_array()
-        .expect("inconclusive array")
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap().to_string())
-        .collect()
+    rule_ids(&report["packages"][i]["inconclusive"])
 }
