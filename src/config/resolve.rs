@@ -330,14 +330,19 @@ pub fn parse_registry_url(text: &str) -> Result<Url, String> {
     Ok(url)
 }
 
-/// A URL (or URL-ish text) with any `user:password@` replaced, safe to print.
+/// A URL with its userinfo and query string replaced by `***`, safe to print.
 pub fn redact_url(url: &Url) -> String {
-    if url.username().is_empty() && url.password().is_none() {
-        return url.to_string();
-    }
     let mut u = url.clone();
-    let _ = u.set_username("***");
-    let _ = u.set_password(None);
+    if !u.username().is_empty() {
+        let _ = u.set_username("***");
+    }
+    if u.password().is_some() {
+        let _ = u.set_password(Some("***"));
+    }
+    // Query strings carry tokens too (`?token=…` on some private registries and CDNs).
+    if u.query().is_some() {
+        u.set_query(Some("***"));
+    }
     u.to_string()
 }
 

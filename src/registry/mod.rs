@@ -52,20 +52,9 @@ pub struct RegistryClient {
     keys: Arc<OnceCell<Result<Option<Arc<Value>>, FetchError>>>,
 }
 
-/// Strips credentials and query strings so a URL can go into output, logs and errors.
-pub fn redact_url(url: &Url) -> String {
-    let mut u = url.clone();
-    if !u.username().is_empty() {
-        let _ = u.set_username("***");
-    }
-    if u.password().is_some() {
-        let _ = u.set_password(Some("***"));
-    }
-    if u.query().is_some() {
-        u.set_query(Some("***"));
-    }
-    u.to_string()
-}
+/// One redaction for every URL that reaches output, logs and errors: credentials and query
+/// strings become `***`.
+pub use crate::config::redact_url;
 
 /// Validates a registry URL the way users give it and normalises it to end in `/`, so that
 /// joining a package name keeps any path prefix (Artifactory, Azure and Verdaccio mount there).
