@@ -23,7 +23,7 @@ use crate::report::{check, PackageReport, Policy, Report};
 use crate::rules::RuleSet;
 use crate::spec::{pick_version, PickError, Spec};
 use crate::verify::{
-    verify_attestations, verify_registry_signature, ExpectedPackage, NpmKeys, SigError, TrustedRoot,
+    verify_attestations, verify_registry_signature, ExpectedPackage, SigError, TrustedRoot,
 };
 
 /// The registry clients of one scan: one per registry URL npm's configuration selects, all
@@ -223,13 +223,10 @@ impl Scanner {
             .and_then(Value::as_array)
             .filter(|a| !a.is_empty());
         let listed = doc.pointer("/dist/attestations").filter(|a| !a.is_null());
-        let keys: Result<Option<NpmKeys>, String> = match client.keys().await {
-            Ok(Some(v)) => NpmKeys::from_json(v.to_string().as_bytes())
-                .map(Some)
-                .map_err(|e| format!("registry {registry} serves unusable signing keys: {e}")),
-            Ok(None) => Ok(None),
-            Err(e) => Err(format!("could not fetch the registry's signing keys: {e}")),
-        };
+        let keys = client
+            .keys()
+            .await
+            .map_err(|e| format!("could not get the registry's signing keys: {e}"));
         // The keys are fetched (once per registry) even for an unsigned version: a registry
         // without keys is the precise reason a signature check cannot be made there.
         let signature = match (sigs, &keys) {

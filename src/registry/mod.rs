@@ -12,6 +12,7 @@ use url::Url;
 
 use crate::config::Config;
 use crate::error::FetchError;
+use crate::verify::NpmKeys;
 
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
@@ -49,7 +50,7 @@ pub struct RegistryClient {
     permits: Arc<Semaphore>,
     /// npm configuration to pick credentials from, by nerf-dart match on each request URL.
     auth: Option<Arc<Config>>,
-    keys: Arc<OnceCell<Result<Option<Arc<Value>>, FetchError>>>,
+    keys: Arc<OnceCell<Result<Option<Arc<NpmKeys>>, FetchError>>>,
 }
 
 /// One redaction for every URL that reaches output, logs and errors: credentials and query
@@ -176,17 +177,23 @@ impl RegistryClient {
         })
     }
 
-    /// The registry's signing keys (`/-/npm/v1/keys`), fetched once per client. `Ok(None)` means
-    /// the registry has none (404), which makes every signature check unknown, not failed.
-    pub async fn keys(&self) -> Result<Option<Arc<Value>>, FetchError> {
+    /// The registry's signing keys (`/-/npm/v1/keys`), fetched and parsed once per client.
+    /// `Ok(None)` means the registry has none (404), which makes every signature check unknown,
+    /// not failed.
+    pub async fn keys(&self) -> Result<Option<Arc<NpmKeys>>, FetchError> {
         self.keys
             .get_or_init(|| async {
                 let url = self
                     .base
                     .join("-/npm/v1/keys")
                     .map_err(|e| FetchError::Client(e.to_string()))?;
-                match self.get_json(&url).await {
-                    Ok(v) => Ok(Some(Arc::new(v))),
+                match self.get_bytes(&url).await {
+                    Ok(body) => NpmKeys::from_json(&body)
+                        .map(|k| Some(Arc::new(k)))
+                        .map_err(|e| FetchError::Malformed {
+                            url: redact_url(&url),
+                            detail: format!("unusable signing keys: {e}"),
+                        }),
                     Err(FetchError::NotFound { .. }) => Ok(None),
                     Err(e) => Err(e),
                 }
