@@ -379,14 +379,12 @@ impl Scanner {
             .facts(spec)
             .await
             .map(|facts| check(facts, &self.rules, &self.policy));
-        let registry = match &result {
-            Ok(c) => c.facts.registry.url.clone(),
-            Err(_) => self
-                .registries
-                .resolve(&spec.name)
-                .map(|(c, _)| c.base_display())
-                .unwrap_or_default(),
-        };
+        // The same (cached) resolution `facts` used, so an error names the registry it asked.
+        let registry = self
+            .registries
+            .resolve(&spec.name)
+            .map(|(c, _)| c.base_display())
+            .unwrap_or_default();
         PackageReport {
             target: spec.raw.clone(),
             name: spec.name.clone(),
