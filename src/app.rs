@@ -5,8 +5,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::cli::{Cli, Command, Format, GateArgs, RegistryArgs, VerifyArgs};
+use crate::cli::{Cli, Command, ConfigArgs, Format, GateArgs, RegistryArgs, VerifyArgs};
+use crate::configscan::{
+    self, discovered_inputs, ConfigInput, ConfigReport, NpmBase, PackageOutcome, ServerReport,
+};
 use crate::facts::PackageFacts;
+use crate::mcpconfig::{Client, Platform};
 use crate::registry::{redact_url, HttpConfig};
 use crate::render::{json, table};
 use crate::report::{check, PackageReport, Policy, Report, EXIT_USAGE};
@@ -128,6 +132,7 @@ pub fn run(cli: Cli) -> Result<u8, Fatal> {
             emit(&report, &args.gate);
             Ok(report.exit_code())
         }
+        Command::Config(args) => config_audit(&args),
         Command::VerifyBundle(args) => verify_bundle(&args),
         Command::ConfigCheck(args) => config_check(&args),
         Command::Rules(args) => {
@@ -226,7 +231,8 @@ fn policy(gate: &GateArgs, registry: String, rules: &RuleSet) -> Policy {
         min_coverage: gate.min_coverage,
         strict: gate.strict,
         registry,
-        rules: rules.rules.len(),
+        // `scan` and `evaluate` run the package rules only; `config` says otherwise.
+        rules: rules.package_rules().count(),
         rules_dir: gate.rules.as_ref().map(|p| p.display().to_string()),
     }
 }
@@ -250,6 +256,12 @@ fn trusted_root(path: Option<&std::path::Path>) -> Result<TrustedRoot, Fatal> {
 /// npm's configuration as npm would load it for this process: `--registry`, `--userconfig` and
 /// `--npm-config` are the command-line layer; the environment and the `.npmrc` files follow.
 pub fn load_npm_config(reg: &RegistryArgs) -> Result<crate::config::Config, Fatal> {
+    Ok(npm_setup(reg)?.0)
+}
+
+/// [`load_npm_config`], with what built it: the command-line pairs, the environment, the
+/// directory, and the diagnostics printed.
+fn npm_setup(reg: &RegistryArgs) -> Result<(crate::config::Config, NpmBase), Fatal> {
     let mut cli = Vec::new();
     if let Some(r) = &reg.registry {
         cli.push(("registry".to_string(), r.clone()));
@@ -269,10 +281,20 @@ pub fn load_npm_config(reg: &RegistryArgs) -> Result<crate::config::Config, Fata
     let (layers, diagnostics) = crate::config::discover(&cwd, &env, &cli);
     let config = crate::config::Config::from_layers(layers);
     // npm reports a bad line and goes on; so do we, on stderr, naming file and line.
+    let mut printed = std::collections::BTreeSet::new();
     for d in diagnostics.iter().chain(config.diagnostics()) {
         eprintln!("mcp-audit: npm config: {d}");
+        printed.insert(d.to_string());
     }
-    Ok(config)
+    Ok((
+        config,
+        NpmBase {
+            cwd,
+            env,
+            cli,
+            known_diagnostics: printed,
+        },
+    ))
 }
 
 fn scanner(
@@ -281,6 +303,24 @@ fn scanner(
     rules: RuleSet,
     gate: &GateArgs,
     specs: &[Spec],
+) -> Result<Scanner, Fatal> {
+    let config = load_npm_config(reg)?;
+    let s = scanner_with(config, reg, verify, rules, gate)?;
+    // A registry setting that cannot be used is a configuration error, found before any request.
+    for spec in specs {
+        s.registries
+            .resolve(&spec.name)
+            .map_err(|e| usage(format!("no usable registry for {}: {e}", spec.raw)))?;
+    }
+    Ok(s)
+}
+
+fn scanner_with(
+    config: crate::config::Config,
+    reg: &RegistryArgs,
+    verify: &VerifyArgs,
+    rules: RuleSet,
+    gate: &GateArgs,
 ) -> Result<Scanner, Fatal> {
     let root = trusted_root(verify.trusted_root.as_deref())?;
     let now = match &reg.now {
@@ -297,18 +337,11 @@ fn scanner(
         concurrency: reg.concurrency as usize,
         ..HttpConfig::default()
     };
-    let config = load_npm_config(reg)?;
     let registries =
         Registries::new(std::sync::Arc::new(config), cfg, reg.allow_http).map_err(|e| Fatal {
             code: crate::report::EXIT_UNCHECKED,
             message: e.to_string(),
         })?;
-    // A registry setting that cannot be used is a configuration error, found before any request.
-    for spec in specs {
-        registries
-            .resolve(&spec.name)
-            .map_err(|e| usage(format!("no usable registry for {}: {e}", spec.raw)))?;
-    }
     let default_registry = registries
         .config()
         .default_registry()
@@ -324,6 +357,113 @@ fn scanner(
         trust_window_days: verify.trust_window_days,
         content_limits: (!verify.no_tarball).then(crate::content::Limits::default),
     })
+}
+
+/// `mcp-audit config`: every server of the given (and discovered) client configs.
+fn config_audit(args: &ConfigArgs) -> Result<u8, Fatal> {
+    let rules = load_rules(&args.gate)?;
+    let client = args
+        .client
+        .as_deref()
+        .map(|c| {
+            Client::from_id(c).ok_or_else(|| usage(format!("--client `{c}` is not a known client")))
+        })
+        .transpose()?;
+    let mut inputs: Vec<ConfigInput> = args
+        .files
+        .iter()
+        .map(|p| ConfigInput {
+            path: p.clone(),
+            client,
+            project_scope: None,
+        })
+        .collect();
+    let (config, base) = npm_setup(&args.registry)?;
+    let discovered = if args.discover {
+        let home = ["HOME", "USERPROFILE"]
+            .iter()
+            .find_map(|k| base.env.get(*k).filter(|v| !v.is_empty()))
+            .map(std::path::PathBuf::from)
+            .ok_or_else(|| usage("--discover: cannot find the home directory (HOME is not set)"))?;
+        let found = crate::mcpconfig::discover(&home, &base.cwd, Platform::current(), &base.env);
+        for input in discovered_inputs(&found) {
+            // A file named on the command line too is audited once.
+            let same = |p: &std::path::Path| {
+                std::fs::canonicalize(p).ok() == std::fs::canonicalize(&input.path).ok()
+            };
+            if !inputs.iter().any(|i| same(&i.path)) {
+                inputs.push(input);
+            }
+        }
+        Some(found)
+    } else {
+        None
+    };
+    let mut scanner = scanner_with(config, &args.registry, &args.verify, rules, &args.gate)?;
+    scanner.policy.rules = scanner.rules.rules.len();
+    let verbose = args.gate.verbose;
+    let on_done = |file: &std::path::Path, s: &ServerReport| {
+        if verbose {
+            let package = match &s.package {
+                PackageOutcome::Scanned { registry, facts } => format!(
+                    "{}@{} from {registry}",
+                    facts.package.name, facts.package.version
+                ),
+                PackageOutcome::Failed { error, .. } => format!("error: {error}"),
+                PackageOutcome::NotScanned { reason } => format!("not scanned: {reason}"),
+            };
+            eprintln!(
+                "mcp-audit: {} → {}: {package} ({} findings, {} inconclusive)",
+                file.display(),
+                s.entry.name,
+                s.assessment.findings.len(),
+                s.assessment.inconclusive.len()
+            );
+        }
+    };
+    let files = runtime()?.block_on(configscan::audit(
+        &scanner,
+        &base,
+        &inputs,
+        !args.no_scan,
+        &on_done,
+    ));
+    let report = ConfigReport {
+        generated_at: scanner.now,
+        policy: scanner.policy.clone(),
+        discovered,
+        files,
+    };
+    let text = match args.gate.format {
+        Format::Json => json::render_config(&report),
+        Format::Table => table::render_config(
+            &report,
+            &table::TableOptions {
+                width: terminal_width(),
+                quiet: args.gate.quiet,
+            },
+        ),
+    };
+    print_out(&text);
+    if args.gate.format == Format::Table {
+        for f in &report.files {
+            match &f.result {
+                Err(e) => eprintln!("mcp-audit: cannot read config {e}"),
+                Ok(a) => {
+                    for s in &a.servers {
+                        if let PackageOutcome::Failed { error, .. } = &s.package {
+                            eprintln!(
+                                "mcp-audit: {}: server `{}`: cannot check its package: {error}",
+                                f.path.display(),
+                                s.entry.name
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(report.exit_code())
 }
 
 fn parse_specs(raw: &[String]) -> Result<Vec<Spec>, Fatal> {

@@ -10,8 +10,9 @@ const AFTER_HELP: &str =
      --strict); 2 usage error; 3 some target could not be checked (3 wins over 1).\n\
      Registries and credentials come from npm's configuration (.npmrc, npm_config_*).\n\
      Status: provenance and registry signatures are verified offline (sigstore, npm keys); \
-     tarballs are checked against dist.integrity and analysed in memory. Auditing MCP client \
-     configs and --source-checks are not implemented yet (see README).";
+     tarballs are checked against dist.integrity and analysed in memory; `mcp-audit config` \
+     audits MCP client configs (npm launches scanned; PyPI not yet). --source-checks \
+     (lockfile at the provenance commit) is not implemented (see README).";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -32,6 +33,11 @@ pub enum Command {
     /// Scan npm packages: `name`, `name@version`, `name@range` or `name@tag`.
     #[command(after_help = AFTER_HELP)]
     Scan(ScanArgs),
+    /// Audit every server in MCP client configs (Claude Desktop, Claude Code, Cursor, VS Code,
+    /// Windsurf, Gemini CLI) without starting any: how each is launched, and the npm package it
+    /// runs, resolved with that entry's own registry settings and credentials.
+    #[command(after_help = CONFIG_AFTER_HELP)]
+    Config(ConfigArgs),
     /// Print the facts the rules see for one package, as JSON.
     Facts(FactsArgs),
     /// Run the rules over facts files written by `mcp-audit facts` (no network).
@@ -43,6 +49,39 @@ pub enum Command {
     /// Show which registry and which credential (redacted) npm's configuration selects for
     /// each package, and where each setting comes from. Run this first when a private scan fails.
     ConfigCheck(ConfigCheckArgs),
+}
+
+const CONFIG_AFTER_HELP: &str =
+    "Exit codes as for scan: 0 all passed; 1 a server failed the gate; 2 usage error; 3 a file, \
+     an entry or a package could not be checked, or no config was found (3 wins over 1).\n\
+     Each npm launch (npx, npm exec, pnpm dlx, yarn dlx, bunx) is scanned like `scan` does, with \
+     npm's configuration plus the entry's `env` (npm_config_*) and its --registry / \
+     --@scope:registry flags. Other launches are reported and judged by the launch rules only: \
+     PyPI (uvx, pipx) is not yet supported, container images and local scripts are not scanned, \
+     remote servers install nothing.";
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// MCP client config files. The client is recognised by the file's name and directory
+    /// (`claude_desktop_config.json`, `.mcp.json`, `.cursor/mcp.json`, `.vscode/mcp.json`...).
+    #[arg(value_name = "FILE", required_unless_present = "discover")]
+    pub files: Vec<PathBuf>,
+    /// Find the well-known configs of the current user and of the project in the current
+    /// directory, say which exist, and audit those.
+    #[arg(long)]
+    pub discover: bool,
+    /// Read the FILEs as this client's format, whatever their names.
+    #[arg(long, value_name = "CLIENT", value_parser = ["claude-desktop", "claude-code", "cursor", "vscode", "windsurf", "gemini"])]
+    pub client: Option<String>,
+    /// Judge only how servers are launched: no registry requests, package rules inconclusive.
+    #[arg(long)]
+    pub no_scan: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+    #[command(flatten)]
+    pub gate: GateArgs,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod configscan;
 pub mod content;
 pub mod error;
 pub mod facts;

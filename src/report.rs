@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::error::TargetError;
 use crate::facts::PackageFacts;
 use crate::rules::score::{self, Score};
-use crate::rules::{Confidence, Outcome, RuleSet, Severity, DOCS_BASE};
+use crate::rules::{Confidence, Evaluation, Outcome, RuleSet, Severity, DOCS_BASE};
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_GATE_FAILED: u8 = 1;
@@ -101,11 +101,36 @@ pub fn docs_link(rule: &str) -> String {
 /// Runs the rules over one package's facts and applies the gate. Pure.
 pub fn check(facts: PackageFacts, rules: &RuleSet, policy: &Policy) -> Checked {
     let evals = rules.evaluate(&facts);
-    let score = score::score(&evals, &rules.scoring);
+    let a = assess(&evals, rules, policy);
+    Checked {
+        version: facts.package.version.clone(),
+        score: a.score,
+        findings: a.findings,
+        inconclusive: a.inconclusive,
+        passed: a.passed,
+        facts,
+        gate_failures: a.gate_failures,
+    }
+}
+
+/// Score, findings and gate verdict of a set of rule evaluations, whatever they were run over.
+#[derive(Debug, Clone)]
+pub struct Assessment {
+    pub score: Score,
+    pub findings: Vec<Finding>,
+    pub inconclusive: Vec<Inconclusive>,
+    pub passed: Vec<String>,
+    /// Why the gate failed; empty when it passed.
+    pub gate_failures: Vec<String>,
+}
+
+/// Scores `evals` and applies the gate. Pure.
+pub fn assess(evals: &[Evaluation<'_>], rules: &RuleSet, policy: &Policy) -> Assessment {
+    let score = score::score(evals, &rules.scoring);
     let mut findings = Vec::new();
     let mut inconclusive = Vec::new();
     let mut passed = Vec::new();
-    for e in &evals {
+    for e in evals {
         let r = e.rule;
         match &e.outcome {
             Outcome::Pass => passed.push(r.id.clone()),
@@ -167,13 +192,11 @@ pub fn check(facts: PackageFacts, rules: &RuleSet, policy: &Policy) -> Checked {
             inconclusive.len()
         ));
     }
-    Checked {
-        version: facts.package.version.clone(),
+    Assessment {
         score,
         findings,
         inconclusive,
         passed,
-        facts,
         gate_failures,
     }
 }

@@ -59,6 +59,20 @@ impl Registries {
         Self::new(Arc::new(config), cfg, true)
     }
 
+    /// Clients for another npm configuration (one MCP server entry's), sharing this one's
+    /// connection pool and concurrency limit. Clients are not shared: credentials and registry
+    /// choices belong to the configuration.
+    pub fn with_config(&self, config: Arc<Config>) -> Registries {
+        Registries {
+            config,
+            cfg: self.cfg.clone(),
+            http: self.http.clone(),
+            permits: Arc::clone(&self.permits),
+            allow_http: self.allow_http,
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -128,8 +142,17 @@ impl Scanner {
     }
 
     pub async fn facts(&self, spec: &Spec) -> Result<PackageFacts, TargetError> {
+        self.facts_in(&self.registries, spec).await
+    }
+
+    /// [`Self::facts`] with another set of registries (an MCP server entry's configuration).
+    pub async fn facts_in(
+        &self,
+        registries: &Registries,
+        spec: &Spec,
+    ) -> Result<PackageFacts, TargetError> {
         let (client, chosen) =
-            self.registries
+            registries
                 .resolve(&spec.name)
                 .map_err(|problem| TargetError::Config {
                     name: spec.name.clone(),
@@ -188,7 +211,10 @@ impl Scanner {
             None => {
                 TarballEvidence::Unavailable("--no-tarball: the tarball was not downloaded".into())
             }
-            Some(limits) => self.tarball_evidence(&client, &doc, limits).await,
+            Some(limits) => {
+                self.tarball_evidence(registries, &client, &doc, limits)
+                    .await
+            }
         };
         Ok(derive_facts(&DeriveInput {
             packument: &packument,
@@ -316,6 +342,7 @@ impl Scanner {
     /// it, and only then analyses it, in memory, on the blocking pool.
     async fn tarball_evidence(
         &self,
+        registries: &Registries,
         client: &RegistryClient,
         doc: &Value,
         limits: &Limits,
@@ -336,7 +363,7 @@ impl Scanner {
         let url = crate::config::replace_registry_host(
             &listed,
             client.base(),
-            self.registries.config().get("replace-registry-host"),
+            registries.config().get("replace-registry-host"),
         );
         let shown = crate::registry::redact_url(&url);
         let bytes = match client.tarball(&url, limits.max_compressed).await {

@@ -122,6 +122,22 @@ impl Spec {
     }
 }
 
+/// The registry package an npm launch spec (`npx -y <spec>`) installs, or why it installs none.
+/// An alias (`name@npm:real@1.2.3`) installs the real package; git, URL and path specs install
+/// no registry package.
+pub fn registry_spec(raw: &str) -> Result<Spec, String> {
+    let mut spec = raw.trim();
+    if let Some(idx) = spec.find("npm:") {
+        if idx == 0 || spec[..idx].ends_with('@') {
+            spec = &spec[idx + 4..];
+        }
+    }
+    Spec::parse(spec).map_err(|e| {
+        let shown = crate::mcpconfig::secrets::redact_value(None, raw);
+        format!("`{shown}` is not a registry package spec ({})", e.problem)
+    })
+}
+
 /// A single exact version in npm's loose form (`1.2.3`, `v1.2.3`, `=1.2.3`). nodejs-semver's
 /// parser stops at the first space, so "1.0.0 - 2.0.0" would otherwise read as 1.0.0.
 pub fn exact_version(s: &str) -> Option<Version> {

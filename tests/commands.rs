@@ -58,7 +58,11 @@ remediation = "Declare mcpName."
     assert!(finding_ids(&r, 0).contains(&"house-no-mcp-name".to_string()));
     // A critical finding caps the score at 33 even if little else fired.
     assert!(r["packages"][0]["score"].as_u64().unwrap() <= 33);
-    let embedded = mcp_audit::rules::RuleSet::embedded().unwrap().rules.len();
+    // `scan` runs the package rules: every rule but the `launch` ones.
+    let embedded = mcp_audit::rules::RuleSet::embedded()
+        .unwrap()
+        .package_rules()
+        .count();
     assert_eq!(r["policy"]["rules"], embedded + 1);
 
     let mut cmd = mcp_audit();
@@ -184,7 +188,18 @@ fn help_states_what_is_not_implemented() {
         assert_eq!(out.code, 0);
         let text = out.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(text.contains("verified offline"), "{text}");
-        assert!(text.contains("not implemented yet"), "{text}");
+        assert!(text.contains("--source-checks"), "{text}");
+        assert!(text.contains("is not implemented"), "{text}");
         assert!(text.contains("Exit codes"), "{text}");
     }
+    let mut cmd = mcp_audit();
+    cmd.args(["config", "--help"]);
+    let out = run(cmd);
+    assert_eq!(out.code, 0);
+    let text = out.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains("PyPI (uvx, pipx) is not yet supported"),
+        "{text}"
+    );
+    assert!(text.contains("Exit codes"), "{text}");
 }

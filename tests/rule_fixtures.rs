@@ -3,9 +3,9 @@
 //!
 //! A fixture file holds cases under `fail`, `pass` and `inconclusive`. Each case is a set of
 //! overrides, dotted fact path → JSON value, applied on top of `PackageFacts::example()` (the clean
-//! package on which every rule passes). The resulting document must deserialize back into
-//! `PackageFacts`, so a fixture is always a valid facts file, and the rule must then produce exactly
-//! the expected outcome. Counts must match their lists, so that a fixture reads like facts that
+//! package on which every rule passes), or `LaunchFacts::example()` for `launch` rules. The
+//! resulting document must deserialize back into its facts type, so a fixture is always a valid
+//! facts file, and the rule must then produce exactly the expected outcome. Counts must match their lists, so that a fixture reads like facts that
 //! `derive_facts` could have produced.
 //!
 //! Also checked here: the example package passes every rule, every fixture document survives a
@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use mcp_audit::facts::deps::{self, Dependency, RangeClass};
-use mcp_audit::facts::PackageFacts;
+use mcp_audit::facts::{LaunchFacts, PackageFacts};
 use mcp_audit::rules::{Outcome, Rule, RuleSet, CATEGORIES};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -66,8 +66,29 @@ fn rules() -> RuleSet {
     RuleSet::embedded().expect("embedded rules load")
 }
 
-fn example_json() -> Value {
-    serde_json::to_value(PackageFacts::example()).expect("example facts serialize")
+/// Which facts document a rule reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Doc {
+    Package,
+    Launch,
+}
+
+impl Doc {
+    fn of(rule: &Rule) -> Doc {
+        if rule.is_launch() {
+            Doc::Launch
+        } else {
+            Doc::Package
+        }
+    }
+
+    fn example(self) -> Value {
+        match self {
+            Doc::Package => serde_json::to_value(PackageFacts::example()),
+            Doc::Launch => serde_json::to_value(LaunchFacts::example()),
+        }
+        .expect("example facts serialize")
+    }
 }
 
 /// Sets `path` (dotted) in `doc` to `value`. Every segment must already exist, so a misspelt path
@@ -93,21 +114,27 @@ fn set_path(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
 }
 
 /// The example facts document with a case's overrides applied.
-fn build_doc(overrides: &Map<String, Value>) -> Result<Value, String> {
-    let mut doc = example_json();
+fn build_doc(kind: Doc, overrides: &Map<String, Value>) -> Result<Value, String> {
+    let mut doc = kind.example();
     for (path, value) in overrides {
         set_path(&mut doc, path, value.clone())?;
     }
     Ok(doc)
 }
 
-/// Reads a facts document back into `PackageFacts`: proof that it is a valid facts file.
-fn to_facts(doc: &Value) -> Result<PackageFacts, String> {
-    PackageFacts::deserialize(doc).map_err(|e| format!("not a valid facts document: {e}"))
+/// Reads a facts document back into its facts type (proof that it is a valid facts file) and
+/// returns it serialized again, as the rule engine sees it.
+fn to_facts(kind: Doc, doc: &Value) -> Result<Value, String> {
+    let back = match kind {
+        Doc::Package => PackageFacts::deserialize(doc).map(serde_json::to_value),
+        Doc::Launch => LaunchFacts::deserialize(doc).map(serde_json::to_value),
+    };
+    back.map(|v| v.expect("facts serialize"))
+        .map_err(|e| format!("not a valid facts document: {e}"))
 }
 
-fn build_facts(overrides: &Map<String, Value>) -> Result<PackageFacts, String> {
-    to_facts(&build_doc(overrides)?)
+fn build_facts(kind: Doc, overrides: &Map<String, Value>) -> Result<Value, String> {
+    to_facts(kind, &build_doc(kind, overrides)?)
 }
 
 struct Case {
@@ -162,11 +189,11 @@ fn fixture_ids() -> BTreeSet<String> {
 }
 
 /// Whether a fact the rule reads can be `{"$unknown": ...}` in a valid facts document.
-fn can_be_unknown(path: &str) -> bool {
+fn can_be_unknown(kind: Doc, path: &str) -> bool {
     let unknown = serde_json::json!({ "$unknown": "probe" });
     let mut overrides = Map::new();
     overrides.insert(path.to_string(), unknown);
-    build_facts(&overrides).is_ok()
+    build_facts(kind, &overrides).is_ok()
 }
 
 /// The JSON at a dotted path (null when absent).
@@ -182,8 +209,39 @@ fn is_unknown(v: &Value) -> bool {
 /// Facts that derivation always produces together must agree in a fixture too: a count and its
 /// list, install script names and commands. A fixture is documentation, so it must be a document
 /// `derive_facts` could have written. Checked on the JSON as written.
-fn inconsistencies(doc: &Value) -> Vec<String> {
+fn inconsistencies(kind: Doc, doc: &Value) -> Vec<String> {
     let mut out = Vec::new();
+    if kind == Doc::Launch {
+        for (count, list) in [
+            ("launch.plaintext_secret_count", "launch.plaintext_secrets"),
+            ("launch.inline_npm_auth_count", "launch.inline_npm_auth"),
+        ] {
+            let len = at_path(doc, list).as_array().map(|a| a.len() as u64);
+            if at_path(doc, count).as_u64() != len {
+                out.push(format!("`{count}` does not count `{list}`"));
+            }
+        }
+        let secrets = at_path(doc, "launch.plaintext_secrets").as_array();
+        let lines: Option<Vec<String>> = secrets.map(|list| {
+            list.iter()
+                .map(|p| {
+                    format!(
+                        "{} ({}, {})",
+                        p["location"].as_str().unwrap_or_default(),
+                        p["kind"].as_str().unwrap_or_default(),
+                        p["evidence"].as_str().unwrap_or_default()
+                    )
+                })
+                .collect()
+        });
+        let shown = at_path(doc, "launch.plaintext_secret_locations");
+        if lines.map(|l| serde_json::json!(l)).as_ref() != Some(shown) {
+            out.push(
+                "`launch.plaintext_secret_locations` must list `launch.plaintext_secrets`".into(),
+            );
+        }
+        return out;
+    }
     for (count, list) in [
         ("maintainers.count", "maintainers.names"),
         (
@@ -307,6 +365,7 @@ fn outcome_name(outcome: &Outcome) -> String {
 }
 
 fn check_rule(rule: &Rule, problems: &mut Vec<String>) {
+    let kind = Doc::of(rule);
     let file = format!("fixtures/rules/{}.json", rule.id);
     let cases = match read_fixture(&fixture_dir().join(format!("{}.json", rule.id))) {
         Ok(c) => c,
@@ -324,7 +383,7 @@ fn check_rule(rule: &Rule, problems: &mut Vec<String>) {
         .when
         .facts()
         .into_iter()
-        .filter(|p| can_be_unknown(p))
+        .filter(|p| can_be_unknown(kind, p))
         .collect();
     if !unknowable.is_empty() && !cases.iter().any(|c| c.expect == Expect::Inconclusive) {
         problems.push(format!(
@@ -335,23 +394,22 @@ fn check_rule(rule: &Rule, problems: &mut Vec<String>) {
     for case in &cases {
         let name = case.expect.name();
         let at = format!("{file} {name}[{}]", case.index);
-        let facts = match build_doc(&case.overrides) {
+        let facts = match build_doc(kind, &case.overrides) {
             Ok(doc) => {
-                for problem in inconsistencies(&doc) {
+                for problem in inconsistencies(kind, &doc) {
                     problems.push(format!("{at}: {problem}"));
                 }
-                to_facts(&doc)
+                to_facts(kind, &doc)
             }
             Err(e) => Err(e),
         };
-        let facts = match facts {
+        let json = match facts {
             Ok(f) => f,
             Err(e) => {
                 problems.push(format!("{at}: {e}"));
                 continue;
             }
         };
-        let json = serde_json::to_value(&facts).expect("facts serialize");
         let outcome = rule.evaluate(&json);
         if !case.expect.holds(&outcome) {
             problems.push(format!(
@@ -433,17 +491,23 @@ fn differences(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
 fn fixture_documents_survive_a_round_trip() {
     // difference → the cases showing it
     let mut changed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let set = rules();
     for id in fixture_ids() {
+        let Some(rule) = set.rules.iter().find(|r| r.id == id) else {
+            continue; // reported by every_rule_has_fixtures_and_every_fixture_has_a_rule
+        };
+        let kind = Doc::of(rule);
         let path = fixture_dir().join(format!("{id}.json"));
         let Ok(cases) = read_fixture(&path) else {
             continue; // reported by rules_behave_as_their_fixtures_say
         };
         for case in cases {
-            let Ok(doc) = build_doc(&case.overrides) else {
+            let Ok(doc) = build_doc(kind, &case.overrides) else {
                 continue;
             };
-            let Ok(facts) = to_facts(&doc) else { continue };
-            let back = serde_json::to_value(&facts).expect("facts serialize");
+            let Ok(back) = to_facts(kind, &doc) else {
+                continue;
+            };
             let mut diffs = Vec::new();
             differences(&doc, &back, "", &mut diffs);
             for d in diffs {
@@ -461,7 +525,7 @@ fn fixture_documents_survive_a_round_trip() {
         .collect();
     assert!(
         shown.is_empty(),
-        "facts change on JSON -> PackageFacts -> JSON:\n  {}",
+        "facts change on JSON -> facts type -> JSON:\n  {}",
         shown.join("\n  ")
     );
 }
@@ -484,14 +548,34 @@ fn the_example_package_passes_every_rule() {
 }
 
 #[test]
+fn the_example_launch_passes_every_launch_rule() {
+    let set = rules();
+    let evals = set.evaluate_launch(&LaunchFacts::example());
+    assert!(!evals.is_empty(), "no launch rules are embedded");
+    let failing: Vec<String> = evals
+        .iter()
+        .filter(|e| e.outcome != Outcome::Pass)
+        .map(|e| format!("{}: {}", e.rule.id, outcome_name(&e.outcome)))
+        .collect();
+    assert!(
+        failing.is_empty(),
+        "LaunchFacts::example() must pass every launch rule:\n  {}",
+        failing.join("\n  ")
+    );
+}
+
+#[test]
 fn fixture_paths_are_checked() {
     let mut bad = Map::new();
     bad.insert("maintainers.cuont".into(), Value::from(1));
-    let err = build_facts(&bad).unwrap_err();
+    let err = build_facts(Doc::Package, &bad).unwrap_err();
     assert!(err.contains("maintainers.cuont"), "{err}");
     let mut wrong_type = Map::new();
     wrong_type.insert("maintainers.count".into(), Value::from("two"));
-    assert!(build_facts(&wrong_type).is_err());
+    assert!(build_facts(Doc::Package, &wrong_type).is_err());
+    let mut launch_type = Map::new();
+    launch_type.insert("launch.unpinned".into(), Value::from("yes"));
+    assert!(build_facts(Doc::Launch, &launch_type).is_err());
 }
 
 /// `## <heading>` lines outside code fences, in order.

@@ -245,3 +245,80 @@ fn wrong_or_missing_token_is_401_exit_3() {
         out.stderr
     );
 }
+
+/// `mcp-audit config`: each server entry reaches Verdaccio through its own `env` (the registry
+/// and the token npm reads from `npm_config_*`), by reference and written inline; an entry
+/// without a token is refused by Verdaccio and reported as not checked, the others go on.
+#[test]
+fn config_entries_authenticate_through_their_own_env() {
+    let p = private_registry();
+    let url = p.verdaccio.url();
+    let dir = project();
+    let token_key = format!("npm_config_{}:_authToken", nerf(&url));
+    let cursor = dir.path().join(".cursor");
+    fs::create_dir(&cursor).unwrap();
+    let config = json!({
+        "mcpServers": {
+            "by-reference": {
+                "command": "npx",
+                "args": ["-y", "@private/secret-server@1.0.0"],
+                "env": {"npm_config_registry": url, token_key.clone(): "${VERDACCIO_TOKEN}"}
+            },
+            "inline": {
+                "command": "npx",
+                "args": ["-y", "@private/secret-server@1.1.0"],
+                "env": {"npm_config_registry": url, token_key.clone(): p.token}
+            },
+            "no-token": {
+                "command": "npx",
+                "args": ["-y", "@private/secret-server@1.0.0"],
+                "env": {"npm_config_registry": url}
+            },
+            "public-on-verdaccio": {
+                "command": "npx",
+                "args": ["-y", "--registry", url, "plain-server@2.0.0"]
+            }
+        }
+    });
+    let file = cursor.join("mcp.json");
+    fs::write(&file, serde_json::to_string_pretty(&config).unwrap()).unwrap();
+    let env = vec![("VERDACCIO_TOKEN".to_string(), p.token.clone())];
+    let file_arg = file.display().to_string();
+    let out = audit(
+        &p,
+        dir.path(),
+        &env,
+        &["config", &file_arg, "--format", "json"],
+    );
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    let r = json(&out);
+    let servers: std::collections::BTreeMap<String, serde_json::Value> = r["files"][0]["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap().to_string(), s.clone()))
+        .collect();
+    let by_ref = &servers["by-reference"];
+    assert_eq!(by_ref["package"]["status"], "scanned", "{by_ref:#}");
+    assert_eq!(by_ref["package"]["version"], "1.0.0");
+    assert_eq!(by_ref["package"]["registry"], url);
+    let inline = &servers["inline"];
+    assert_eq!(inline["package"]["version"], "1.1.0", "{inline:#}");
+    let ids = rule_ids(&inline["findings"]);
+    assert!(
+        ids.contains(&"launch-inline-npm-token".to_string()),
+        "{ids:?}"
+    );
+    assert!(ids.contains(&"install-scripts".to_string()), "{ids:?}");
+    let refused = &servers["no-token"];
+    assert_eq!(refused["status"], "error");
+    assert_eq!(
+        refused["package"]["error"]["kind"], "unauthorized",
+        "{refused:#}"
+    );
+    assert_eq!(
+        servers["public-on-verdaccio"]["package"]["status"],
+        "scanned"
+    );
+    assert_eq!(r["summary"]["errors"], 1);
+}

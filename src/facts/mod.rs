@@ -7,11 +7,13 @@
 pub mod deps;
 pub mod derive;
 pub mod evidence;
+pub mod launch;
 
 use serde::{Deserialize, Serialize};
 
 pub use derive::{derive_facts, DeriveInput};
 pub use evidence::{AttestationEvidence, Evidence, SignatureEvidence, TarballEvidence};
+pub use launch::{launch_facts, LaunchFacts, ServerOrigin};
 
 /// Version of the facts document. Bump when a fact path changes meaning or disappears.
 pub const FACTS_SCHEMA: u32 = 1;

@@ -30,7 +30,7 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::launch::{program_name, split_words, Launch};
 use super::parse::ServerEntry;
@@ -40,7 +40,7 @@ use super::secrets::{
 use crate::spec::{exact_version, Selector, Spec};
 
 /// A credential written in the config, located and redacted.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlaintextSecret {
     /// `env.NAME`, `args[3]`, `headers.NAME`, `url` or `command`.
     pub location: String,

@@ -7,7 +7,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::report::{PackageReport, Report};
+use crate::configscan::{ConfigReport, FileReport, PackageOutcome, ServerReport};
+use crate::facts::LaunchFacts;
+use crate::mcpconfig::{ConfigFileError, Launch, Note, ServerEntry, ServerProblem};
+use crate::report::{Finding, Inconclusive, PackageReport, Policy, Report};
+use crate::rules::score::Score;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -144,51 +148,9 @@ fn package(p: &PackageReport) -> WirePackage<'_> {
             w.grade = Some(&c.score.grade);
             w.coverage = Some(c.score.coverage);
             w.capped = Some(c.score.capped);
-            w.categories = c
-                .score
-                .categories
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str(),
-                        WireCategory {
-                            score: v.score,
-                            coverage: v.coverage,
-                            findings: v.findings,
-                            inconclusive: v.inconclusive,
-                        },
-                    )
-                })
-                .collect();
-            w.findings = c
-                .findings
-                .iter()
-                .map(|f| WireFinding {
-                    rule: &f.rule,
-                    title: &f.title,
-                    category: &f.category,
-                    severity: f.severity.as_str(),
-                    confidence: f.confidence.as_str(),
-                    weight: f.weight,
-                    message: &f.message,
-                    evidence: &f.evidence,
-                    remediation: &f.remediation,
-                    docs: &f.docs,
-                })
-                .collect();
-            w.inconclusive = c
-                .inconclusive
-                .iter()
-                .map(|i| WireInconclusive {
-                    rule: &i.rule,
-                    title: &i.title,
-                    category: &i.category,
-                    severity: i.severity.as_str(),
-                    weight: i.weight,
-                    reason: i.reasons.join("; "),
-                    reasons: &i.reasons,
-                })
-                .collect();
+            w.categories = categories(&c.score);
+            w.findings = findings(&c.findings);
+            w.inconclusive = inconclusive(&c.inconclusive);
             w.passed = c.passed.iter().map(String::as_str).collect();
             w.gate_failures = c.gate_failures.iter().map(String::as_str).collect();
             w.facts = Some(serde_json::to_value(&c.facts).expect("facts serialize"));
@@ -197,25 +159,82 @@ fn package(p: &PackageReport) -> WirePackage<'_> {
     w
 }
 
+fn categories(score: &Score) -> BTreeMap<&str, WireCategory> {
+    score
+        .categories
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str(),
+                WireCategory {
+                    score: v.score,
+                    coverage: v.coverage,
+                    findings: v.findings,
+                    inconclusive: v.inconclusive,
+                },
+            )
+        })
+        .collect()
+}
+
+fn findings(list: &[Finding]) -> Vec<WireFinding<'_>> {
+    list.iter()
+        .map(|f| WireFinding {
+            rule: &f.rule,
+            title: &f.title,
+            category: &f.category,
+            severity: f.severity.as_str(),
+            confidence: f.confidence.as_str(),
+            weight: f.weight,
+            message: &f.message,
+            evidence: &f.evidence,
+            remediation: &f.remediation,
+            docs: &f.docs,
+        })
+        .collect()
+}
+
+fn inconclusive(list: &[Inconclusive]) -> Vec<WireInconclusive<'_>> {
+    list.iter()
+        .map(|i| WireInconclusive {
+            rule: &i.rule,
+            title: &i.title,
+            category: &i.category,
+            severity: i.severity.as_str(),
+            weight: i.weight,
+            reason: i.reasons.join("; "),
+            reasons: &i.reasons,
+        })
+        .collect()
+}
+
+fn tool() -> Tool {
+    Tool {
+        name: "mcp-audit",
+        version: env!("CARGO_PKG_VERSION"),
+    }
+}
+
+fn policy(p: &Policy) -> WirePolicy<'_> {
+    WirePolicy {
+        fail_under: p.fail_under,
+        min_coverage: p.min_coverage,
+        strict: p.strict,
+        registry: &p.registry,
+        rules: p.rules,
+        rules_dir: p.rules_dir.as_deref(),
+    }
+}
+
 pub fn render(report: &Report) -> String {
     let s = report.summary();
     let wire = Wire {
         schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: "mcp-audit",
-            version: env!("CARGO_PKG_VERSION"),
-        },
+        tool: tool(),
         generated_at: report
             .generated_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        policy: WirePolicy {
-            fail_under: report.policy.fail_under,
-            min_coverage: report.policy.min_coverage,
-            strict: report.policy.strict,
-            registry: &report.policy.registry,
-            rules: report.policy.rules,
-            rules_dir: report.policy.rules_dir.as_deref(),
-        },
+        policy: policy(&report.policy),
         summary: WireSummary {
             packages: s.packages,
             passed: s.passed,
@@ -225,6 +244,230 @@ pub fn render(report: &Report) -> String {
         },
         exit_code: report.exit_code(),
         packages: report.packages.iter().map(package).collect(),
+    };
+    let mut out = serde_json::to_string_pretty(&wire).expect("wire types serialize");
+    out.push('\n');
+    out
+}
+
+// ---- `mcp-audit config` -------------------------------------------------------------------
+
+#[derive(Serialize)]
+struct WireConfig<'a> {
+    schema_version: u32,
+    /// `config`: tells this document from a `scan` one (which has `packages`).
+    kind: &'static str,
+    tool: Tool,
+    generated_at: String,
+    policy: WirePolicy<'a>,
+    summary: WireConfigSummary,
+    exit_code: u8,
+    /// With `--discover`: every location looked at. `null` without it.
+    discovered: Option<Vec<WireDiscovered<'a>>>,
+    files: Vec<WireFile<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireConfigSummary {
+    files: usize,
+    file_errors: usize,
+    servers: usize,
+    passed: usize,
+    failed: usize,
+    errors: usize,
+    not_scanned: usize,
+    inconclusive: usize,
+}
+
+#[derive(Serialize)]
+struct WireDiscovered<'a> {
+    client: &'static str,
+    scope: &'a crate::mcpconfig::Scope,
+    path: String,
+    found: bool,
+}
+
+#[derive(Serialize)]
+struct WireFile<'a> {
+    path: String,
+    client: Option<&'static str>,
+    /// `ok` or `error` (the file could not be read or parsed).
+    status: &'static str,
+    error: Option<&'a ConfigFileError>,
+    notes: &'a [Note],
+    /// Fields dropped from servers that are still audited.
+    warnings: &'a [ServerProblem],
+    /// Entries that cannot be started as written; each counts as not checked.
+    unreadable_servers: &'a [ServerProblem],
+    servers: Vec<WireServer<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireServer<'a> {
+    name: &'a str,
+    project: Option<&'a str>,
+    line: Option<usize>,
+    disabled: bool,
+    status: &'static str,
+    /// The entry as written, with credentials redacted.
+    entry: &'a ServerEntry,
+    /// What it starts (redacted): `{"npm": {...}}`, `{"docker": {...}}`...
+    launch: &'a Launch,
+    package: WireServerPackage<'a>,
+    score: u32,
+    score_floor: u32,
+    grade: &'a str,
+    coverage: u32,
+    capped: bool,
+    categories: BTreeMap<&'a str, WireCategory>,
+    /// Launch and package findings together; launch findings have category `launch`.
+    findings: Vec<WireFinding<'a>>,
+    inconclusive: Vec<WireInconclusive<'a>>,
+    passed: &'a [String],
+    gate_failures: &'a [String],
+    notes: &'a [String],
+    launch_facts: &'a LaunchFacts,
+    /// The package's facts, when it was scanned.
+    facts: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct WireServerPackage<'a> {
+    /// `scanned`, `error` or `not-scanned`.
+    status: &'static str,
+    ecosystem: Option<&'static str>,
+    name: Option<&'a str>,
+    version: Option<&'a str>,
+    registry: Option<&'a str>,
+    reason: Option<String>,
+    error: Option<WireError>,
+}
+
+fn server(s: &ServerReport) -> WireServer<'_> {
+    let a = &s.assessment;
+    let package = match &s.package {
+        PackageOutcome::Scanned { registry, facts } => WireServerPackage {
+            status: "scanned",
+            ecosystem: Some("npm"),
+            name: Some(&facts.package.name),
+            version: Some(&facts.package.version),
+            registry: Some(registry),
+            reason: None,
+            error: None,
+        },
+        PackageOutcome::Failed {
+            name,
+            registry,
+            error,
+        } => WireServerPackage {
+            status: "error",
+            ecosystem: Some("npm"),
+            name: Some(name),
+            version: None,
+            registry: (!registry.is_empty()).then_some(registry.as_str()),
+            reason: None,
+            error: Some(WireError {
+                kind: error.kind(),
+                message: error.to_string(),
+            }),
+        },
+        PackageOutcome::NotScanned { reason } => WireServerPackage {
+            status: "not-scanned",
+            ecosystem: None,
+            name: None,
+            version: None,
+            registry: s.launch_facts.launch.registry.as_deref(),
+            reason: Some(reason.clone()),
+            error: None,
+        },
+    };
+    WireServer {
+        name: &s.entry.name,
+        project: s.entry.project.as_deref(),
+        line: s.entry.line,
+        disabled: s.entry.disabled,
+        status: s.status().as_str(),
+        entry: &s.entry,
+        launch: &s.launch,
+        package,
+        score: a.score.score,
+        score_floor: a.score.floor,
+        grade: &a.score.grade,
+        coverage: a.score.coverage,
+        capped: a.score.capped,
+        categories: categories(&a.score),
+        findings: findings(&a.findings),
+        inconclusive: inconclusive(&a.inconclusive),
+        passed: &a.passed,
+        gate_failures: &a.gate_failures,
+        notes: &s.notes,
+        launch_facts: &s.launch_facts,
+        facts: match &s.package {
+            PackageOutcome::Scanned { facts, .. } => {
+                Some(serde_json::to_value(facts).expect("facts serialize"))
+            }
+            _ => None,
+        },
+    }
+}
+
+fn file(f: &FileReport) -> WireFile<'_> {
+    const NONE: &[ServerProblem] = &[];
+    let (status, error, notes, warnings, unreadable, servers) = match &f.result {
+        Err(e) => ("error", Some(e), &[][..], NONE, NONE, Vec::new()),
+        Ok(a) => (
+            "ok",
+            None,
+            &a.notes[..],
+            &a.warnings[..],
+            &a.unreadable[..],
+            a.servers.iter().map(server).collect(),
+        ),
+    };
+    WireFile {
+        path: f.path.display().to_string(),
+        client: f.client.map(|c| c.id()),
+        status,
+        error,
+        notes,
+        warnings,
+        unreadable_servers: unreadable,
+        servers,
+    }
+}
+
+pub fn render_config(report: &ConfigReport) -> String {
+    let s = report.summary();
+    let wire = WireConfig {
+        schema_version: SCHEMA_VERSION,
+        kind: "config",
+        tool: tool(),
+        generated_at: report
+            .generated_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        policy: policy(&report.policy),
+        summary: WireConfigSummary {
+            files: s.files,
+            file_errors: s.file_errors,
+            servers: s.servers,
+            passed: s.passed,
+            failed: s.failed,
+            errors: s.errors,
+            not_scanned: s.not_scanned,
+            inconclusive: s.inconclusive,
+        },
+        exit_code: report.exit_code(),
+        discovered: report.discovered.as_ref().map(|d| {
+            d.iter()
+                .map(|(k, found)| WireDiscovered {
+                    client: k.client.id(),
+                    scope: &k.scope,
+                    path: k.path.display().to_string(),
+                    found: *found,
+                })
+                .collect()
+        }),
+        files: report.files.iter().map(file).collect(),
     };
     let mut out = serde_json::to_string_pretty(&wire).expect("wire types serialize");
     out.push('\n');

@@ -5,8 +5,9 @@ use std::fmt::Write as _;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
 
-use crate::facts::{Fact, ProvenanceFacts};
-use crate::report::{Checked, PackageReport, Report, Status};
+use crate::configscan::{ConfigReport, FileReport, PackageOutcome, ServerReport};
+use crate::facts::{Fact, PackageFacts, ProvenanceFacts};
+use crate::report::{Checked, Finding, Inconclusive, PackageReport, Report, Status};
 
 pub struct TableOptions {
     /// Total width to lay tables out in.
@@ -103,29 +104,44 @@ fn package_block(out: &mut String, p: &PackageReport, opts: &TableOptions) {
     if opts.quiet {
         return;
     }
-    let f = &c.facts;
+    facts_lines(out, &c.facts, "  ");
+    findings_and_unknowns(out, &c.findings, &c.inconclusive, opts, "  ");
+}
+
+/// The provenance and publisher lines of a scanned package.
+fn facts_lines(out: &mut String, f: &PackageFacts, indent: &str) {
     let _ = writeln!(
         out,
-        "  provenance: {} · signature: {} · trust: {}",
+        "{indent}provenance: {} · signature: {} · trust: {}",
         provenance_summary(&f.provenance),
         fact_str(&f.signatures.status),
         fact_str(&f.trust.level),
     );
     let _ = writeln!(
         out,
-        "  publisher: {} · publish method: {} · maintainers: {} · published: {}",
+        "{indent}publisher: {} · publish method: {} · maintainers: {} · published: {}",
         fact_str(&f.publish.publisher),
         fact_str(&f.publish.method),
         fact_str(&f.maintainers.count),
         fact_str(&f.release.published_at),
     );
-    if !c.findings.is_empty() {
+}
+
+/// The findings table, and the undecided rules grouped by why.
+fn findings_and_unknowns(
+    out: &mut String,
+    findings: &[Finding],
+    inconclusive: &[Inconclusive],
+    opts: &TableOptions,
+    indent: &str,
+) {
+    if !findings.is_empty() {
         let mut t = Table::new();
         t.load_preset(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_width(opts.width)
             .set_header(vec!["Severity", "Rule", "Finding"]);
-        for x in &c.findings {
+        for x in findings {
             t.add_row(vec![
                 Cell::new(x.severity.as_str()),
                 Cell::new(&x.rule),
@@ -134,20 +150,20 @@ fn package_block(out: &mut String, p: &PackageReport, opts: &TableOptions) {
         }
         let _ = writeln!(out, "{t}");
     } else {
-        let _ = writeln!(out, "  no findings");
+        let _ = writeln!(out, "{indent}no findings");
     }
-    if !c.inconclusive.is_empty() {
-        let weight: u32 = c.inconclusive.iter().map(|i| i.weight).sum();
+    if !inconclusive.is_empty() {
+        let weight: u32 = inconclusive.iter().map(|i| i.weight).sum();
         let _ = writeln!(
             out,
-            "  inconclusive: {} rule(s), {} weight points not checked (not counted as passed):",
-            c.inconclusive.len(),
+            "{indent}inconclusive: {} rule(s), {} weight points not checked (not counted as passed):",
+            inconclusive.len(),
             weight
         );
         // Reasons read "fact.path: why"; many facts share one cause (a registry that strips
         // metadata), so group by the cause and list the rules it left undecided.
         let mut by_reason: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-        for i in &c.inconclusive {
+        for i in inconclusive {
             for r in &i.reasons {
                 let why = r.split_once(": ").map_or(r.as_str(), |(_, why)| why);
                 by_reason.entry(why).or_default().insert(&i.rule);
@@ -155,7 +171,7 @@ fn package_block(out: &mut String, p: &PackageReport, opts: &TableOptions) {
         }
         for (reason, rules) in by_reason {
             let rules: Vec<&str> = rules.into_iter().collect();
-            let _ = writeln!(out, "    - {reason}: {}", rules.join(", "));
+            let _ = writeln!(out, "{indent}  - {reason}: {}", rules.join(", "));
         }
     }
 }
@@ -205,6 +221,237 @@ pub fn render(report: &Report, opts: &TableOptions) -> String {
         out,
         "{} package(s): {} passed, {} failed, {} could not be checked; {} rule evaluation(s) inconclusive",
         s.packages, s.passed, s.failed, s.errors, s.inconclusive
+    );
+    out
+}
+
+fn server_verdict(s: &ServerReport) -> &'static str {
+    match s.status() {
+        Status::Passed => "PASS",
+        Status::Failed => "FAIL",
+        Status::Error => "ERROR",
+    }
+}
+
+/// What the entry starts, in a few words: `npx -y pkg@1.2.3`, `docker ghcr.io/x/y:1`...
+fn launch_summary(s: &ServerReport) -> String {
+    let l = &s.launch_facts.launch;
+    let mut words = Vec::new();
+    match l.runner.as_deref() {
+        Some(r) => words.push(r.to_string()),
+        None if l.kind == "npm" => {}
+        None => words.push(l.kind.clone()),
+    }
+    if l.auto_install {
+        words.push("-y".into());
+    }
+    words.push(l.target.clone());
+    words.join(" ")
+}
+
+fn package_line(s: &ServerReport) -> String {
+    match &s.package {
+        PackageOutcome::Scanned { registry, facts } => format!(
+            "package {}@{} from {registry}",
+            facts.package.name, facts.package.version
+        ),
+        PackageOutcome::Failed {
+            name,
+            registry,
+            error,
+        } => {
+            let from = if registry.is_empty() {
+                String::new()
+            } else {
+                format!(" from {registry}")
+            };
+            format!("package {name}{from}: could not be checked: {error}")
+        }
+        PackageOutcome::NotScanned { reason } => format!("package not scanned: {reason}"),
+    }
+}
+
+fn server_block(out: &mut String, s: &ServerReport, opts: &TableOptions) {
+    let a = &s.assessment;
+    let project = s
+        .entry
+        .project
+        .as_deref()
+        .map(|p| format!(" [project {p}]"))
+        .unwrap_or_default();
+    let line = s
+        .entry
+        .line
+        .map(|l| format!(" (line {l})"))
+        .unwrap_or_default();
+    let disabled = if s.entry.disabled { " [disabled]" } else { "" };
+    let _ = writeln!(
+        out,
+        "  {}{project}{line}{disabled}: {}",
+        s.entry.name,
+        launch_summary(s)
+    );
+    let _ = writeln!(
+        out,
+        "    score {}/100 ({})  coverage {}%  worst case {}  {}",
+        a.score.score,
+        a.score.grade,
+        a.score.coverage,
+        a.score.floor,
+        server_verdict(s)
+    );
+    for f in &a.gate_failures {
+        let _ = writeln!(out, "    gate: {f}");
+    }
+    let _ = writeln!(out, "    {}", package_line(s));
+    if opts.quiet {
+        return;
+    }
+    for n in &s.notes {
+        let _ = writeln!(out, "    note: {n}");
+    }
+    if let PackageOutcome::Scanned { facts, .. } = &s.package {
+        facts_lines(out, facts, "    ");
+    }
+    // A package that was not looked at leaves every package rule undecided for one reason;
+    // the package line above already says it, so only the launch rules' unknowns are listed.
+    let shown: Vec<Inconclusive> = match &s.package {
+        PackageOutcome::Scanned { .. } => a.inconclusive.clone(),
+        _ => a
+            .inconclusive
+            .iter()
+            .filter(|i| i.category == crate::rules::LAUNCH)
+            .cloned()
+            .collect(),
+    };
+    findings_and_unknowns(out, &a.findings, &shown, opts, "    ");
+    let hidden = a.inconclusive.len() - shown.len();
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "    {hidden} package rule(s) inconclusive: the package was not checked (not counted as passed)"
+        );
+    }
+}
+
+pub fn render_config(report: &ConfigReport, opts: &TableOptions) -> String {
+    let mut out = String::new();
+    if let Some(found) = &report.discovered {
+        if !opts.quiet || report.files.is_empty() {
+            let _ = writeln!(out, "MCP client configs looked for:");
+            for (k, exists) in found {
+                let mark = if *exists { "found    " } else { "not found" };
+                let _ = writeln!(
+                    out,
+                    "  {mark}  {} ({}, {}): {}",
+                    k.client,
+                    k.client.id(),
+                    match k.scope {
+                        crate::mcpconfig::Scope::User => "user",
+                        crate::mcpconfig::Scope::Project => "project",
+                    },
+                    k.path.display()
+                );
+            }
+            out.push('\n');
+        }
+    }
+    if report.files.is_empty() {
+        let _ = writeln!(
+            out,
+            "no MCP client config to audit: nothing was checked (give FILEs, or run where --discover finds one)"
+        );
+        return out;
+    }
+    for (i, f) in report.files.iter().enumerate() {
+        if i > 0 && !opts.quiet {
+            out.push('\n');
+        }
+        let client = f.client.map(|c| format!(" ({c})")).unwrap_or_default();
+        let audit = match &f.result {
+            Err(e) => {
+                let _ = writeln!(out, "{}{client}  ERROR  {e}", f.path.display());
+                continue;
+            }
+            Ok(a) => a,
+        };
+        let _ = writeln!(
+            out,
+            "{}{client}: {} server(s)",
+            f.path.display(),
+            audit.servers.len() + audit.unreadable.len()
+        );
+        let at = |line: Option<usize>| line.map(|l| format!("line {l}: ")).unwrap_or_default();
+        for n in &audit.notes {
+            let _ = writeln!(out, "  note: {}{}", at(n.line), n.message);
+        }
+        for p in &audit.warnings {
+            let _ = writeln!(
+                out,
+                "  warning: {}server `{}`: {}",
+                at(p.line),
+                p.server,
+                p.message
+            );
+        }
+        for p in &audit.unreadable {
+            let _ = writeln!(
+                out,
+                "  ERROR: {}server `{}`: {}",
+                at(p.line),
+                p.server,
+                p.message
+            );
+        }
+        for s in &audit.servers {
+            if !opts.quiet {
+                out.push('\n');
+            }
+            server_block(&mut out, s, opts);
+        }
+    }
+    let servers: Vec<(&FileReport, &ServerReport)> = report
+        .files
+        .iter()
+        .filter_map(|f| f.result.as_ref().ok().map(|a| (f, a)))
+        .flat_map(|(f, a)| a.servers.iter().map(move |s| (f, s)))
+        .collect();
+    if servers.len() > 1 {
+        // The config column only when there is more than one config to tell apart.
+        let several = report.files.len() > 1;
+        let mut header = vec![
+            "Server", "Launch", "Score", "Coverage", "Findings", "Result",
+        ];
+        if several {
+            header.insert(0, "Config");
+        }
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(opts.width)
+            .set_header(header);
+        for (f, s) in servers {
+            let mut row = Vec::new();
+            if several {
+                row.push(f.path.display().to_string());
+            }
+            row.extend([
+                s.entry.name.clone(),
+                launch_summary(s),
+                s.assessment.score.score.to_string(),
+                format!("{}%", s.assessment.score.coverage),
+                s.assessment.findings.len().to_string(),
+                server_verdict(s).to_string(),
+            ]);
+            t.add_row(row);
+        }
+        let _ = writeln!(out, "\n{t}");
+    }
+    let s = report.summary();
+    let _ = writeln!(
+        out,
+        "{} config file(s) ({} unreadable), {} server(s): {} passed, {} failed, {} could not be checked; {} package(s) not scanned; {} rule evaluation(s) inconclusive",
+        s.files, s.file_errors, s.servers, s.passed, s.failed, s.errors, s.not_scanned, s.inconclusive
     );
     out
 }

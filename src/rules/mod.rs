@@ -326,6 +326,25 @@ fn parse_rule(file: &str, stem: &str, text: &str) -> Result<Rule, RuleLoadError>
         }
     }
     let when = expr::parse(&raw.when, "when").map_err(|p| fail(format!("field {p}")))?;
+    // A launch rule reads the launch document and every other rule the package document; a path
+    // from the other one would always be absent there, and silently decide the rule.
+    let launch = raw.category == "launch";
+    let wrong_document = |path: &str| paths::is_launch_path(path) != launch;
+    let document = if launch {
+        "a `launch` rule reads only `server.*` and `launch.*` facts"
+    } else {
+        "only `launch` rules read `server.*` and `launch.*` facts"
+    };
+    for path in when.facts() {
+        if wrong_document(path) {
+            return Err(fail(format!("field `when`: `{path}`: {document}")));
+        }
+    }
+    for path in &raw.evidence {
+        if paths::catalogue().contains_key(path) && wrong_document(path) {
+            return Err(fail(format!("field `evidence`: `{path}`: {document}")));
+        }
+    }
     for path in &raw.evidence {
         if !paths::catalogue().contains_key(path) {
             return Err(fail(format!(
@@ -335,12 +354,20 @@ fn parse_rule(file: &str, stem: &str, text: &str) -> Result<Rule, RuleLoadError>
     }
     for (field, text) in [("message", &raw.message), ("remediation", &raw.remediation)] {
         for placeholder in placeholders(text) {
-            if placeholder != "name"
-                && placeholder != "version"
-                && !paths::catalogue().contains_key(placeholder)
-            {
+            let shorthand = placeholder == "name" || placeholder == "version";
+            if !shorthand && !paths::catalogue().contains_key(placeholder) {
                 return Err(fail(format!(
                     "field `{field}`: unknown placeholder `{{{placeholder}}}`"
+                )));
+            }
+            if (shorthand && launch) || (!shorthand && wrong_document(placeholder)) {
+                return Err(fail(format!(
+                    "field `{field}`: placeholder `{{{placeholder}}}`: {document}{}",
+                    if shorthand {
+                        " (use `{server.name}`)"
+                    } else {
+                        ""
+                    }
                 )));
             }
         }
@@ -361,6 +388,8 @@ fn parse_rule(file: &str, stem: &str, text: &str) -> Result<Rule, RuleLoadError>
     })
 }
 
+/// `{fact.path}` placeholders. `${NAME}` is not one: it is how npm and MCP clients write an
+/// environment reference, which remediation texts need to show.
 fn placeholders(msg: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut rest = msg;
@@ -368,7 +397,9 @@ fn placeholders(msg: &str) -> Vec<&str> {
         let Some(len) = rest[start..].find('}') else {
             break;
         };
-        out.push(&rest[start + 1..start + len]);
+        if !rest[..start].ends_with('$') {
+            out.push(&rest[start + 1..start + len]);
+        }
         rest = &rest[start + len + 1..];
     }
     out
@@ -448,16 +479,57 @@ fn render_message(template: &str, facts: &Value) -> String {
     out
 }
 
+pub const LAUNCH: &str = "launch";
+
+impl Rule {
+    /// Whether the rule reads the launch document rather than the package document.
+    pub fn is_launch(&self) -> bool {
+        self.category == LAUNCH
+    }
+}
+
 impl RuleSet {
+    /// The package rules over one package's facts (launch rules are not about packages).
     pub fn evaluate(&self, facts: &crate::facts::PackageFacts) -> Vec<Evaluation<'_>> {
         let json = serde_json::to_value(facts).expect("facts serialize");
-        self.rules
-            .iter()
+        self.package_rules()
             .map(|rule| Evaluation {
                 rule,
                 outcome: rule.evaluate(&json),
             })
             .collect()
+    }
+
+    /// The launch rules over one server entry's launch facts.
+    pub fn evaluate_launch(&self, facts: &crate::facts::LaunchFacts) -> Vec<Evaluation<'_>> {
+        let json = serde_json::to_value(facts).expect("facts serialize");
+        self.launch_rules()
+            .map(|rule| Evaluation {
+                rule,
+                outcome: rule.evaluate(&json),
+            })
+            .collect()
+    }
+
+    /// Every package rule, inconclusive for one reason: the package was not (or could not be)
+    /// looked at, which must lower coverage rather than count as passed.
+    pub fn package_not_checked(&self, reason: &str) -> Vec<Evaluation<'_>> {
+        self.package_rules()
+            .map(|rule| Evaluation {
+                rule,
+                outcome: Outcome::Inconclusive {
+                    reasons: vec![reason.to_string()],
+                },
+            })
+            .collect()
+    }
+
+    pub fn package_rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().filter(|r| !r.is_launch())
+    }
+
+    pub fn launch_rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().filter(|r| r.is_launch())
     }
 }
 

@@ -1,11 +1,13 @@
-//! The catalogue of fact paths a rule may name, read off `PackageFacts::example()`.
+//! The catalogue of fact paths a rule may name, read off `PackageFacts::example()` and
+//! `LaunchFacts::example()`. The two documents share no top-level key but `schema`, so one
+//! catalogue serves both; [`is_launch_path`] tells which document a path belongs to.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::facts::PackageFacts;
+use crate::facts::{LaunchFacts, PackageFacts};
 
 /// The JSON type a fact path holds when known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,8 +34,10 @@ impl FactType {
 pub fn catalogue() -> &'static BTreeMap<String, FactType> {
     static CAT: OnceLock<BTreeMap<String, FactType>> = OnceLock::new();
     CAT.get_or_init(|| {
-        let v = serde_json::to_value(PackageFacts::example()).expect("facts serialize");
         let mut out = BTreeMap::new();
+        let v = serde_json::to_value(PackageFacts::example()).expect("facts serialize");
+        walk(&v, String::new(), &mut out);
+        let v = serde_json::to_value(LaunchFacts::example()).expect("facts serialize");
         walk(&v, String::new(), &mut out);
         out
     })
@@ -57,11 +61,17 @@ fn walk(v: &Value, prefix: String, out: &mut BTreeMap<String, FactType>) {
             FactType::Object
         }
         // `example()` fills every Option, so a null here is a bug in `example()`.
-        Value::Null => panic!("PackageFacts::example() leaves {prefix} null"),
+        Value::Null => panic!("an example facts document leaves {prefix} null"),
     };
     if !prefix.is_empty() {
         out.insert(prefix, ty);
     }
+}
+
+/// A path of the launch facts document (`server.*`, `launch.*`), which only `launch` rules read.
+pub fn is_launch_path(path: &str) -> bool {
+    let top = path.split('.').next().unwrap_or_default();
+    top == "server" || top == "launch"
 }
 
 /// Where a path lands in a facts document.
@@ -111,6 +121,8 @@ mod tests {
         assert_eq!(c.get("publish.trusted_publisher"), Some(&FactType::Bool));
         assert_eq!(c.get("dependencies.wildcard"), Some(&FactType::List));
         assert!(!c.contains_key("maintainers.count.x"));
+        assert_eq!(c.get("launch.unpinned"), Some(&FactType::Bool));
+        assert!(is_launch_path("server.name") && !is_launch_path("package.name"));
     }
 
     #[test]

@@ -1,0 +1,543 @@
+//! `mcp-audit config`: every server an MCP client config would start, audited without starting
+//! anything. Files are read and parsed here (one bad file never stops the others); each npm
+//! launch is scanned through the same [`Scanner`] pipeline as `scan`, with the npm configuration
+//! that launch would see: the user's, plus the entry's `env` and its `--registry`-style flags.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures::stream::{self, StreamExt};
+
+use crate::config::Config;
+use crate::error::TargetError;
+use crate::facts::{launch_facts, Fact, LaunchFacts, PackageFacts, ServerOrigin};
+use crate::mcpconfig::{
+    client_for_path, launch_risks, npm_layers_with_env, parse_config, parse_launch, Client,
+    ConfigFileError, KnownConfig, Launch, Note, ServerEntry, ServerProblem,
+};
+use crate::report::{
+    assess, Assessment, Policy, Status, EXIT_GATE_FAILED, EXIT_OK, EXIT_UNCHECKED,
+};
+use crate::scan::Scanner;
+use crate::spec::{registry_spec, Selector};
+
+/// A config file to audit, and what is known of it before reading.
+#[derive(Debug, Clone)]
+pub struct ConfigInput {
+    pub path: PathBuf,
+    /// From discovery, `--client`, or the file's name.
+    pub client: Option<Client>,
+    /// Discovery knows whether a file is the user's or a project's.
+    pub project_scope: Option<bool>,
+}
+
+/// The npm configuration every launch starts from: what `scan` would use in this process.
+#[derive(Debug, Clone)]
+pub struct NpmBase {
+    pub cwd: PathBuf,
+    pub env: HashMap<String, String>,
+    /// mcp-audit's own `--registry`, `--userconfig` and `--npm-config` settings. For `config`
+    /// they stand for the environment the client passes on (see `entry_config`).
+    pub cli: Vec<(String, String)>,
+    /// Diagnostics already printed for the user's configuration, not repeated per server.
+    pub known_diagnostics: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConfigReport {
+    pub generated_at: DateTime<Utc>,
+    pub policy: Policy,
+    /// With `--discover`: every place looked at, and whether a file was there.
+    pub discovered: Option<Vec<(KnownConfig, bool)>>,
+    pub files: Vec<FileReport>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    pub path: PathBuf,
+    pub client: Option<Client>,
+    pub result: Result<FileAudit, ConfigFileError>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FileAudit {
+    pub servers: Vec<ServerReport>,
+    /// Fields dropped from servers that are still audited.
+    pub warnings: Vec<ServerProblem>,
+    /// Servers that cannot be started as written (no command or url, not an object): they
+    /// count as not checked.
+    pub unreadable: Vec<ServerProblem>,
+    pub notes: Vec<Note>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerReport {
+    /// Serializes redacted.
+    pub entry: ServerEntry,
+    pub launch: Launch,
+    pub launch_facts: LaunchFacts,
+    pub package: PackageOutcome,
+    /// npm configuration problems particular to this entry (an unset `${VAR}` in its env...).
+    pub notes: Vec<String>,
+    /// Launch rules and package rules together.
+    pub assessment: Assessment,
+}
+
+/// What became of the package a server launches.
+#[derive(Debug, Clone)]
+pub enum PackageOutcome {
+    Scanned {
+        registry: String,
+        facts: Box<PackageFacts>,
+    },
+    /// It should have been scanned and could not be: the server counts as not checked.
+    Failed {
+        name: String,
+        registry: String,
+        error: TargetError,
+    },
+    /// Nothing mcp-audit can scan (a docker image, a PyPI package, a local script), or a pinned
+    /// version the registry does not have. Package rules are inconclusive, for this reason.
+    NotScanned { reason: String },
+}
+
+impl ServerReport {
+    pub fn status(&self) -> Status {
+        match &self.package {
+            PackageOutcome::Failed { .. } => Status::Error,
+            _ if self.assessment.gate_failures.is_empty() => Status::Passed,
+            _ => Status::Failed,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConfigSummary {
+    pub files: usize,
+    /// Files that could not be read or parsed.
+    pub file_errors: usize,
+    pub servers: usize,
+    pub passed: usize,
+    pub failed: usize,
+    /// Servers whose package could not be checked, plus entries that cannot be read.
+    pub errors: usize,
+    /// Servers whose package was not scanned (not npm, or nothing fetched).
+    pub not_scanned: usize,
+    pub inconclusive: usize,
+}
+
+impl ConfigReport {
+    pub fn summary(&self) -> ConfigSummary {
+        let mut s = ConfigSummary {
+            files: self.files.len(),
+            ..Default::default()
+        };
+        for f in &self.files {
+            let Ok(audit) = &f.result else {
+                s.file_errors += 1;
+                continue;
+            };
+            s.errors += audit.unreadable.len();
+            for srv in &audit.servers {
+                s.servers += 1;
+                match srv.status() {
+                    Status::Passed => s.passed += 1,
+                    Status::Failed => s.failed += 1,
+                    Status::Error => s.errors += 1,
+                }
+                if matches!(srv.package, PackageOutcome::NotScanned { .. }) {
+                    s.not_scanned += 1;
+                }
+                s.inconclusive += srv.assessment.inconclusive.len();
+            }
+        }
+        s
+    }
+
+    /// As for `scan`: 3 when anything could not be checked (a file, an entry, a package), else
+    /// 1 when a server failed the gate, else 0. Finding no config at all is "could not check".
+    pub fn exit_code(&self) -> u8 {
+        let s = self.summary();
+        if s.file_errors > 0 || s.errors > 0 || self.files.is_empty() {
+            EXIT_UNCHECKED
+        } else if s.failed > 0 {
+            EXIT_GATE_FAILED
+        } else {
+            EXIT_OK
+        }
+    }
+}
+
+/// One server entry on its way through the audit.
+struct Job {
+    file: usize,
+    origin_config: String,
+    origin_client: Option<Client>,
+    launch_dir: PathBuf,
+    entry: ServerEntry,
+}
+
+/// Reads, parses and audits every file. `scan_packages` false (`--no-scan`) judges launches
+/// only. `on_done` runs once per finished server, for progress and `-v`.
+pub async fn audit(
+    scanner: &Scanner,
+    base: &NpmBase,
+    inputs: &[ConfigInput],
+    scan_packages: bool,
+    on_done: &(dyn Fn(&Path, &ServerReport) + Sync),
+) -> Vec<FileReport> {
+    let mut files = Vec::new();
+    let mut jobs = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        let client = input.client.or_else(|| client_for_path(&input.path));
+        let parsed = std::fs::read(&input.path)
+            .map_err(|e| ConfigFileError::unreadable(&input.path, &e))
+            .and_then(|bytes| {
+                String::from_utf8(bytes).map_err(|_| ConfigFileError::Unreadable {
+                    path: input.path.clone(),
+                    message: "not UTF-8 text".into(),
+                })
+            })
+            .and_then(|text| parse_config(&input.path, &text, client));
+        let result = parsed.map(|p| {
+            let project = project_dir(&input.path, input.project_scope);
+            for entry in &p.servers {
+                let dir = entry
+                    .project
+                    .as_ref()
+                    .map(PathBuf::from)
+                    .or_else(|| project.clone())
+                    .unwrap_or_else(|| base.cwd.clone());
+                jobs.push(Job {
+                    file: i,
+                    origin_config: input.path.display().to_string(),
+                    origin_client: client,
+                    launch_dir: launch_dir(entry, &dir),
+                    entry: entry.clone(),
+                });
+            }
+            let (unreadable, warnings) = p.problems.into_iter().partition(|prob| {
+                !p.servers
+                    .iter()
+                    .any(|s| s.name == prob.server && s.project == prob.project)
+            });
+            FileAudit {
+                servers: Vec::new(),
+                warnings,
+                unreadable,
+                notes: p.notes,
+            }
+        });
+        files.push(FileReport {
+            path: input.path.clone(),
+            client,
+            result,
+        });
+    }
+    let width = jobs.len().clamp(1, 64);
+    let done: Vec<(usize, ServerReport)> = stream::iter(jobs)
+        .map(|job| async move {
+            let report = audit_server(scanner, base, &job, scan_packages).await;
+            on_done(&inputs[job.file].path, &report);
+            (job.file, report)
+        })
+        .buffered(width)
+        .collect()
+        .await;
+    for (file, report) in done {
+        if let Ok(audit) = &mut files[file].result {
+            audit.servers.push(report);
+        }
+    }
+    files
+}
+
+async fn audit_server(
+    scanner: &Scanner,
+    base: &NpmBase,
+    job: &Job,
+    scan_packages: bool,
+) -> ServerReport {
+    let entry = &job.entry;
+    let launch = parse_launch(entry);
+    let risks = launch_risks(entry, &launch);
+    let mut notes = Vec::new();
+    let mut registry = None;
+    let mut version_exists = Fact::unknown(match &launch {
+        Launch::Npm { .. } => "no exact version is pinned",
+        _ => "only npm versions are looked up",
+    });
+    let package = match (&launch, not_scanned_reason(&launch)) {
+        (_, Some(reason)) => PackageOutcome::NotScanned { reason },
+        (Launch::Npm { spec, .. }, None) => match registry_spec(spec) {
+            Err(reason) => PackageOutcome::NotScanned { reason },
+            Ok(spec) => {
+                let config = entry_config(base, job, &launch, &mut notes);
+                let registries = scanner.registries.with_config(Arc::new(config));
+                match registries.resolve(&spec.name) {
+                    Err(problem) => PackageOutcome::Failed {
+                        name: spec.name.clone(),
+                        registry: String::new(),
+                        error: TargetError::Config {
+                            name: spec.name.clone(),
+                            problem,
+                        },
+                    },
+                    Ok((client, _)) => {
+                        let shown = client.base_display();
+                        registry = Some(shown.clone());
+                        let pinned = matches!(spec.selector, Selector::Version(_));
+                        if !pinned {
+                            version_exists = Fact::unknown("no exact version is pinned");
+                        }
+                        if !scan_packages {
+                            if pinned {
+                                version_exists =
+                                    Fact::unknown("--no-scan: the registry was not asked");
+                            }
+                            PackageOutcome::NotScanned {
+                                reason: "--no-scan: the package was not fetched".into(),
+                            }
+                        } else {
+                            match scanner.facts_in(&registries, &spec).await {
+                                Ok(facts) => {
+                                    if pinned {
+                                        version_exists = Fact::Known(true);
+                                    }
+                                    PackageOutcome::Scanned {
+                                        registry: shown,
+                                        facts: Box::new(facts),
+                                    }
+                                }
+                                // The registry answered: the pinned version is not there. That
+                                // is a finding about the launch, not a failure to check.
+                                Err(e @ TargetError::VersionNotFound { .. }) if pinned => {
+                                    version_exists = Fact::Known(false);
+                                    PackageOutcome::NotScanned {
+                                        reason: e.to_string(),
+                                    }
+                                }
+                                Err(error) => {
+                                    if pinned {
+                                        version_exists = Fact::unknown(format!(
+                                            "the registry could not be asked: {error}"
+                                        ));
+                                    }
+                                    PackageOutcome::Failed {
+                                        name: spec.name.clone(),
+                                        registry: shown,
+                                        error,
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        (_, None) => PackageOutcome::NotScanned {
+            reason: "not a package launch".into(),
+        },
+    };
+    let launch_facts = launch_facts(
+        &ServerOrigin {
+            config: &job.origin_config,
+            client: job.origin_client.map(Client::id),
+        },
+        entry,
+        &launch,
+        &risks,
+        registry,
+        version_exists,
+    );
+    let rules = &scanner.rules;
+    let mut evals = rules.evaluate_launch(&launch_facts);
+    match &package {
+        PackageOutcome::Scanned { facts, .. } => evals.extend(rules.evaluate(facts)),
+        PackageOutcome::Failed { error, .. } => {
+            evals.extend(rules.package_not_checked(&format!("package: {error}")))
+        }
+        PackageOutcome::NotScanned { reason } => {
+            evals.extend(rules.package_not_checked(&format!("package not scanned: {reason}")))
+        }
+    }
+    let assessment = assess(&evals, rules, &scanner.policy);
+    if let Launch::Npm { extra_packages, .. } = &launch {
+        if !extra_packages.is_empty() {
+            notes.push(format!(
+                "the launch also installs {} (further --package flags): only the first package is scanned",
+                extra_packages.join(", ")
+            ));
+        }
+    }
+    if let Launch::Npm { runner, .. } = &launch {
+        if runner == "yarn dlx" {
+            notes.push(
+                "yarn dlx reads .yarnrc.yml, not npm's configuration: the package was resolved with npm's"
+                    .into(),
+            );
+        }
+    }
+    ServerReport {
+        entry: entry.clone(),
+        launch: launch.clone(),
+        launch_facts,
+        package,
+        notes,
+        assessment,
+    }
+}
+
+/// Why a launch has no npm package to scan, or `None` when it has one.
+fn not_scanned_reason(launch: &Launch) -> Option<String> {
+    let shown = launch.redacted();
+    match &shown {
+        Launch::Npm { spec, call, .. } if spec.is_empty() => Some(match call {
+            Some(_) => "the launch runs a command line (`-c`/`--call`) and fetches no package".into(),
+            None => "the launch names no package".into(),
+        }),
+        Launch::Npm { .. } => None,
+        Launch::Node { path } => Some(format!(
+            "local script {path}: not a published package (audit its source)"
+        )),
+        Launch::PyPi { runner, package } => Some(format!(
+            "PyPI package {package} ({runner}): PyPI is not yet supported"
+        )),
+        Launch::Docker { image } => Some(format!(
+            "container image {image}: images are not scanned"
+        )),
+        Launch::Remote { url, .. } => Some(format!(
+            "remote server {url}: nothing is installed locally"
+        )),
+        Launch::Shell { .. } => Some("a shell command line: what it installs cannot be read".into()),
+        Launch::Other { command } if command.is_empty() => {
+            Some("the entry has no command".into())
+        }
+        Launch::Other { command } => Some(format!(
+            "`{command}` is not a launcher mcp-audit reads (npx, npm exec, pnpm dlx, yarn dlx, bunx)"
+        )),
+    }
+}
+
+/// The npm configuration the entry's launch would load: npm's discovery from the directory the
+/// client starts it in, with the environment the client passes on plus the entry's `env`, and
+/// the launch's flags as the command line; then the entry's own layers once more, last, so that
+/// `${VAR}` in them expands as npm would expand it (later layers of a kind win).
+///
+/// mcp-audit's own `--registry`, `--userconfig` and `--npm-config` stand for the environment
+/// the client inherits (`npm_config_*` variables), not for flags of every launch: an entry's
+/// `env` and flags are more specific, and override them.
+fn entry_config(base: &NpmBase, job: &Job, launch: &Launch, notes: &mut Vec<String>) -> Config {
+    let mut inherited = base.env.clone();
+    for (k, v) in &base.cli {
+        inherited.insert(format!("npm_config_{k}"), v.clone());
+    }
+    let mut env = inherited.clone();
+    env.extend(job.entry.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let cli = match launch {
+        Launch::Npm { npm_config, .. } => npm_config.clone(),
+        _ => Vec::new(),
+    };
+    let (mut layers, mut diags) = crate::config::discover(&job.launch_dir, &env, &cli);
+    let (extra, d) = npm_layers_with_env(&job.entry, launch, &inherited);
+    layers.extend(extra);
+    diags.extend(d);
+    let config = Config::from_layers(layers);
+    let mut seen = base.known_diagnostics.clone();
+    for d in diags.iter().chain(config.diagnostics()) {
+        let line = d.to_string();
+        if seen.insert(line.clone()) {
+            notes.push(format!("npm config: {line}"));
+        }
+    }
+    config
+}
+
+/// The project a config file belongs to, when it is a project's: `.mcp.json` sits in it;
+/// `.vscode/`, `.cursor/` and `.gemini/` files one level down.
+fn project_dir(path: &Path, project_scope: Option<bool>) -> Option<PathBuf> {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let parent = abs.parent()?;
+    let name = abs.file_name()?.to_str()?;
+    let dir = parent.file_name().and_then(|d| d.to_str()).unwrap_or("");
+    let guess = match (name, dir) {
+        (".mcp.json", _) => Some(parent.to_path_buf()),
+        ("mcp.json", ".vscode" | ".cursor") | ("settings.json", ".gemini") => {
+            parent.parent().map(Path::to_path_buf)
+        }
+        _ => None,
+    };
+    match project_scope {
+        Some(false) => None,
+        _ => guess,
+    }
+}
+
+/// The directory the client starts the server in: its `cwd` (relative to the project, with VS
+/// Code's `${workspaceFolder}`), else the project, else mcp-audit's own.
+fn launch_dir(entry: &ServerEntry, project: &Path) -> PathBuf {
+    match entry
+        .cwd
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        None => project.to_path_buf(),
+        Some(cwd) => {
+            let cwd = cwd.replace("${workspaceFolder}", &project.display().to_string());
+            let p = PathBuf::from(cwd);
+            if p.is_absolute() {
+                p
+            } else {
+                project.join(p)
+            }
+        }
+    }
+}
+
+/// The files a discovery found, as inputs.
+pub fn discovered_inputs(found: &[(KnownConfig, bool)]) -> Vec<ConfigInput> {
+    found
+        .iter()
+        .filter(|(_, exists)| *exists)
+        .map(|(k, _)| ConfigInput {
+            path: k.path.clone(),
+            client: Some(k.client),
+            project_scope: Some(k.scope == crate::mcpconfig::Scope::Project),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_files_run_in_their_project() {
+        let p = project_dir(Path::new("/w/proj/.vscode/mcp.json"), None);
+        assert_eq!(p.as_deref(), Some(Path::new("/w/proj")));
+        let p = project_dir(Path::new("/w/proj/.mcp.json"), None);
+        assert_eq!(p.as_deref(), Some(Path::new("/w/proj")));
+        assert_eq!(
+            project_dir(Path::new("/home/u/.cursor/mcp.json"), Some(false)),
+            None
+        );
+        assert_eq!(
+            project_dir(
+                Path::new("/home/u/.config/Claude/claude_desktop_config.json"),
+                None
+            ),
+            None
+        );
+        let entry = ServerEntry {
+            cwd: Some("${workspaceFolder}/tools".into()),
+            ..ServerEntry::default()
+        };
+        assert_eq!(
+            launch_dir(&entry, Path::new("/w/proj")),
+            PathBuf::from("/w/proj/tools")
+        );
+    }
+}
