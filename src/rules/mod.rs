@@ -621,6 +621,70 @@ remediation = "r"
         assert!(err.to_string().contains("must equal the file name"));
     }
 
+    const LAUNCH_RULE: &str = r#"
+schema = 1
+id = "good-launch"
+title = "t"
+category = "launch"
+severity = "low"
+confidence = "high"
+weight = 3
+when = { fact = "launch.unpinned", eq = true }
+message = "`{server.name}` starts {launch.target}"
+remediation = "Write `${NPM_TOKEN}`, not the token."
+"#;
+
+    #[test]
+    fn launch_rules_read_only_launch_facts_and_the_others_never_do() {
+        let set = load("good-launch.toml", LAUNCH_RULE).unwrap();
+        assert_eq!(set.launch_rules().count(), 1);
+        assert_eq!(set.package_rules().count(), 0);
+        // `${NPM_TOKEN}` is an environment reference, left as written.
+        let mut facts = crate::facts::LaunchFacts::example();
+        facts.launch.unpinned = true;
+        match &set.evaluate_launch(&facts)[0].outcome {
+            Outcome::Finding {
+                message,
+                remediation,
+                ..
+            } => {
+                assert_eq!(message, "`example` starts example-mcp-server@1.4.2");
+                assert_eq!(remediation, "Write `${NPM_TOKEN}`, not the token.");
+            }
+            other => panic!("{other:?}"),
+        }
+        // A package scan never evaluates it.
+        assert!(set
+            .evaluate(&crate::facts::PackageFacts::example())
+            .is_empty());
+
+        let cases = [
+            (
+                LAUNCH_RULE.replace("launch.unpinned\", eq = true", "version.major\", eq = 0"),
+                "`version.major`: a `launch` rule reads only",
+            ),
+            (
+                LAUNCH_RULE.replace("{server.name}", "{name}"),
+                "placeholder `{name}`",
+            ),
+            (
+                LAUNCH_RULE.replace("{launch.target}", "{package.name}"),
+                "placeholder `{package.name}`",
+            ),
+        ];
+        for (text, want) in cases {
+            let err = load("good-launch.toml", &text).unwrap_err().to_string();
+            assert!(err.contains(want), "want {want:?} in {err}");
+        }
+        let err = load(
+            "good-rule.toml",
+            &GOOD.replace("version.major\", eq = 0", "launch.unpinned\", eq = true"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("only `launch` rules read"), "{err}");
+    }
+
     #[test]
     fn duplicate_ids_are_rejected() {
         let err = RuleSet::from_sources(
