@@ -1,4 +1,6 @@
-//! Throughput of `scan` over N synthetic packages served by the loopback registry.
+//! Throughput of `scan` over N synthetic packages served by the loopback registry, and of
+//! `config` over a client config of N `npx` servers (each with its own npm configuration), with
+//! and without package scans.
 //! Run: cargo bench --bench scan_throughput
 //! Figures and the machine they came from are recorded in docs/performance.md.
 
@@ -10,6 +12,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde_json::{json, Value};
 
+use mcp_audit::configscan::{self, ConfigInput, NpmBase};
 use mcp_audit::registry::{parse_registry_url, HttpConfig};
 use mcp_audit::report::Policy;
 use mcp_audit::rules::RuleSet;
@@ -106,6 +109,56 @@ fn bench(c: &mut Criterion) {
                 let report = rt.block_on(scanner.scan(specs, &|_| {}));
                 assert_eq!(report.summary().errors, 0);
                 report
+            })
+        });
+    }
+    group.finish();
+
+    // `mcp-audit config`: one Claude Desktop file with N servers, each naming the registry in
+    // its own env, so every entry gets its own npm configuration and registry clients.
+    let dir = tempfile::tempdir().unwrap();
+    let base = NpmBase {
+        cwd: dir.path().to_path_buf(),
+        env: [("HOME".to_string(), dir.path().display().to_string())].into(),
+        cli: Vec::new(),
+        known_diagnostics: Default::default(),
+    };
+    let mut group = c.benchmark_group("config");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
+    for (n, scan_packages) in [(10usize, true), (100, true), (1000, false)] {
+        let servers: serde_json::Map<String, Value> = names[..n]
+            .iter()
+            .map(|name| {
+                (
+                    name.clone(),
+                    json!({"command": "npx", "args": ["-y", format!("{name}@1.2.9")],
+                           "env": {"npm_config_registry": reg.url()}}),
+                )
+            })
+            .collect();
+        let path = dir.path().join(format!("claude_desktop_config-{n}.json"));
+        std::fs::write(&path, json!({ "mcpServers": servers }).to_string()).unwrap();
+        let inputs = vec![ConfigInput {
+            path,
+            client: None,
+            project_scope: None,
+        }];
+        let id = if scan_packages { "scan" } else { "no-scan" };
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::new(id, n), &inputs, |b, inputs| {
+            b.iter(|| {
+                let files = rt.block_on(configscan::audit(
+                    &scanner,
+                    &base,
+                    inputs,
+                    scan_packages,
+                    &|_, _| {},
+                ));
+                let servers = files[0].result.as_ref().unwrap().servers.len();
+                assert_eq!(servers, n);
+                files
             })
         });
     }

@@ -1,4 +1,5 @@
-//! MCP client configuration files: discovery, parsing and launch analysis (issue D).
+//! MCP client configuration files: discovery, parsing and launch analysis. `crate::configscan`
+//! runs `mcp-audit config` on top of it.
 //!
 //! mcp-audit never starts a server. It reads the files MCP clients read ([`discover`]), finds
 //! each server entry in them ([`parse_config`]), works out what the entry would start
