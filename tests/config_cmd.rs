@@ -107,13 +107,6 @@ fn findings(server: &Value) -> Vec<String> {
     rule_ids(&server["findings"])
 }
 
-fn authorizations(reg: &TestRegistry) -> Vec<Option<String>> {
-    reg.requests()
-        .iter()
-        .map(|r| r.header("authorization").map(str::to_string))
-        .collect()
-}
-
 #[test]
 fn every_launch_is_audited_with_its_own_registry_and_credentials() {
     let s = setup();
@@ -222,10 +215,12 @@ fn every_launch_is_audited_with_its_own_registry_and_credentials() {
 
     // The token went to the private registry, on every request, and nowhere else.
     assert!(!s.private.requests().is_empty());
-    assert!(authorizations(&s.private)
+    assert!(s
+        .private
+        .authorizations()
         .iter()
         .all(|a| a.as_deref() == Some(&*format!("Bearer {TOKEN}"))));
-    assert!(authorizations(&s.public).iter().all(Option::is_none));
+    assert!(s.public.authorizations().iter().all(Option::is_none));
     assert!(s.private.hits("/good-mcp-server") == 0);
 }
 

@@ -48,13 +48,6 @@ fn project() -> tempfile::TempDir {
     dir
 }
 
-fn authorizations(reg: &TestRegistry) -> Vec<Option<String>> {
-    reg.requests()
-        .iter()
-        .map(|r| r.header("authorization").map(str::to_string))
-        .collect()
-}
-
 #[test]
 fn token_from_environment_nerf_dart_key() {
     let reg = fixture_registry();
@@ -71,7 +64,8 @@ fn token_from_environment_nerf_dart_key() {
         &["scan", "good-mcp-server", "-v", "--format", "json"],
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(authorizations(&reg)
+    assert!(reg
+        .authorizations()
         .iter()
         .all(|a| a.as_deref() == Some(&*format!("Bearer {TOKEN}"))));
     // Verbose logs and JSON are in the no-token check above as well.
@@ -148,11 +142,11 @@ fn scoped_registry_gets_the_token_and_the_public_one_does_not() {
     assert!(private.hits("/@fixture/deprecated-server") >= 1);
     assert_eq!(public.hits("/@fixture/deprecated-server"), 0);
     // The token went to the private registry only.
-    assert!(authorizations(&private).iter().all(Option::is_some));
+    assert!(private.authorizations().iter().all(Option::is_some));
     assert!(
-        authorizations(&public).iter().all(Option::is_none),
+        public.authorizations().iter().all(Option::is_none),
         "{:?}",
-        authorizations(&public)
+        public.authorizations()
     );
 }
 

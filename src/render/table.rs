@@ -385,19 +385,12 @@ pub fn render_config(report: &ConfigReport, opts: &TableOptions) -> String {
         for n in &audit.notes {
             let _ = writeln!(out, "  note: {}{}", at(n.line), n.message);
         }
-        for p in &audit.warnings {
+        let problems = (audit.warnings.iter().map(|p| ("warning", p)))
+            .chain(audit.unreadable.iter().map(|p| ("ERROR", p)));
+        for (label, p) in problems {
             let _ = writeln!(
                 out,
-                "  warning: {}server `{}`: {}",
-                at(p.line),
-                p.server,
-                p.message
-            );
-        }
-        for p in &audit.unreadable {
-            let _ = writeln!(
-                out,
-                "  ERROR: {}server `{}`: {}",
+                "  {label}: {}server `{}`: {}",
                 at(p.line),
                 p.server,
                 p.message

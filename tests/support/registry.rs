@@ -175,6 +175,14 @@ impl TestRegistry {
         self.shared.lock().requests.clone()
     }
 
+    /// The `Authorization` header of every request so far, in order.
+    pub fn authorizations(&self) -> Vec<Option<String>> {
+        self.requests()
+            .iter()
+            .map(|r| r.header("authorization").map(str::to_string))
+            .collect()
+    }
+
     /// Requests whose path equals `path` after decoding and lower-casing both.
     pub fn hits(&self, path: &str) -> usize {
         let key = fault_key(path);
