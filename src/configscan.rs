@@ -320,10 +320,17 @@ async fn audit_server(
                                     }
                                 }
                                 Err(error) => {
+                                    // A package the registry does not have has none of its
+                                    // versions either; the server still counts as not checked.
                                     if pinned {
-                                        version_exists = Fact::unknown(format!(
-                                            "the registry could not be asked: {error}"
-                                        ));
+                                        version_exists = match error {
+                                            TargetError::PackageNotFound { .. } => {
+                                                Fact::Known(false)
+                                            }
+                                            _ => Fact::unknown(format!(
+                                                "the registry could not be asked: {error}"
+                                            )),
+                                        };
                                     }
                                     PackageOutcome::Failed {
                                         name: spec.name.clone(),

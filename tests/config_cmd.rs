@@ -462,3 +462,30 @@ fn usage_errors_exit_2() {
     });
     assert_eq!(out.code, 2, "{}", out.stderr);
 }
+
+#[test]
+fn a_package_the_registry_lacks_is_not_checked_and_its_pin_is_a_finding() {
+    let s = setup();
+    let file = s.dir.path().join("mcp_config.json");
+    fs::write(
+        &file,
+        r#"{"mcpServers": {
+            "hallucinated": {"command": "npx", "args": ["-y", "openai-mcp-tools@0.9.1"]},
+            "fine": {"command": "npx", "args": ["-y", "good-mcp-server@1.2.0"]}
+        }}"#,
+    )
+    .unwrap();
+    let out = config(
+        &s,
+        s.dir.path(),
+        &[&file.display().to_string(), "--format", "json"],
+    );
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    let r = json(&out);
+    let srv = servers(&r, 0);
+    let missing = &srv["hallucinated"];
+    assert_eq!(missing["status"], "error");
+    assert_eq!(missing["package"]["error"]["kind"], "not-found");
+    assert!(findings(missing).contains(&"launch-version-missing".to_string()));
+    assert_eq!(srv["fine"]["status"], "passed");
+}

@@ -31,3 +31,31 @@ fn live_scan_of_the_filesystem_server_shows_unknowns_not_passes() {
         assert!(inconclusive_ids(&r, 0).contains(&"single-maintainer".to_string()));
     }
 }
+
+#[test]
+fn live_config_scans_npx_launches_and_reports_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("claude_desktop_config.json");
+    std::fs::write(
+        &file,
+        r#"{"mcpServers": {
+            "filesystem": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "/tmp"]},
+            "fetch": {"command": "uvx", "args": ["mcp-server-fetch"]}
+        }}"#,
+    )
+    .unwrap();
+    let mut cmd = mcp_audit();
+    cmd.current_dir(dir.path()).env("HOME", dir.path()).args([
+        "config",
+        "claude_desktop_config.json",
+        "--format",
+        "json",
+    ]);
+    let out = run(cmd);
+    assert_ne!(out.code, 3, "could not check: {}", out.stderr);
+    let r = json(&out);
+    let servers = r["files"][0]["servers"].as_array().unwrap();
+    assert_eq!(servers[0]["package"]["status"], "scanned");
+    assert!(rule_ids(&servers[0]["findings"]).contains(&"launch-unpinned".to_string()));
+    assert_eq!(servers[1]["package"]["status"], "not-scanned");
+}
