@@ -21,7 +21,7 @@ use crate::report::{
     assess, Assessment, Policy, Status, EXIT_GATE_FAILED, EXIT_OK, EXIT_UNCHECKED,
 };
 use crate::scan::Scanner;
-use crate::spec::{registry_spec, Selector};
+use crate::spec::{registry_spec, Selector, Spec};
 
 /// A config file to audit, and what is known of it before reading.
 #[derive(Debug, Clone)]
@@ -264,89 +264,22 @@ async fn audit_server(
     let launch = parse_launch(entry);
     let risks = launch_risks(entry, &launch);
     let mut notes = Vec::new();
-    let mut registry = None;
-    let mut version_exists = Fact::unknown(match &launch {
-        Launch::Npm { .. } => "no exact version is pinned",
-        _ => "only npm versions are looked up",
-    });
-    let package = match (&launch, not_scanned_reason(&launch)) {
-        (_, Some(reason)) => PackageOutcome::NotScanned { reason },
+    let (package, registry, version_exists) = match (&launch, not_scanned_reason(&launch)) {
+        (_, Some(reason)) => not_npm(PackageOutcome::NotScanned { reason }),
         (Launch::Npm { spec, .. }, None) => match registry_spec(spec) {
-            Err(reason) => PackageOutcome::NotScanned { reason },
+            Err(reason) => (
+                PackageOutcome::NotScanned { reason },
+                None,
+                Fact::unknown("no exact version is pinned"),
+            ),
             Ok(spec) => {
                 let config = entry_config(base, job, &launch, &mut notes);
-                let registries = scanner.registries.with_config(Arc::new(config));
-                match registries.resolve(&spec.name) {
-                    Err(problem) => PackageOutcome::Failed {
-                        name: spec.name.clone(),
-                        registry: String::new(),
-                        error: TargetError::Config {
-                            name: spec.name.clone(),
-                            problem,
-                        },
-                    },
-                    Ok((client, _)) => {
-                        let shown = client.base_display();
-                        registry = Some(shown.clone());
-                        let pinned = matches!(spec.selector, Selector::Version(_));
-                        if !pinned {
-                            version_exists = Fact::unknown("no exact version is pinned");
-                        }
-                        if !scan_packages {
-                            if pinned {
-                                version_exists =
-                                    Fact::unknown("--no-scan: the registry was not asked");
-                            }
-                            PackageOutcome::NotScanned {
-                                reason: "--no-scan: the package was not fetched".into(),
-                            }
-                        } else {
-                            match scanner.facts_in(&registries, &spec).await {
-                                Ok(facts) => {
-                                    if pinned {
-                                        version_exists = Fact::Known(true);
-                                    }
-                                    PackageOutcome::Scanned {
-                                        registry: shown,
-                                        facts: Box::new(facts),
-                                    }
-                                }
-                                // The registry answered: the pinned version is not there. That
-                                // is a finding about the launch, not a failure to check.
-                                Err(e @ TargetError::VersionNotFound { .. }) if pinned => {
-                                    version_exists = Fact::Known(false);
-                                    PackageOutcome::NotScanned {
-                                        reason: e.to_string(),
-                                    }
-                                }
-                                Err(error) => {
-                                    // A package the registry does not have has none of its
-                                    // versions either; the server still counts as not checked.
-                                    if pinned {
-                                        version_exists = match error {
-                                            TargetError::PackageNotFound { .. } => {
-                                                Fact::Known(false)
-                                            }
-                                            _ => Fact::unknown(format!(
-                                                "the registry could not be asked: {error}"
-                                            )),
-                                        };
-                                    }
-                                    PackageOutcome::Failed {
-                                        name: spec.name.clone(),
-                                        registry: shown,
-                                        error,
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+                npm_package(scanner, config, &spec, scan_packages).await
             }
         },
-        (_, None) => PackageOutcome::NotScanned {
+        (_, None) => not_npm(PackageOutcome::NotScanned {
             reason: "not a package launch".into(),
-        },
+        }),
     };
     let launch_facts = launch_facts(
         &ServerOrigin {
@@ -395,6 +328,94 @@ async fn audit_server(
         notes,
         assessment,
     }
+}
+
+/// What became of a launch's package, the registry it resolves to, and whether that registry
+/// has the pinned version.
+type NpmOutcome = (PackageOutcome, Option<String>, Fact<bool>);
+
+fn not_npm(package: PackageOutcome) -> NpmOutcome {
+    (
+        package,
+        None,
+        Fact::unknown("only npm versions are looked up"),
+    )
+}
+
+/// Scans an npm launch's package with the entry's own configuration, as `scan` would.
+async fn npm_package(
+    scanner: &Scanner,
+    config: Config,
+    spec: &Spec,
+    scan_packages: bool,
+) -> NpmOutcome {
+    let registries = scanner.registries.with_config(Arc::new(config));
+    let client = match registries.resolve(&spec.name) {
+        Ok((client, _)) => client,
+        Err(problem) => {
+            let error = TargetError::Config {
+                name: spec.name.clone(),
+                problem,
+            };
+            let exists = Fact::unknown(format!("the registry could not be asked: {error}"));
+            let package = PackageOutcome::Failed {
+                name: spec.name.clone(),
+                registry: String::new(),
+                error,
+            };
+            return (package, None, exists);
+        }
+    };
+    let shown = client.base_display();
+    let pinned = matches!(spec.selector, Selector::Version(_));
+    let unpinned = || Fact::unknown("no exact version is pinned");
+    if !scan_packages {
+        let exists = if pinned {
+            Fact::unknown("--no-scan: the registry was not asked")
+        } else {
+            unpinned()
+        };
+        let package = PackageOutcome::NotScanned {
+            reason: "--no-scan: the package was not fetched".into(),
+        };
+        return (package, Some(shown), exists);
+    }
+    let (package, exists) = match scanner.facts_in(&registries, spec).await {
+        Ok(facts) => (
+            PackageOutcome::Scanned {
+                registry: shown.clone(),
+                facts: Box::new(facts),
+            },
+            Fact::Known(true),
+        ),
+        // The registry answered: the pinned version is not there. That is a finding about the
+        // launch, not a failure to check.
+        Err(e @ TargetError::VersionNotFound { .. }) if pinned => (
+            PackageOutcome::NotScanned {
+                reason: e.to_string(),
+            },
+            Fact::Known(false),
+        ),
+        Err(error) => {
+            // A package the registry does not have has none of its versions either; the server
+            // still counts as not checked.
+            let exists = match &error {
+                TargetError::PackageNotFound { .. } => Fact::Known(false),
+                other => Fact::unknown(format!("the registry could not be asked: {other}")),
+            };
+            let package = PackageOutcome::Failed {
+                name: spec.name.clone(),
+                registry: shown.clone(),
+                error,
+            };
+            (package, exists)
+        }
+    };
+    (
+        package,
+        Some(shown),
+        if pinned { exists } else { unpinned() },
+    )
 }
 
 /// Why a launch has no npm package to scan, or `None` when it has one.
