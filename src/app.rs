@@ -401,6 +401,12 @@ fn config_audit(args: &ConfigArgs) -> Result<u8, Fatal> {
     };
     let mut scanner = scanner_with(config, &args.registry, &args.verify, rules, &args.gate)?;
     scanner.policy.rules = scanner.rules.rules.len();
+    // As for `scan`: a registry given on mcp-audit's command line that cannot be used is a usage
+    // error, found before any request (entries may still choose their own).
+    if let Some(r) = &args.registry.registry {
+        crate::registry::parse_registry_url(r, args.registry.allow_http)
+            .map_err(|e| usage(format!("--registry {r}: {e}")))?;
+    }
     let verbose = args.gate.verbose;
     let on_done = |file: &std::path::Path, s: &ServerReport| {
         if verbose {

@@ -5,10 +5,11 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
+use regex::Regex;
 
 use crate::config::Config;
 use crate::error::TargetError;
@@ -273,7 +274,9 @@ async fn audit_server(
                 Fact::unknown("no exact version is pinned"),
             ),
             Ok(spec) => {
-                let config = entry_config(base, job, &launch, &mut notes);
+                let started = client_expanded(entry, &base.env);
+                let started_launch = parse_launch(&started);
+                let config = entry_config(base, job, &started, &started_launch, &mut notes);
                 npm_package(scanner, config, &spec, scan_packages).await
             }
         },
@@ -457,19 +460,27 @@ fn not_scanned_reason(launch: &Launch) -> Option<String> {
 /// mcp-audit's own `--registry`, `--userconfig` and `--npm-config` stand for the environment
 /// the client inherits (`npm_config_*` variables), not for flags of every launch: an entry's
 /// `env` and flags are more specific, and override them.
-fn entry_config(base: &NpmBase, job: &Job, launch: &Launch, notes: &mut Vec<String>) -> Config {
+fn entry_config(
+    base: &NpmBase,
+    job: &Job,
+    entry: &ServerEntry,
+    launch: &Launch,
+    notes: &mut Vec<String>,
+) -> Config {
     let mut inherited = base.env.clone();
     for (k, v) in &base.cli {
-        inherited.insert(format!("npm_config_{k}"), v.clone());
+        set_env(&mut inherited, &format!("npm_config_{k}"), v);
     }
     let mut env = inherited.clone();
-    env.extend(job.entry.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    for (k, v) in &entry.env {
+        set_env(&mut env, k, v);
+    }
     let cli = match launch {
         Launch::Npm { npm_config, .. } => npm_config.clone(),
         _ => Vec::new(),
     };
     let (mut layers, mut diags) = crate::config::discover(&job.launch_dir, &env, &cli);
-    let (extra, d) = npm_layers_with_env(&job.entry, launch, &inherited);
+    let (extra, d) = npm_layers_with_env(entry, launch, &inherited);
     layers.extend(extra);
     diags.extend(d);
     let config = Config::from_layers(layers);
@@ -481,6 +492,60 @@ fn entry_config(base: &NpmBase, job: &Job, launch: &Launch, notes: &mut Vec<Stri
         }
     }
     config
+}
+
+/// Sets `name` in `env`, first removing every other spelling npm reads as the same setting
+/// (`NPM_CONFIG_USERCONFIG` and `npm_config_userconfig`): otherwise which one wins would depend
+/// on the order npm's environment layer reads them in, not on which is more specific.
+fn set_env(env: &mut HashMap<String, String>, name: &str, value: &str) {
+    if let Some(key) = npm_env_key(name) {
+        env.retain(|k, _| k == name || npm_env_key(k).as_deref() != Some(key.as_str()));
+    }
+    env.insert(name.to_string(), value.to_string());
+}
+
+/// The npm setting an `npm_config_*` variable names, normalised as npm's `loadEnv` does.
+fn npm_env_key(name: &str) -> Option<String> {
+    const PREFIX: &str = "npm_config_";
+    let rest = name
+        .get(..PREFIX.len())
+        .filter(|p| p.eq_ignore_ascii_case(PREFIX))
+        .map(|_| &name[PREFIX.len()..])?;
+    if rest.starts_with("//") {
+        return Some(rest.to_string());
+    }
+    let mut key: String = rest
+        .char_indices()
+        .map(|(i, c)| if c == '_' && i > 0 { '-' } else { c })
+        .collect();
+    key.make_ascii_lowercase();
+    Some(key)
+}
+
+static ENV_REFERENCE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}").expect("static regex"));
+
+/// The entry as the client starts it: VS Code and Cursor replace `${env:NAME}` in `command`,
+/// `args` and `env` with the variable's value before the server starts. An unset variable is
+/// left as written. Only for resolving the registry and credentials: the launch rules judge the
+/// entry as written, where a reference is not a secret.
+fn client_expanded(entry: &ServerEntry, env: &HashMap<String, String>) -> ServerEntry {
+    let expand = |text: &str| -> String {
+        ENV_REFERENCE
+            .replace_all(text, |c: &regex::Captures<'_>| {
+                env.get(&c[1]).cloned().unwrap_or_else(|| c[0].to_string())
+            })
+            .into_owned()
+    };
+    let mut out = entry.clone();
+    out.command = entry.command.as_deref().map(expand);
+    out.args = entry.args.iter().map(|a| expand(a)).collect();
+    out.env = entry
+        .env
+        .iter()
+        .map(|(k, v)| (k.clone(), expand(v)))
+        .collect();
+    out
 }
 
 /// The project a config file belongs to, when it is a project's: `.mcp.json` sits in it;
@@ -541,6 +606,52 @@ pub fn discovered_inputs(found: &[(KnownConfig, bool)]) -> Vec<ConfigInput> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_more_specific_spelling_of_a_setting_wins() {
+        let mut env: HashMap<String, String> = [
+            (
+                "NPM_CONFIG_USERCONFIG".to_string(),
+                "/inherited".to_string(),
+            ),
+            ("PATH".to_string(), "/bin".to_string()),
+        ]
+        .into();
+        set_env(&mut env, "npm_config_userconfig", "/from-mcp-audit");
+        set_env(&mut env, "npm_config_//r.example/:_authToken", "t");
+        assert_eq!(env.len(), 3, "{env:?}");
+        assert_eq!(env["npm_config_userconfig"], "/from-mcp-audit");
+        set_env(&mut env, "NPM_CONFIG_USERCONFIG", "/entry");
+        assert_eq!(env.get("npm_config_userconfig"), None);
+        assert_eq!(env["NPM_CONFIG_USERCONFIG"], "/entry");
+        assert_eq!(
+            npm_env_key("npm_config_user_agent").as_deref(),
+            Some("user-agent")
+        );
+        assert_eq!(npm_env_key("PATH"), None);
+    }
+
+    #[test]
+    fn env_references_are_expanded_as_the_client_would() {
+        let entry = ServerEntry {
+            command: Some("npx".into()),
+            args: vec!["--registry=${env:REG}".into(), "${env:UNSET}".into()],
+            env: [(
+                "npm_config_//r/:_authToken".to_string(),
+                "${env:TOK}".to_string(),
+            )]
+            .into(),
+            ..ServerEntry::default()
+        };
+        let env: HashMap<String, String> = [
+            ("REG".to_string(), "https://r/".to_string()),
+            ("TOK".to_string(), "secret".to_string()),
+        ]
+        .into();
+        let e = client_expanded(&entry, &env);
+        assert_eq!(e.args, ["--registry=https://r/", "${env:UNSET}"]);
+        assert_eq!(e.env["npm_config_//r/:_authToken"], "secret");
+    }
 
     #[test]
     fn project_files_run_in_their_project() {

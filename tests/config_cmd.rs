@@ -461,6 +461,14 @@ fn usage_errors_exit_2() {
         c
     });
     assert_eq!(out.code, 2, "{}", out.stderr);
+    // As for `scan`, an unusable --registry stops the run before any file or request.
+    let out = run({
+        let mut c = mcp_audit();
+        c.args(["config", "x.json", "--registry", "registry.example.com"]);
+        c
+    });
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("has no scheme"), "{}", out.stderr);
 }
 
 #[test]

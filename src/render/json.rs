@@ -336,7 +336,7 @@ struct WireServerPackage<'a> {
     /// `scanned`, `error` or `not-scanned`.
     status: &'static str,
     ecosystem: Option<&'static str>,
-    name: Option<&'a str>,
+    name: Option<String>,
     version: Option<&'a str>,
     registry: Option<&'a str>,
     reason: Option<String>,
@@ -349,7 +349,7 @@ fn server(s: &ServerReport) -> WireServer<'_> {
         PackageOutcome::Scanned { registry, facts } => WireServerPackage {
             status: "scanned",
             ecosystem: Some("npm"),
-            name: Some(&facts.package.name),
+            name: Some(facts.package.name.clone()),
             version: Some(&facts.package.version),
             registry: Some(registry),
             reason: None,
@@ -362,7 +362,7 @@ fn server(s: &ServerReport) -> WireServer<'_> {
         } => WireServerPackage {
             status: "error",
             ecosystem: Some("npm"),
-            name: Some(name),
+            name: Some(name.clone()),
             version: None,
             registry: (!registry.is_empty()).then_some(registry.as_str()),
             reason: None,
@@ -371,15 +371,23 @@ fn server(s: &ServerReport) -> WireServer<'_> {
                 message: error.to_string(),
             }),
         },
-        PackageOutcome::NotScanned { reason } => WireServerPackage {
-            status: "not-scanned",
-            ecosystem: None,
-            name: None,
-            version: None,
-            registry: s.launch_facts.launch.registry.as_deref(),
-            reason: Some(reason.clone()),
-            error: None,
-        },
+        PackageOutcome::NotScanned { reason } => {
+            // An npm registry package that was not fetched (`--no-scan`, a pinned version the
+            // registry lacks) still has a name worth showing.
+            let npm_name = match &s.launch {
+                Launch::Npm { spec, .. } => crate::spec::registry_spec(spec).ok().map(|p| p.name),
+                _ => None,
+            };
+            WireServerPackage {
+                status: "not-scanned",
+                ecosystem: npm_name.as_ref().map(|_| "npm"),
+                name: npm_name,
+                version: None,
+                registry: s.launch_facts.launch.registry.as_deref(),
+                reason: Some(reason.clone()),
+                error: None,
+            }
+        }
     };
     WireServer {
         name: &s.entry.name,
