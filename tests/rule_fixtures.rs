@@ -530,28 +530,9 @@ fn fixture_documents_survive_a_round_trip() {
     );
 }
 
-#[test]
-fn the_example_package_passes_every_rule() {
-    let set = rules();
-    let facts = PackageFacts::example();
-    let failing: Vec<String> = set
-        .evaluate(&facts)
-        .iter()
-        .filter(|e| e.outcome != Outcome::Pass)
-        .map(|e| format!("{}: {}", e.rule.id, outcome_name(&e.outcome)))
-        .collect();
-    assert!(
-        failing.is_empty(),
-        "PackageFacts::example() must pass every rule:\n  {}",
-        failing.join("\n  ")
-    );
-}
-
-#[test]
-fn the_example_launch_passes_every_launch_rule() {
-    let set = rules();
-    let evals = set.evaluate_launch(&LaunchFacts::example());
-    assert!(!evals.is_empty(), "no launch rules are embedded");
+/// Every evaluation passes; otherwise the rules that did not, with their outcomes.
+fn assert_all_pass(evals: &[mcp_audit::rules::Evaluation<'_>], example: &str) {
+    assert!(!evals.is_empty(), "no rules ran over {example}");
     let failing: Vec<String> = evals
         .iter()
         .filter(|e| e.outcome != Outcome::Pass)
@@ -559,8 +540,26 @@ fn the_example_launch_passes_every_launch_rule() {
         .collect();
     assert!(
         failing.is_empty(),
-        "LaunchFacts::example() must pass every launch rule:\n  {}",
+        "{example} must pass every rule it is judged by:\n  {}",
         failing.join("\n  ")
+    );
+}
+
+#[test]
+fn the_example_package_passes_every_rule() {
+    let set = rules();
+    assert_all_pass(
+        &set.evaluate(&PackageFacts::example()),
+        "PackageFacts::example()",
+    );
+}
+
+#[test]
+fn the_example_launch_passes_every_launch_rule() {
+    let set = rules();
+    assert_all_pass(
+        &set.evaluate_launch(&LaunchFacts::example()),
+        "LaunchFacts::example()",
     );
 }
 
