@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 use regex::Regex;
 
-use crate::config::Config;
+use crate::config::{env_setting_key, Config};
 use crate::error::TargetError;
 use crate::facts::{launch_facts, Fact, LaunchFacts, PackageFacts, ServerOrigin};
 use crate::mcpconfig::{
@@ -498,28 +498,10 @@ fn entry_config(
 /// (`NPM_CONFIG_USERCONFIG` and `npm_config_userconfig`): otherwise which one wins would depend
 /// on the order npm's environment layer reads them in, not on which is more specific.
 fn set_env(env: &mut HashMap<String, String>, name: &str, value: &str) {
-    if let Some(key) = npm_env_key(name) {
-        env.retain(|k, _| k == name || npm_env_key(k).as_deref() != Some(key.as_str()));
+    if let Some(key) = env_setting_key(name) {
+        env.retain(|k, _| k == name || env_setting_key(k).as_deref() != Some(key.as_str()));
     }
     env.insert(name.to_string(), value.to_string());
-}
-
-/// The npm setting an `npm_config_*` variable names, normalised as npm's `loadEnv` does.
-fn npm_env_key(name: &str) -> Option<String> {
-    const PREFIX: &str = "npm_config_";
-    let rest = name
-        .get(..PREFIX.len())
-        .filter(|p| p.eq_ignore_ascii_case(PREFIX))
-        .map(|_| &name[PREFIX.len()..])?;
-    if rest.starts_with("//") {
-        return Some(rest.to_string());
-    }
-    let mut key: String = rest
-        .char_indices()
-        .map(|(i, c)| if c == '_' && i > 0 { '-' } else { c })
-        .collect();
-    key.make_ascii_lowercase();
-    Some(key)
 }
 
 static ENV_REFERENCE: LazyLock<Regex> =
@@ -625,10 +607,10 @@ mod tests {
         assert_eq!(env.get("npm_config_userconfig"), None);
         assert_eq!(env["NPM_CONFIG_USERCONFIG"], "/entry");
         assert_eq!(
-            npm_env_key("npm_config_user_agent").as_deref(),
+            env_setting_key("npm_config_user_agent").as_deref(),
             Some("user-agent")
         );
-        assert_eq!(npm_env_key("PATH"), None);
+        assert_eq!(env_setting_key("PATH"), None);
     }
 
     #[test]

@@ -25,7 +25,8 @@ pub use auth::{
 pub use discover::{discover, discover_files, ConfigFile, Discovery};
 pub use explain::{AuthExplanation, ConfigExplanation, RegistryExplanation};
 pub use npmrc::{
-    expand_env, ConfigSource, Diagnostic, Entry, Expanded, Layer, Severity, DEFAULT_REGISTRY,
+    env_setting_key, expand_env, ConfigSource, Diagnostic, Entry, Expanded, Layer, Severity,
+    DEFAULT_REGISTRY,
 };
 pub use resolve::{
     is_loopback, package_scope, parse_registry_url, redact_url, replace_registry_host, Config,

@@ -195,6 +195,28 @@ pub struct Layer {
     pub entries: Vec<Entry>,
 }
 
+/// The npm setting an environment variable names, as `@npmcli/config` `loadEnv` reads it, or
+/// `None` when it names none: the name starts with `npm_config_` in any case; the rest is
+/// lower-cased with every `_` but a leading one turned into `-` (`NPM_CONFIG_USERCONFIG` is
+/// `userconfig`, `npm_config__auth` is `_auth`), except that a rest starting with `//` is kept
+/// exactly (`npm_config_//host:4873/:_authToken`).
+pub fn env_setting_key(name: &str) -> Option<String> {
+    const PREFIX: &str = "npm_config_";
+    let rest = name
+        .get(..PREFIX.len())
+        .filter(|p| p.eq_ignore_ascii_case(PREFIX))
+        .map(|_| &name[PREFIX.len()..])
+        .filter(|rest| !rest.is_empty())?;
+    if rest.starts_with("//") {
+        return Some(rest.to_string());
+    }
+    let mut key = String::with_capacity(rest.len());
+    for (i, c) in rest.chars().enumerate() {
+        key.push(if c == '_' && i > 0 { '-' } else { c });
+    }
+    Some(key.to_lowercase())
+}
+
 impl Layer {
     pub fn new(source: ConfigSource, entries: Vec<Entry>) -> Self {
         Layer { source, entries }
@@ -337,7 +359,6 @@ impl Layer {
     /// are kept exactly (`npm_config_//host:4873/:_authToken`). Values go through `${VAR}`
     /// expansion like every other layer's.
     pub fn from_env(env: &HashMap<String, String>) -> (Layer, Vec<Diagnostic>) {
-        const PREFIX: &str = "npm_config_";
         let source = ConfigSource::Env;
         let mut diags = Vec::new();
         let mut names: Vec<&String> = env.keys().collect();
@@ -347,25 +368,8 @@ impl Layer {
         let mut entries = Vec::new();
         for name in names {
             let value = &env[name];
-            if name.len() < PREFIX.len()
-                || !name.is_char_boundary(PREFIX.len())
-                || !name[..PREFIX.len()].eq_ignore_ascii_case(PREFIX)
-                || value.is_empty()
-            {
+            let Some(key) = env_setting_key(name).filter(|_| !value.is_empty()) else {
                 continue;
-            }
-            let rest = &name[PREFIX.len()..];
-            if rest.is_empty() {
-                continue;
-            }
-            let key = if rest.starts_with("//") {
-                rest.to_string()
-            } else {
-                let mut k = String::with_capacity(rest.len());
-                for (i, c) in rest.chars().enumerate() {
-                    k.push(if c == '_' && i > 0 { '-' } else { c });
-                }
-                k.to_lowercase()
             };
             let key = expand_reporting(&key, env, &source, None, &mut diags);
             let value = expand_reporting(value.trim(), env, &source, None, &mut diags);

@@ -34,7 +34,9 @@ use std::fmt;
 use serde::ser::SerializeStructVariant;
 use serde::{Serialize, Serializer};
 
-use crate::config::{expand_env, ConfigSource, Diagnostic, Entry, Layer, Severity};
+use crate::config::{
+    env_setting_key, expand_env, ConfigSource, Diagnostic, Entry, Layer, Severity,
+};
 
 use super::parse::ServerEntry;
 use super::secrets::{is_reference_only, npm_secret_key, redact, redact_value, redact_words};
@@ -758,17 +760,14 @@ fn npm_exec(
 
 /// The entry's `npm_config_*` variables as npm configuration keys, values as written (a
 /// `${VAR}` stays a reference until [`npm_layers`] expands it). Keys are normalised by
-/// [`Layer::from_env`] itself, one variable at a time, so they match npm's `loadEnv` exactly.
+/// [`env_setting_key`], as [`Layer::from_env`] normalises them, so they match npm's `loadEnv`.
 fn env_config(env: &BTreeMap<String, String>) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for (name, value) in env {
-        // A placeholder value: an empty one would be dropped before the key is normalised.
-        let probe = HashMap::from([(name.clone(), "x".to_string())]);
-        let (layer, _) = Layer::from_env(&probe);
-        if let (Some(e), false) = (layer.entries.first(), value.is_empty()) {
+        if let (Some(key), false) = (env_setting_key(name), value.is_empty()) {
             // Two spellings of one key: the later name wins, as `from_env` orders them.
-            out.retain(|(k, _)| k != &e.key);
-            out.push((e.key.clone(), value.clone()));
+            out.retain(|(k, _)| k != &key);
+            out.push((key, value.clone()));
         }
     }
     out
