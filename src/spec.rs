@@ -126,16 +126,19 @@ impl Spec {
 /// An alias (`name@npm:real@1.2.3`) installs the real package; git, URL and path specs install
 /// no registry package.
 pub fn registry_spec(raw: &str) -> Result<Spec, String> {
-    let mut spec = raw.trim();
-    if let Some(idx) = spec.find("npm:") {
-        if idx == 0 || spec[..idx].ends_with('@') {
-            spec = &spec[idx + 4..];
-        }
-    }
+    let spec = raw.trim();
+    let spec = alias_target(spec).unwrap_or(spec);
     Spec::parse(spec).map_err(|e| {
         let shown = crate::mcpconfig::secrets::redact_value(None, raw);
         format!("`{shown}` is not a registry package spec ({})", e.problem)
     })
+}
+
+/// What an npm alias (`name@npm:real@1.2.3` or `npm:real@1.2.3`) installs: `real@1.2.3`.
+/// `None` for a spec that is not an alias.
+pub fn alias_target(spec: &str) -> Option<&str> {
+    let idx = spec.find("npm:")?;
+    (idx == 0 || spec[..idx].ends_with('@')).then(|| &spec[idx + 4..])
 }
 
 /// A single exact version in npm's loose form (`1.2.3`, `v1.2.3`, `=1.2.3`). nodejs-semver's

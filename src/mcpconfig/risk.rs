@@ -166,10 +166,8 @@ fn npm_pin(spec: &str) -> Pin {
         return (false, None, None);
     }
     // An alias (`name@npm:real@1.2.3` or `npm:real@1.2.3`) installs the real package.
-    if let Some(idx) = spec.find("npm:") {
-        if idx == 0 || spec[..idx].ends_with('@') {
-            return npm_pin(&spec[idx + 4..]);
-        }
+    if let Some(real) = crate::spec::alias_target(spec) {
+        return npm_pin(real);
     }
     let lower = spec.to_ascii_lowercase();
     if lower.starts_with("http:")

@@ -481,6 +481,20 @@ fn render_message(template: &str, facts: &Value) -> String {
 
 pub const LAUNCH: &str = "launch";
 
+/// `rules` over one facts document, serialized once for all of them.
+fn evaluate_all<'r>(
+    rules: impl Iterator<Item = &'r Rule>,
+    facts: &impl Serialize,
+) -> Vec<Evaluation<'r>> {
+    let json = serde_json::to_value(facts).expect("facts serialize");
+    rules
+        .map(|rule| Evaluation {
+            rule,
+            outcome: rule.evaluate(&json),
+        })
+        .collect()
+}
+
 impl Rule {
     /// Whether the rule reads the launch document rather than the package document.
     pub fn is_launch(&self) -> bool {
@@ -491,24 +505,12 @@ impl Rule {
 impl RuleSet {
     /// The package rules over one package's facts (launch rules are not about packages).
     pub fn evaluate(&self, facts: &crate::facts::PackageFacts) -> Vec<Evaluation<'_>> {
-        let json = serde_json::to_value(facts).expect("facts serialize");
-        self.package_rules()
-            .map(|rule| Evaluation {
-                rule,
-                outcome: rule.evaluate(&json),
-            })
-            .collect()
+        evaluate_all(self.package_rules(), facts)
     }
 
     /// The launch rules over one server entry's launch facts.
     pub fn evaluate_launch(&self, facts: &crate::facts::LaunchFacts) -> Vec<Evaluation<'_>> {
-        let json = serde_json::to_value(facts).expect("facts serialize");
-        self.launch_rules()
-            .map(|rule| Evaluation {
-                rule,
-                outcome: rule.evaluate(&json),
-            })
-            .collect()
+        evaluate_all(self.launch_rules(), facts)
     }
 
     /// Every package rule, inconclusive for one reason: the package was not (or could not be)
