@@ -268,11 +268,7 @@ async fn audit_server(
     let (package, registry, version_exists) = match (&launch, not_scanned_reason(&launch)) {
         (_, Some(reason)) => not_npm(PackageOutcome::NotScanned { reason }),
         (Launch::Npm { spec, .. }, None) => match registry_spec(spec) {
-            Err(reason) => (
-                PackageOutcome::NotScanned { reason },
-                None,
-                Fact::unknown("no exact version is pinned"),
-            ),
+            Err(reason) => not_npm(PackageOutcome::NotScanned { reason }),
             Ok(spec) => {
                 let started = client_expanded(entry, &base.env);
                 let started_launch = parse_launch(&started);
