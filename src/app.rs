@@ -454,7 +454,7 @@ fn config_audit(args: &ConfigArgs) -> Result<u8, Fatal> {
     if args.gate.format == Format::Table {
         for f in &report.files {
             match &f.result {
-                Err(e) => eprintln!("mcp-audit: cannot read config {e}"),
+                Err(e) => eprintln!("mcp-audit: {e}"),
                 Ok(a) => {
                     for s in &a.servers {
                         if let PackageOutcome::Failed { error, .. } = &s.package {
