@@ -255,13 +255,13 @@ fn trusted_root(path: Option<&std::path::Path>) -> Result<TrustedRoot, Fatal> {
 
 /// npm's configuration as npm would load it for this process: `--registry`, `--userconfig` and
 /// `--npm-config` are the command-line layer; the environment and the `.npmrc` files follow.
-pub fn load_npm_config(reg: &RegistryArgs) -> Result<crate::config::Config, Fatal> {
+pub fn load_npm_config(reg: &RegistryArgs) -> Result<crate::npmrc::Config, Fatal> {
     Ok(npm_setup(reg)?.0)
 }
 
 /// [`load_npm_config`], with what built it: the command-line pairs, the environment, the
 /// directory, and the diagnostics printed.
-fn npm_setup(reg: &RegistryArgs) -> Result<(crate::config::Config, NpmBase), Fatal> {
+fn npm_setup(reg: &RegistryArgs) -> Result<(crate::npmrc::Config, NpmBase), Fatal> {
     let mut cli = Vec::new();
     if let Some(r) = &reg.registry {
         cli.push(("registry".to_string(), r.clone()));
@@ -278,8 +278,8 @@ fn npm_setup(reg: &RegistryArgs) -> Result<(crate::config::Config, NpmBase), Fat
     let env: std::collections::HashMap<String, String> = std::env::vars().collect();
     let cwd = std::env::current_dir()
         .map_err(|e| usage(format!("cannot read the current directory: {e}")))?;
-    let (layers, diagnostics) = crate::config::discover(&cwd, &env, &cli);
-    let config = crate::config::Config::from_layers(layers);
+    let (layers, diagnostics) = crate::npmrc::discover(&cwd, &env, &cli);
+    let config = crate::npmrc::Config::from_layers(layers);
     // npm reports a bad line and goes on; so do we, on stderr, naming file and line.
     let mut printed = std::collections::BTreeSet::new();
     for d in diagnostics.iter().chain(config.diagnostics()) {
@@ -316,7 +316,7 @@ fn scanner(
 }
 
 fn scanner_with(
-    config: crate::config::Config,
+    config: crate::npmrc::Config,
     reg: &RegistryArgs,
     verify: &VerifyArgs,
     rules: RuleSet,

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 use regex::Regex;
 
-use crate::config::{env_setting_key, Config};
+use crate::npmrc::{env_setting_key, Config};
 use crate::error::TargetError;
 use crate::facts::{launch_facts, Fact, LaunchFacts, PackageFacts, ServerOrigin};
 use crate::mcpconfig::{
@@ -475,7 +475,7 @@ fn entry_config(
         Launch::Npm { npm_config, .. } => npm_config.clone(),
         _ => Vec::new(),
     };
-    let (mut layers, mut diags) = crate::config::discover(&job.launch_dir, &env, &cli);
+    let (mut layers, mut diags) = crate::npmrc::discover(&job.launch_dir, &env, &cli);
     let (extra, d) = npm_layers_with_env(entry, launch, &inherited);
     layers.extend(extra);
     diags.extend(d);

@@ -5,12 +5,12 @@
 
 pub mod app;
 pub mod cli;
-pub mod config;
 pub mod configscan;
 pub mod content;
 pub mod error;
 pub mod facts;
 pub mod mcpconfig;
+pub mod npmrc;
 pub mod registry;
 pub mod render;
 pub mod report;

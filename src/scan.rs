@@ -17,7 +17,7 @@ use std::sync::Mutex;
 
 use url::Url;
 
-use crate::config::{Config, Layer, ResolvedRegistry};
+use crate::npmrc::{Config, Layer, ResolvedRegistry};
 use crate::registry::{http_client, parse_registry_url, HttpConfig, RegistryClient};
 use crate::report::{check, PackageReport, Policy, Report};
 use crate::rules::RuleSet;
@@ -360,7 +360,7 @@ impl Scanner {
         };
         // pacote's replace-registry-host: a tarball on registry.npmjs.org is fetched from the
         // configured registry instead, as npm would.
-        let url = crate::config::replace_registry_host(
+        let url = crate::npmrc::replace_registry_host(
             &listed,
             client.base(),
             registries.config().get("replace-registry-host"),
@@ -424,7 +424,7 @@ impl Scanner {
 /// A 404 for a scoped name is most often a missing `@scope:registry`: say which setting chose
 /// the registry that was asked.
 fn not_found_note(name: &str, chosen: &ResolvedRegistry) -> String {
-    let Some(scope) = crate::config::package_scope(name) else {
+    let Some(scope) = crate::npmrc::package_scope(name) else {
         return String::new();
     };
     let at = chosen.source.at(chosen.line);

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use mcp_audit::config::{
+use mcp_audit::npmrc::{
     discover, discover_files, is_loopback, nerf_dart, AuthKind, Config, ConfigSource, Entry, Layer,
     Severity,
 };

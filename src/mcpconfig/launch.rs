@@ -34,7 +34,7 @@ use std::fmt;
 use serde::ser::SerializeStructVariant;
 use serde::{Serialize, Serializer};
 
-use crate::config::{
+use crate::npmrc::{
     env_setting_key, expand_env, ConfigSource, Diagnostic, Entry, Layer, Severity,
 };
 
@@ -303,13 +303,13 @@ pub fn parse_launch(server: &ServerEntry) -> Launch {
 /// starts it with, and its `npm_config` flags as a command-line layer. Empty for anything but
 /// an npm runner, and for `yarn dlx`, which does not read npm's configuration.
 ///
-/// Merge these *after* the user's own layers: [`crate::config::Config::from_layers`] lets a
+/// Merge these *after* the user's own layers: [`crate::npmrc::Config::from_layers`] lets a
 /// later layer of the same kind win, which is what happens when the client's `env` is laid
 /// over the environment it inherited. `${VAR}` is expanded against the entry's `env` only;
 /// use [`npm_layers_with_env`] to expand against the inherited environment too.
 ///
 /// Settings that move files (`userconfig`, `globalconfig`, `prefix`) are in these layers, but
-/// only [`crate::config::discover`] acts on them: pass it the merged environment and the
+/// only [`crate::npmrc::discover`] acts on them: pass it the merged environment and the
 /// launch's `npm_config` as its command-line pairs to follow them.
 pub fn npm_layers(server: &ServerEntry, launch: &Launch) -> Vec<Layer> {
     npm_layers_with_env(server, launch, &HashMap::new()).0

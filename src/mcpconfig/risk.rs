@@ -121,7 +121,7 @@ pub fn launch_risks(server: &ServerEntry, launch: &Launch) -> LaunchRisks {
     }
 
     for (k, v) in &server.env {
-        let is_npm = crate::config::env_setting_key(k).is_some();
+        let is_npm = crate::npmrc::env_setting_key(k).is_some();
         if is_npm && npm_secret_key(k) && literal(v) {
             r.inline_npm_auth.push(format!("env.{k}"));
         }

@@ -174,7 +174,7 @@ pub(crate) fn secret_name(name: &str) -> Option<NameStrength> {
 }
 
 /// npm's credential keys (`_authToken`, `_auth`, `_password`, nerf-darted or not), as
-/// `config::npmrc::is_secret_key` defines them, also when still spelled as an `npm_config_*`
+/// `npmrc::layer::is_secret_key` defines them, also when still spelled as an `npm_config_*`
 /// variable name.
 pub(crate) fn npm_secret_key(key: &str) -> bool {
     let leaf = key.rsplit(':').next().unwrap_or(key).to_ascii_lowercase();

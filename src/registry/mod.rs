@@ -10,7 +10,7 @@ use serde_json::Value;
 use tokio::sync::{OnceCell, Semaphore};
 use url::Url;
 
-use crate::config::Config;
+use crate::npmrc::Config;
 use crate::error::FetchError;
 use crate::verify::NpmKeys;
 
@@ -55,7 +55,7 @@ pub struct RegistryClient {
 
 /// One redaction for every URL that reaches output, logs and errors: credentials and query
 /// strings become `***`.
-pub use crate::config::redact_url;
+pub use crate::npmrc::redact_url;
 
 /// Validates a registry URL the way users give it and normalises it to end in `/`, so that
 /// joining a package name keeps any path prefix (Artifactory, Azure and Verdaccio mount there).
@@ -138,8 +138,8 @@ impl RegistryClient {
             Some(hint) => format!("no credential was sent: {hint}"),
             None => format!(
                 "no credential is configured for `{}` (set `{}:_authToken`)",
-                crate::config::nerf_dart(url),
-                crate::config::nerf_dart(url)
+                crate::npmrc::nerf_dart(url),
+                crate::npmrc::nerf_dart(url)
             ),
         }
     }

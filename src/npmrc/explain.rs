@@ -6,7 +6,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::auth::{AuthKeyHint, AuthKind, ClientCert};
-use super::npmrc::ConfigSource;
+use super::layer::ConfigSource;
 use super::resolve::{is_loopback, redact_url, Config};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -16,7 +16,7 @@
 mod auth;
 mod discover;
 mod explain;
-mod npmrc;
+mod layer;
 mod resolve;
 
 pub use auth::{
@@ -24,7 +24,7 @@ pub use auth::{
 };
 pub use discover::{discover, discover_files, ConfigFile, Discovery};
 pub use explain::{AuthExplanation, ConfigExplanation, RegistryExplanation};
-pub use npmrc::{
+pub use layer::{
     env_setting_key, expand_env, ConfigSource, Diagnostic, Entry, Expanded, Layer, Severity,
     DEFAULT_REGISTRY,
 };

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::Serialize;
 use url::Url;
 
-use super::npmrc::{is_secret_key, ConfigSource, Diagnostic, Layer, Severity, DEFAULT_REGISTRY};
+use super::layer::{is_secret_key, ConfigSource, Diagnostic, Layer, Severity, DEFAULT_REGISTRY};
 
 /// The value a key ends up with, and where it came from.
 #[derive(Clone, PartialEq, Eq)]
@@ -263,7 +263,7 @@ impl Config {
 /// ever reads nerf-darted keys, so such a key is never sent: it is reported and has no effect.
 fn check_legacy_auth(
     source: &ConfigSource,
-    entry: &super::npmrc::Entry,
+    entry: &super::layer::Entry,
     default_nerf: Option<&str>,
     out: &mut Vec<Diagnostic>,
 ) {

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use serde::{Serialize, Serializer};
 use url::Url;
 
-use super::npmrc::ConfigSource;
+use super::layer::ConfigSource;
 use super::resolve::{is_truthy, Config, Setting};
 
 /// A credential. It prints as `***` through Debug, Display and Serialize, so it cannot reach a

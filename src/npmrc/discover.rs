@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::Serialize;
 
-use super::npmrc::{ConfigSource, Diagnostic, Layer, Severity};
+use super::layer::{ConfigSource, Diagnostic, Layer, Severity};
 use super::resolve::is_truthy;
 
 /// A config file npm would consider, whether or not it exists.
