@@ -64,6 +64,7 @@ fn bench(c: &mut Criterion) {
                 "SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA",
                 &keys,
                 Some(1_675_965_300),
+                1_675_965_300,
             )
         })
     });

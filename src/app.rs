@@ -355,7 +355,10 @@ fn scanner_with(
         now,
         trusted_root: std::sync::Arc::new(root),
         trust_window_days: verify.trust_window_days,
-        content_limits: (!verify.no_tarball).then(crate::content::Limits::default),
+        content_limits: (!verify.no_tarball).then(|| crate::content::Limits {
+            max_compressed: reg.max_tarball_mb * 1024 * 1024,
+            ..crate::content::Limits::default()
+        }),
     })
 }
 

@@ -147,7 +147,8 @@ pub struct RegistryArgs {
     /// Requests in flight at once, over all targets.
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
-    /// Per-request timeout in seconds.
+    /// Per-request timeout in seconds. Each package also has a deadline of
+    /// timeout × (retries + 1) for all its requests and retry waits together.
     #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
     /// Retries after a network error, HTTP 5xx or 429.
@@ -156,6 +157,10 @@ pub struct RegistryArgs {
     /// Largest registry document accepted, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub max_body_mb: u64,
+    /// Largest package tarball downloaded, in MiB; a larger one leaves the content checks
+    /// inconclusive.
+    #[arg(long, value_name = "MIB", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub max_tarball_mb: u64,
     /// Base delay of the exponential retry backoff, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 250, hide = true)]
     pub retry_base_ms: u64,

@@ -11,13 +11,13 @@ use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 use regex::Regex;
 
-use crate::npmrc::{env_setting_key, Config};
 use crate::error::TargetError;
 use crate::facts::{launch_facts, Fact, LaunchFacts, PackageFacts, ServerOrigin};
 use crate::mcpconfig::{
     client_for_path, launch_risks, npm_layers_with_env, parse_config, parse_launch, Client,
     ConfigFileError, KnownConfig, Launch, Note, ServerEntry, ServerProblem,
 };
+use crate::npmrc::{env_setting_key, Config};
 use crate::report::{
     assess, Assessment, Policy, Status, EXIT_GATE_FAILED, EXIT_OK, EXIT_UNCHECKED,
 };

@@ -18,8 +18,23 @@ pub enum FetchError {
     },
     #[error("network error for {url}: {detail}")]
     Network { url: String, detail: String },
-    #[error("{url} returned more than {limit} bytes (raise --max-body-mb if this package is really that large)")]
-    TooLarge { url: String, limit: u64 },
+    #[error("{url} returned more than {limit} bytes (raise {flag} if this package is really that large)")]
+    TooLarge {
+        url: String,
+        limit: u64,
+        /// The flag that sets this cap: `--max-body-mb` for documents, `--max-tarball-mb` for
+        /// tarballs.
+        flag: &'static str,
+    },
+    #[error("deadline exceeded for {url} after {attempts} attempt(s): a package gets {secs}s in all (--timeout × (--retries + 1)); last error: {last}")]
+    DeadlineExceeded {
+        url: String,
+        secs: u64,
+        attempts: u32,
+        last: String,
+    },
+    #[error("{url} could not be followed: {detail}")]
+    Redirect { url: String, detail: String },
     #[error("{url} returned {content_type} instead of JSON; is the registry URL right, or is a proxy or login page in the way?")]
     NotJson { url: String, content_type: String },
     #[error("{url} returned a malformed document: {detail}")]
@@ -77,6 +92,8 @@ impl TargetError {
                 FetchError::RateLimited { .. } => "rate-limited",
                 FetchError::Network { .. } => "network",
                 FetchError::TooLarge { .. } => "too-large",
+                FetchError::DeadlineExceeded { .. } => "deadline-exceeded",
+                FetchError::Redirect { .. } => "redirect",
                 FetchError::NotJson { .. } => "not-json",
                 FetchError::Malformed { .. } => "malformed",
                 FetchError::Client(_) => "client",

@@ -18,12 +18,13 @@ use std::sync::Mutex;
 use url::Url;
 
 use crate::npmrc::{Config, Layer, ResolvedRegistry};
-use crate::registry::{http_client, parse_registry_url, HttpConfig, RegistryClient};
+use crate::registry::{http_client, HttpConfig, RegistryClient};
 use crate::report::{check, PackageReport, Policy, Report};
 use crate::rules::RuleSet;
 use crate::spec::{pick_version, PickError, Spec};
 use crate::verify::{
-    verify_attestations, verify_registry_signature, ExpectedPackage, SigError, TrustedRoot,
+    verify_attestations, verify_registry_signatures, ExpectedPackage, RegistrySignature,
+    TrustedRoot,
 };
 
 /// The registry clients of one scan: one per registry URL npm's configuration selects, all
@@ -84,19 +85,23 @@ impl Registries {
             .config
             .registry_for(package)
             .map_err(|e| e.to_string())?;
-        let url = parse_registry_url(resolved.url.as_str(), self.allow_http).map_err(|e| {
-            let at = resolved.source.at(resolved.line);
-            format!("{e} (set by `{}` in {at})", resolved.key)
-        })?;
+        resolved
+            .url
+            .require_secure_transport(self.allow_http)
+            .map_err(|e| {
+                let at = resolved.source.at(resolved.line);
+                format!("{e} (set by `{}` in {at})", resolved.key)
+            })?;
+        let url = resolved.url.clone();
         let mut clients = self
             .clients
             .lock()
             .expect("no panics while holding the lock");
         let client = clients
-            .entry(url.to_string())
+            .entry(url.as_str().to_string())
             .or_insert_with(|| {
                 RegistryClient::shared(
-                    url.clone(),
+                    url,
                     self.cfg.clone(),
                     self.http.clone(),
                     Arc::clone(&self.permits),
@@ -158,6 +163,8 @@ impl Scanner {
                     name: spec.name.clone(),
                     problem,
                 })?;
+        // One deadline for every request of this target (see registry::Deadline).
+        let client = client.for_target();
         let registry = client.base_display();
         let packument_url = chosen.packument_url(&spec.name);
         let packument = client.packument(&spec.name).await.map_err(|e| match e {
@@ -265,34 +272,15 @@ impl Scanner {
             }
             (Some(_), Err(reason)) => SignatureEvidence::NoKeys(reason.clone()),
             (Some(sigs), Ok(Some(keys))) => {
-                // Like pacote: use the signature whose key the registry still lists.
-                let field = |s: &Value, k: &str| {
-                    s.get(k)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string()
-                };
-                let chosen = sigs
-                    .iter()
-                    .find(|s| keys.get(&field(s, "keyid")).is_some())
-                    .unwrap_or(&sigs[0]);
-                let keyid = field(chosen, "keyid");
-                let result = if integrity.is_empty() {
-                    Err(SigError::InvalidSignature {
-                        spec: format!("{name}@{version}"),
-                        reason: "the version has no dist.integrity to check".into(),
-                    })
-                } else {
-                    verify_registry_signature(
-                        name,
-                        version,
-                        &integrity,
-                        &field(chosen, "sig"),
-                        &keyid,
-                        keys,
-                        published,
-                    )
-                };
+                let (keyid, result) = verify_registry_signatures(
+                    name,
+                    version,
+                    &integrity,
+                    &RegistrySignature::list(sigs),
+                    keys,
+                    published,
+                    self.now.timestamp(),
+                );
                 SignatureEvidence::Checked { keyid, result }
             }
         };

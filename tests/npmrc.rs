@@ -7,9 +7,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use mcp_audit::npmrc::{
-    discover, discover_files, is_loopback, nerf_dart, AuthKind, Config, ConfigSource, Entry, Layer,
-    Severity,
+    discover, discover_files, nerf_dart, AuthKind, Config, ConfigSource, Entry, Layer, Severity,
 };
+use mcp_audit::registry::is_loopback;
 use url::Url;
 
 const TOKEN: &str = "npm_T0KEN_value_that_must_never_print";

@@ -376,6 +376,34 @@ async fn fault_truncate_is_a_client_side_body_error() {
 }
 
 #[tokio::test]
+async fn fault_redirect_sends_location_every_time() {
+    let (_tmp, reg) = fixture();
+    let target = format!("{}left-pad", reg.url());
+    reg.fault(
+        "/moved/left-pad",
+        Fault::Redirect {
+            status: 302,
+            location: target.clone(),
+        },
+    );
+    let no_follow = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        let resp = no_follow
+            .get(format!("{}moved/left-pad", reg.url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 302);
+        assert_eq!(resp.headers()[reqwest::header::LOCATION], target.as_str());
+    }
+    assert_eq!(reg.hits("/moved/left-pad"), 2);
+}
+
+#[tokio::test]
 async fn fault_html_and_arbitrary_body() {
     let (_tmp, reg) = fixture();
     reg.fault("/left-pad", Fault::Html);

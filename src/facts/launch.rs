@@ -190,7 +190,7 @@ fn insecure_url(raw: &str) -> bool {
     let Ok(url) = url::Url::parse(raw.trim()) else {
         return false;
     };
-    url.scheme() == "http" && !crate::npmrc::is_loopback(&url)
+    url.scheme() == "http" && !crate::registry::is_loopback(&url)
 }
 
 impl LaunchFacts {

@@ -34,9 +34,7 @@ use std::fmt;
 use serde::ser::SerializeStructVariant;
 use serde::{Serialize, Serializer};
 
-use crate::npmrc::{
-    env_setting_key, expand_env, ConfigSource, Diagnostic, Entry, Layer, Severity,
-};
+use crate::npmrc::{env_setting_key, expand_env, ConfigSource, Diagnostic, Entry, Layer, Severity};
 
 use super::parse::ServerEntry;
 use super::secrets::{is_reference_only, npm_secret_key, redact, redact_value, redact_words};

@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use super::auth::{AuthKeyHint, AuthKind, ClientCert};
 use super::layer::ConfigSource;
-use super::resolve::{is_loopback, redact_url, Config};
+use super::resolve::Config;
+use crate::registry::redact_url;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ConfigExplanation {
@@ -67,7 +68,7 @@ impl Config {
         };
         let packument = registry.packument_url(package);
         out.packument_url = Some(redact_url(&packument));
-        if registry.url.scheme() == "http" && !is_loopback(&registry.url) {
+        if registry.url.scheme() == "http" && !registry.url.is_loopback() {
             out.notes.push(format!(
                 "{} uses plain http on a host that is not loopback: credentials and metadata \
                  travel unencrypted",
@@ -107,7 +108,7 @@ impl Config {
             );
         }
         out.registry = Some(RegistryExplanation {
-            url: redact_url(&registry.url),
+            url: registry.url.redacted(),
             key: registry.key,
             source: registry.source,
             line: registry.line,

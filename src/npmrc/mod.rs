@@ -29,6 +29,5 @@ pub use layer::{
     DEFAULT_REGISTRY,
 };
 pub use resolve::{
-    is_loopback, package_scope, parse_registry_url, redact_url, replace_registry_host, Config,
-    RegistryError, ResolvedRegistry, Setting,
+    package_scope, replace_registry_host, Config, RegistryError, ResolvedRegistry, Setting,
 };

@@ -7,6 +7,7 @@ use serde::Serialize;
 use url::Url;
 
 use super::layer::{is_secret_key, ConfigSource, Diagnostic, Layer, Severity, DEFAULT_REGISTRY};
+use crate::registry::{redact_url_text, RegistryUrl};
 
 /// The value a key ends up with, and where it came from.
 #[derive(Clone, PartialEq, Eq)]
@@ -55,8 +56,7 @@ pub struct ResolvedRegistry {
     /// Normalised: scheme and host lower-cased, default port dropped, path ends with `/`.
     /// Path prefixes are kept (`https://x.jfrog.io/artifactory/api/npm/npm-local/`).
     /// Serialised with any userinfo redacted.
-    #[serde(serialize_with = "serialize_redacted_url")]
-    pub url: Url,
+    pub url: RegistryUrl,
     /// `registry` or `@scope:registry`.
     pub key: String,
     pub source: ConfigSource,
@@ -69,12 +69,8 @@ impl ResolvedRegistry {
     pub fn packument_url(&self, package: &str) -> Url {
         let escaped = package.replacen('/', "%2f", 1);
         let base = self.url.as_str().trim_end_matches('/');
-        Url::parse(&format!("{base}/{escaped}")).unwrap_or_else(|_| self.url.clone())
+        Url::parse(&format!("{base}/{escaped}")).unwrap_or_else(|_| self.url.as_url().clone())
     }
-}
-
-fn serialize_redacted_url<S: serde::Serializer>(url: &Url, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&redact_url(url))
 }
 
 /// Why no registry could be chosen. Falling back to another registry would risk asking the
@@ -138,7 +134,7 @@ impl Config {
                         format!("{} has no value: ignored", entry.key),
                     ));
                 } else if is_registry_key(&entry.key) {
-                    if let Err(reason) = parse_registry_url(&entry.value) {
+                    if let Err(reason) = RegistryUrl::parse(&entry.value) {
                         diagnostics.push(Diagnostic::new(
                             Severity::Error,
                             &layer.source,
@@ -235,13 +231,13 @@ impl Config {
         let Some(setting) = self.truthy(key) else {
             // Only reachable for `registry` when no default layer was given.
             return Ok(ResolvedRegistry {
-                url: Url::parse(DEFAULT_REGISTRY).expect("default registry URL is valid"),
+                url: RegistryUrl::parse(DEFAULT_REGISTRY).expect("default registry URL is valid"),
                 key: "registry".into(),
                 source: ConfigSource::Default,
                 line: None,
             });
         };
-        match parse_registry_url(&setting.value) {
+        match RegistryUrl::parse(&setting.value) {
             Ok(url) => Ok(ResolvedRegistry {
                 url,
                 key: key.to_string(),
@@ -252,7 +248,7 @@ impl Config {
                 key: key.to_string(),
                 value: redact_url_text(&setting.value),
                 location: setting.location(),
-                reason,
+                reason: reason.to_string(),
             }),
         }
     }
@@ -305,69 +301,6 @@ pub fn package_scope(package: &str) -> Option<&str> {
     package.split_once('/').map(|(scope, _)| scope)
 }
 
-/// Parse and normalise a registry URL. npm validates `registry` with nopt's `url` type, which
-/// requires a parseable absolute URL with a host; a value without a scheme
-/// (`registry.example.com`) fails that. mcp-audit further requires http or https because those
-/// are the only schemes it (and npm-registry-fetch) can fetch.
-pub fn parse_registry_url(text: &str) -> Result<Url, String> {
-    let text = text.trim();
-    if !text.contains("://") {
-        return Err("it has no scheme (write https://...)".into());
-    }
-    let mut url = Url::parse(text).map_err(|e| format!("it is not a valid URL ({e})"))?;
-    if url.scheme() != "https" && url.scheme() != "http" {
-        return Err(format!("scheme {}: is not http or https", url.scheme()));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err("it has no host".into());
-    }
-    url.set_query(None);
-    url.set_fragment(None);
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    Ok(url)
-}
-
-/// A URL with its userinfo and query string replaced by `***`, safe to print.
-pub fn redact_url(url: &Url) -> String {
-    let mut u = url.clone();
-    if !u.username().is_empty() {
-        let _ = u.set_username("***");
-    }
-    if u.password().is_some() {
-        let _ = u.set_password(Some("***"));
-    }
-    // Query strings carry tokens too (`?token=…` on some private registries and CDNs).
-    if u.query().is_some() {
-        u.set_query(Some("***"));
-    }
-    u.to_string()
-}
-
-pub(crate) fn redact_url_text(text: &str) -> String {
-    match Url::parse(text) {
-        Ok(u) => redact_url(&u),
-        // Unparseable: strip anything that looks like userinfo before the first '@'.
-        Err(_) => match (text.find("://"), text.find('@')) {
-            (Some(s), Some(a)) if a > s => format!("{}***{}", &text[..s + 3], &text[a..]),
-            _ => text.to_string(),
-        },
-    }
-}
-
-/// Whether `url` points at this machine: `localhost`, 127.0.0.0/8 or `::1`. Policy (refusing
-/// plain http elsewhere) is the caller's.
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
 /// `replace-registry-host` (pacote `lib/remote.js`): npm rewrites a tarball URL onto the
 /// configured registry's scheme/host/port when its host is `registry.npmjs.org` (the default,
 /// spelled `npmjs`), a configured host name, or any host (`always`); `never` disables it. Only
@@ -396,39 +329,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn registry_urls_normalise() {
-        let u = parse_registry_url("https://npm.pkg.github.com").unwrap();
-        assert_eq!(u.as_str(), "https://npm.pkg.github.com/");
-        let u = parse_registry_url("https://X.jfrog.io:443/artifactory/api/npm/npm-local").unwrap();
-        assert_eq!(
-            u.as_str(),
-            "https://x.jfrog.io/artifactory/api/npm/npm-local/"
-        );
-        assert!(parse_registry_url("registry.example.com").is_err());
-        assert!(parse_registry_url("ftp://x/").is_err());
-        assert!(parse_registry_url("//x/").is_err());
-    }
-
-    #[test]
-    fn loopback() {
-        for u in [
-            "http://127.0.0.1:4873/",
-            "http://localhost/",
-            "http://[::1]:1/",
-            "http://127.9.9.9/",
-        ] {
-            assert!(is_loopback(&Url::parse(u).unwrap()), "{u}");
-        }
-        for u in [
-            "http://10.0.0.1/",
-            "http://localhost.evil.com/",
-            "http://128.0.0.1/",
-        ] {
-            assert!(!is_loopback(&Url::parse(u).unwrap()), "{u}");
-        }
-    }
-
-    #[test]
     fn replace_host_like_pacote() {
         let reg = Url::parse("https://x.jfrog.io/artifactory/api/npm/npm-local/").unwrap();
         let t = Url::parse("https://registry.npmjs.org/a/-/a-1.0.0.tgz?x=1").unwrap();
@@ -443,12 +343,5 @@ mod tests {
             replace_registry_host(&other, &reg, Some("always")).as_str(),
             "https://x.jfrog.io/a.tgz"
         );
-    }
-
-    #[test]
-    fn redaction_of_userinfo() {
-        let u = Url::parse("https://user:pw@r.example/").unwrap();
-        assert!(!redact_url(&u).contains("pw"));
-        assert!(!redact_url_text("https://user:pw@").contains("pw"));
     }
 }

@@ -1,18 +1,23 @@
-//! npm registry client: full packuments, with timeouts, bounded retries, `Retry-After`, a body
-//! size cap and one concurrency limit shared by every request.
+//! npm registry client: full packuments, with timeouts, bounded retries, `Retry-After`, one
+//! deadline per target, a body size cap and one concurrency limit shared by every request.
+
+mod http;
+mod url;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
-use reqwest::StatusCode;
+use ::url::Url;
 use serde_json::Value;
 use tokio::sync::{OnceCell, Semaphore};
-use url::Url;
 
-use crate::npmrc::Config;
 use crate::error::FetchError;
+use crate::npmrc::Config;
 use crate::verify::NpmKeys;
+use http::Want;
+
+pub use self::url::{is_loopback, redact_url, redact_url_text, RegistryUrl, RegistryUrlError};
+pub use http::{http_client, Deadline};
 
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
@@ -25,6 +30,15 @@ pub struct HttpConfig {
     pub max_retry_after: Duration,
     pub max_body_bytes: u64,
     pub concurrency: usize,
+    /// Redirects followed per request; each hop gets the credential its own URL selects.
+    pub max_redirects: usize,
+}
+
+impl HttpConfig {
+    /// The deadline of one target: `timeout × (retries + 1)`. See [`Deadline`].
+    pub fn target_deadline(&self) -> Duration {
+        self.timeout.saturating_mul(self.retries.saturating_add(1))
+    }
 }
 
 impl Default for HttpConfig {
@@ -38,64 +52,36 @@ impl Default for HttpConfig {
             // The largest real packuments (e.g. `typescript`) are tens of MB in full form.
             max_body_bytes: 64 * 1024 * 1024,
             concurrency: 16,
+            max_redirects: 5,
         }
     }
 }
 
 #[derive(Clone)]
 pub struct RegistryClient {
-    base: Url,
+    base: RegistryUrl,
     http: reqwest::Client,
     cfg: HttpConfig,
     permits: Arc<Semaphore>,
     /// npm configuration to pick credentials from, by nerf-dart match on each request URL.
     auth: Option<Arc<Config>>,
     keys: Arc<OnceCell<Result<Option<Arc<NpmKeys>>, FetchError>>>,
+    /// Set by [`RegistryClient::for_target`]; without it each request has a deadline of its own.
+    deadline: Option<Deadline>,
 }
 
-/// One redaction for every URL that reaches output, logs and errors: credentials and query
-/// strings become `***`.
-pub use crate::npmrc::redact_url;
-
-/// Validates a registry URL the way users give it and normalises it to end in `/`, so that
-/// joining a package name keeps any path prefix (Artifactory, Azure and Verdaccio mount there).
-pub fn parse_registry_url(raw: &str, allow_http: bool) -> Result<Url, String> {
-    let url = Url::parse(raw.trim()).map_err(|e| match e {
-        url::ParseError::RelativeUrlWithoutBase => {
-            format!("registry URL `{raw}` has no scheme; did you mean https://{raw}?")
-        }
-        e => format!("registry URL `{raw}` is not a valid URL: {e}"),
-    })?;
-    match url.scheme() {
-        "https" => {}
-        "http" => {
-            let loopback = match url.host() {
-                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-                Some(url::Host::Domain(d)) => d == "localhost",
-                None => false,
-            };
-            if !loopback && !allow_http {
-                return Err(format!(
-                    "registry URL `{}` uses plain http; tokens and metadata would travel unencrypted \
-                     (use https, or --allow-http if you really mean it)",
-                    redact_url(&url)
-                ));
-            }
-        }
-        s => return Err(format!("registry URL `{raw}` has unsupported scheme `{s}`")),
-    }
-    let mut url = url;
-    if !url.path().ends_with('/') {
-        let p = format!("{}/", url.path());
-        url.set_path(&p);
-    }
+/// A `--registry` flag value, checked as every registry setting is ([`RegistryUrl::parse`])
+/// and refused when it is plain http off loopback without `allow_http`.
+pub fn parse_registry_url(raw: &str, allow_http: bool) -> Result<RegistryUrl, String> {
+    let url = RegistryUrl::parse(raw)
+        .map_err(|e| format!("registry URL `{}` is rejected: {e}", redact_url_text(raw)))?;
+    url.require_secure_transport(allow_http)?;
     Ok(url)
 }
 
 impl RegistryClient {
     /// A client with its own connection pool and concurrency limit and no credentials.
-    pub fn new(base: Url, cfg: HttpConfig) -> Result<RegistryClient, FetchError> {
+    pub fn new(base: RegistryUrl, cfg: HttpConfig) -> Result<RegistryClient, FetchError> {
         let http = http_client(&cfg)?;
         let permits = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
         Ok(Self::shared(base, cfg, http, permits, None))
@@ -104,7 +90,7 @@ impl RegistryClient {
     /// A client for one registry that shares the connection pool and the global concurrency
     /// limit with the clients of the other registries in the same scan.
     pub fn shared(
-        base: Url,
+        base: RegistryUrl,
         cfg: HttpConfig,
         http: reqwest::Client,
         permits: Arc<Semaphore>,
@@ -117,6 +103,16 @@ impl RegistryClient {
             keys: Arc::new(OnceCell::new()),
             auth,
             cfg,
+            deadline: None,
+        }
+    }
+
+    /// This client with a fresh [`Deadline`] that every request made through it shares: one per
+    /// target, so retries and `Retry-After` waits cannot stretch a package past it.
+    pub fn for_target(&self) -> RegistryClient {
+        RegistryClient {
+            deadline: Some(Deadline::new(self.cfg.target_deadline())),
+            ..self.clone()
         }
     }
 
@@ -149,7 +145,7 @@ impl RegistryClient {
     }
 
     pub fn base_display(&self) -> String {
-        redact_url(&self.base)
+        self.base.redacted()
     }
 
     /// The full packument (`Accept: application/json`): the abbreviated form npm installs with lacks
@@ -211,7 +207,7 @@ impl RegistryClient {
             .map(|u| u.path().trim_start_matches('/').to_string())
             .unwrap_or_else(|| format!("-/npm/v1/attestations/{name}@{version}"));
         let base = self.base.as_str().trim_end_matches('/');
-        Url::parse(&format!("{base}/{path}")).unwrap_or_else(|_| self.base.clone())
+        Url::parse(&format!("{base}/{path}")).unwrap_or_else(|_| self.base.as_url().clone())
     }
 
     /// Raw attestation response bytes; `Ok(None)` on 404.
@@ -224,213 +220,24 @@ impl RegistryClient {
     }
 
     pub async fn get_bytes(&self, url: &Url) -> Result<Vec<u8>, FetchError> {
-        self.get_bytes_limited(url, self.cfg.max_body_bytes, "application/json")
-            .await
+        let want = Want {
+            limit: self.cfg.max_body_bytes,
+            accept: "application/json",
+            limit_flag: "--max-body-mb",
+        };
+        self.get_with(url, want).await
     }
 
-    /// A package tarball, streamed into memory up to `limit` bytes. Credentials follow the same
-    /// strict per-URL rule, so a tarball on another host (a CDN) gets none.
+    /// A package tarball, streamed into memory up to `limit` bytes (`--max-tarball-mb`).
+    /// Credentials follow the same strict per-URL rule, so a tarball on another host (a CDN)
+    /// gets none.
     pub async fn tarball(&self, url: &Url, limit: u64) -> Result<Vec<u8>, FetchError> {
-        self.get_bytes_limited(url, limit, "application/octet-stream")
-            .await
-    }
-
-    async fn get_bytes_limited(
-        &self,
-        url: &Url,
-        limit: u64,
-        accept: &'static str,
-    ) -> Result<Vec<u8>, FetchError> {
-        let shown = redact_url(url);
-        let mut attempt = 0u32;
-        loop {
-            let result = {
-                let _permit = self
-                    .permits
-                    .acquire()
-                    .await
-                    .expect("semaphore never closed");
-                self.try_once(url, &shown, limit, accept).await
-            };
-            let wait = match &result {
-                Err(e) if attempt < self.cfg.retries => match e.retry_hint() {
-                    Retry::No => None,
-                    Retry::Backoff => Some(self.cfg.backoff_base * 2u32.saturating_pow(attempt)),
-                    Retry::After(d) if d <= self.cfg.max_retry_after => Some(d),
-                    Retry::After(_) => None,
-                },
-                _ => None,
-            };
-            match wait {
-                Some(d) => {
-                    attempt += 1;
-                    tokio::time::sleep(d).await;
-                }
-                None => return result,
-            }
-        }
-    }
-
-    async fn try_once(
-        &self,
-        url: &Url,
-        shown: &str,
-        limit: u64,
-        accept: &'static str,
-    ) -> Result<Vec<u8>, FetchError> {
-        let mut req = self.http.get(url.clone()).header(ACCEPT, accept);
-        if let Some(auth) = self.auth.as_ref().and_then(|c| c.auth_for_url(url)) {
-            // Marked sensitive so that no Debug output of the request can ever show it.
-            let mut value = reqwest::header::HeaderValue::from_str(auth.header_value.expose())
-                .map_err(|_| {
-                    FetchError::Client(format!(
-                        "the credential `{}` contains characters that cannot go in an HTTP header",
-                        auth.key
-                    ))
-                })?;
-            value.set_sensitive(true);
-            req = req.header(reqwest::header::AUTHORIZATION, value);
-        }
-        let mut resp = req.send().await.map_err(|e| FetchError::Network {
-            url: shown.to_string(),
-            detail: describe_reqwest(&e),
-        })?;
-        let status = resp.status();
-        if status == StatusCode::NOT_FOUND {
-            return Err(FetchError::NotFound {
-                url: shown.to_string(),
-            });
-        }
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            return Err(FetchError::RateLimited {
-                url: shown.to_string(),
-                retry_after: retry_after(resp.headers()),
-            });
-        }
-        if !status.is_success() {
-            return Err(FetchError::Status {
-                url: shown.to_string(),
-                code: status.as_u16(),
-            });
-        }
-        let ctype = resp
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        if ctype.contains("html") && accept == "application/json" {
-            return Err(FetchError::NotJson {
-                url: shown.to_string(),
-                content_type: ctype,
-            });
-        }
-        if resp.content_length().is_some_and(|n| n > limit) {
-            return Err(FetchError::TooLarge {
-                url: shown.to_string(),
-                limit,
-            });
-        }
-        let mut body = Vec::new();
-        loop {
-            match resp.chunk().await {
-                Ok(Some(chunk)) => {
-                    if body.len() as u64 + chunk.len() as u64 > limit {
-                        return Err(FetchError::TooLarge {
-                            url: shown.to_string(),
-                            limit,
-                        });
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    return Err(FetchError::Network {
-                        url: shown.to_string(),
-                        detail: format!("the response body was cut off ({})", describe_reqwest(&e)),
-                    })
-                }
-            }
-        }
-        if accept == "application/json" && body.first().is_some_and(|b| *b == b'<') {
-            let label = if ctype.is_empty() {
-                "no content type".to_string()
-            } else {
-                ctype
-            };
-            return Err(FetchError::NotJson {
-                url: shown.to_string(),
-                content_type: format!("an HTML or XML page (labelled {label})"),
-            });
-        }
-        Ok(body)
-    }
-}
-
-pub fn http_client(cfg: &HttpConfig) -> Result<reqwest::Client, FetchError> {
-    reqwest::Client::builder()
-        .user_agent(concat!("mcp-audit/", env!("CARGO_PKG_VERSION")))
-        .timeout(cfg.timeout)
-        .connect_timeout(cfg.connect_timeout)
-        // reqwest drops Authorization on a redirect to another host; a bounded chain keeps a
-        // misbehaving registry from looping.
-        .redirect(reqwest::redirect::Policy::limited(5))
-        .build()
-        .map_err(|e| FetchError::Client(e.to_string()))
-}
-
-pub(crate) enum Retry {
-    No,
-    Backoff,
-    After(Duration),
-}
-
-impl FetchError {
-    pub(crate) fn retry_hint(&self) -> Retry {
-        match self {
-            FetchError::Network { .. } => Retry::Backoff,
-            FetchError::Status { code, .. } if *code >= 500 => Retry::Backoff,
-            FetchError::RateLimited { retry_after, .. } => match retry_after {
-                Some(d) => Retry::After(*d),
-                None => Retry::Backoff,
-            },
-            _ => Retry::No,
-        }
-    }
-}
-
-/// `Retry-After` is either delta-seconds or an HTTP date.
-fn retry_after(h: &HeaderMap) -> Option<Duration> {
-    let v = h.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-    let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
-    Some(delta.to_std().unwrap_or(Duration::ZERO))
-}
-
-/// reqwest's Display includes the URL, which may carry credentials in a later issue; describe the
-/// failure class instead and keep the chain's innermost message.
-fn describe_reqwest(e: &reqwest::Error) -> String {
-    let class = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else if e.is_body() || e.is_decode() {
-        "error reading the body"
-    } else {
-        "request failed"
-    };
-    let mut next = std::error::Error::source(e);
-    let mut innermost = None;
-    while let Some(err) = next {
-        innermost = Some(err.to_string());
-        next = err.source();
-    }
-    match innermost {
-        Some(d) if !d.is_empty() => format!("{class}: {d}"),
-        _ => class.to_string(),
+        let want = Want {
+            limit,
+            accept: "application/octet-stream",
+            limit_flag: "--max-tarball-mb",
+        };
+        self.get_with(url, want).await
     }
 }
 
@@ -439,39 +246,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn registry_urls_are_validated_and_normalised() {
+    fn flag_values_are_checked_like_settings() {
         let ok = |s: &str| parse_registry_url(s, false).unwrap().to_string();
-        assert_eq!(
-            ok("https://registry.npmjs.org"),
-            "https://registry.npmjs.org/"
-        );
         assert_eq!(
             ok("https://x.jfrog.io/artifactory/api/npm/npm-local"),
             "https://x.jfrog.io/artifactory/api/npm/npm-local/"
         );
-        assert_eq!(ok("http://127.0.0.1:4873/"), "http://127.0.0.1:4873/");
         assert_eq!(ok("http://localhost:4873"), "http://localhost:4873/");
         let err = parse_registry_url("registry.example.com", false).unwrap_err();
-        assert!(err.contains("no scheme"), "{err}");
+        assert!(err.contains("has no scheme"), "{err}");
         let err = parse_registry_url("http://registry.example.com", false).unwrap_err();
         assert!(err.contains("plain http"), "{err}");
         assert!(parse_registry_url("http://registry.example.com", true).is_ok());
         assert!(parse_registry_url("ftp://x", false)
             .unwrap_err()
             .contains("scheme"));
+        let err = parse_registry_url("tok:pw@registry", false).unwrap_err();
+        assert!(!err.contains("pw"), "{err}");
     }
 
     #[test]
-    fn redaction_hides_credentials() {
-        let u = Url::parse("https://user:s3cret@host/path?token=abc").unwrap();
-        let shown = redact_url(&u);
-        assert!(!shown.contains("s3cret") && !shown.contains("abc") && !shown.contains("user"));
-    }
-
-    #[test]
-    fn retry_after_parses_seconds() {
-        let mut h = HeaderMap::new();
-        h.insert(RETRY_AFTER, "2".parse().unwrap());
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+    fn the_target_deadline_is_every_attempt_at_full_timeout() {
+        let cfg = HttpConfig {
+            timeout: Duration::from_secs(5),
+            retries: 1,
+            ..HttpConfig::default()
+        };
+        assert_eq!(cfg.target_deadline(), Duration::from_secs(10));
     }
 }

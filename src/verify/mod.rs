@@ -1,6 +1,6 @@
 //! Offline verification of npm supply-chain evidence.
 //!
-//! * [`verify_registry_signature`]: `dist.signatures` (ECDSA over
+//! * [`verify_registry_signatures`]: every `dist.signatures` entry (ECDSA over
 //!   `name@version:integrity`), with npm's missing/expired/invalid errors.
 //! * [`verify_attestations`]: the registry's attestations response (SLSA
 //!   provenance + npm publish attestation), bound to one package version.
@@ -23,7 +23,9 @@ pub use npm::{
     verify_attestations, verify_attestations_with, AttestationKind, AttestationResult,
     AttestationsReport, ExpectedPackage, Signer, VerifiedAttestation, VerifyOptions,
 };
-pub use registry::{verify_registry_signature, NpmKey, NpmKeys};
+pub use registry::{
+    verify_registry_signature, verify_registry_signatures, NpmKey, NpmKeys, RegistrySignature,
+};
 
 /// A Sigstore trusted root (`trusted_root.json`). Wrapped so callers do not
 /// name sigstore-verify's types and the backend can change without touching

@@ -104,19 +104,88 @@ pub(crate) fn verify_with_npm_key(
     .map_err(|e| e.to_string())
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+/// One `dist.signatures[]` entry. Missing fields read as empty, which fails as a missing key
+/// or an invalid signature, never as a pass.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct RegistrySignature {
+    #[serde(default)]
+    pub keyid: String,
+    #[serde(default)]
+    pub sig: String,
 }
 
-/// Verify one `dist.signatures[]` entry the way `npm audit signatures` does:
+impl RegistrySignature {
+    /// The entries of a `dist.signatures` array; an entry that is not an object reads as empty.
+    pub fn list(values: &[serde_json::Value]) -> Vec<RegistrySignature> {
+        values
+            .iter()
+            .map(|v| serde_json::from_value(v.clone()).unwrap_or_default())
+            .collect()
+    }
+}
+
+/// Verify every `dist.signatures[]` entry of a version, as pacote does (`lib/registry.js` with
+/// `verifySignatures`, which `npm audit signatures` uses): each entry must name a key the
+/// registry lists (else EMISSINGSIGNATUREKEY, even when another entry verifies), that key must be
+/// valid at publish time (EEXPIREDSIGNATUREKEY), and the signature must verify
+/// (EINTEGRITYSIGNATURE). Checking only one would let a registry, or whoever edits a mirror's
+/// packument, add a signature that nobody looks at.
+///
+/// Returns the keyid(s) to report with the result: the failing entry's on failure (the first,
+/// in document order, as pacote throws on the first), else every distinct keyid, comma-separated.
+pub fn verify_registry_signatures(
+    name: &str,
+    version: &str,
+    integrity: &str,
+    signatures: &[RegistrySignature],
+    keys: &NpmKeys,
+    publish_time: Option<i64>,
+    now: i64,
+) -> (String, std::result::Result<(), SigError>) {
+    let spec = format!("{name}@{version}");
+    let Some(first) = signatures.first() else {
+        let reason = "dist.signatures is empty".to_string();
+        return (
+            String::new(),
+            Err(SigError::InvalidSignature { spec, reason }),
+        );
+    };
+    if integrity.is_empty() {
+        let reason = "the version has no dist.integrity to check".to_string();
+        return (
+            first.keyid.clone(),
+            Err(SigError::InvalidSignature { spec, reason }),
+        );
+    }
+    let mut keyids: Vec<&str> = Vec::new();
+    for s in signatures {
+        let result = verify_registry_signature(
+            name,
+            version,
+            integrity,
+            &s.sig,
+            &s.keyid,
+            keys,
+            publish_time,
+            now,
+        );
+        if result.is_err() {
+            return (s.keyid.clone(), result);
+        }
+        if !keyids.contains(&s.keyid.as_str()) {
+            keyids.push(&s.keyid);
+        }
+    }
+    (keyids.join(", "), Ok(()))
+}
+
+/// Verify one `dist.signatures` entry the way `npm audit signatures` does:
 /// ECDSA P-256/SHA-256 over `${name}@${version}:${integrity}`, with the key
 /// picked by `keyid` and judged at the version's publish time
 /// (`packument.time[version]`, Unix seconds). Without a publish time the key
-/// is judged now, which can only turn an old signature into "expired", never
-/// the reverse.
+/// is judged at `now` (the scan's clock, `--now`), which can only turn an old
+/// signature into "expired", never the reverse.
+#[allow(clippy::too_many_arguments)]
 pub fn verify_registry_signature(
     name: &str,
     version: &str,
@@ -125,12 +194,13 @@ pub fn verify_registry_signature(
     keyid: &str,
     keys: &NpmKeys,
     publish_time: Option<i64>,
+    now: i64,
 ) -> std::result::Result<(), SigError> {
     let spec = format!("{name}@{version}");
     let key = keys.get(keyid).ok_or_else(|| SigError::MissingKey {
         keyid: keyid.to_string(),
     })?;
-    let published = publish_time.unwrap_or_else(now);
+    let published = publish_time.unwrap_or(now);
     if !key.valid_at(published) {
         return Err(SigError::ExpiredKey {
             keyid: keyid.to_string(),

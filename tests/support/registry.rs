@@ -31,6 +31,8 @@ pub enum Fault {
     Truncate { bytes: usize },
     /// 200 text/html, like a captive portal or a misconfigured proxy.
     Html,
+    /// Redirect with `status` (301, 302, 303, 307 or 308) to `location`, every time.
+    Redirect { status: u16, location: String },
     /// Arbitrary response.
     Body {
         status: u16,
@@ -277,6 +279,13 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             b"<html><head><title>Sign in</title></head><body>Please log in to continue</body></html>"
                 .to_vec(),
         ),
+        Some(Fault::Redirect { status, location }) => {
+            let mut resp = respond(status_or_500(status), "text/plain", Vec::new());
+            if let Ok(v) = HeaderValue::from_str(&location) {
+                resp.headers_mut().insert(header::LOCATION, v);
+            }
+            resp
+        }
         Some(Fault::Body {
             status,
             body,

@@ -1,0 +1,385 @@
+//! One GET, the way every registry request is made: bounded retries inside one deadline per
+//! target, redirects followed by hand so that credentials follow npm's nerf-dart scoping on every
+//! hop, and a streamed body cap.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use reqwest::StatusCode;
+use url::Url;
+
+use super::{redact_url, RegistryClient};
+use crate::error::FetchError;
+
+/// What one GET accepts, and which flag raises its size cap (so a "too large" error names the
+/// flag that actually applies).
+#[derive(Clone, Copy)]
+pub(crate) struct Want {
+    pub limit: u64,
+    pub accept: &'static str,
+    pub limit_flag: &'static str,
+}
+
+/// The time one target may spend in requests and retry waits: `--timeout × (--retries + 1)`,
+/// the most a single request could take through all its retries if the server never asked for
+/// more. Shared by every request of the target (packument, keys, attestations, tarball), so a
+/// server that answers `Retry-After: 60` to each of them cannot stretch one package into
+/// minutes. Time spent queueing for a concurrency permit is not counted: it depends on the other
+/// targets, not on this one's server.
+#[derive(Clone, Debug)]
+pub struct Deadline {
+    total: Duration,
+    left: Arc<Mutex<Duration>>,
+}
+
+impl Deadline {
+    pub fn new(total: Duration) -> Deadline {
+        Deadline {
+            total,
+            left: Arc::new(Mutex::new(total)),
+        }
+    }
+
+    pub fn total(&self) -> Duration {
+        self.total
+    }
+
+    pub fn left(&self) -> Duration {
+        *self.left.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn spend(&self, d: Duration) {
+        let mut left = self.left.lock().unwrap_or_else(|e| e.into_inner());
+        *left = left.saturating_sub(d);
+    }
+}
+
+pub(crate) enum Retry {
+    No,
+    Backoff,
+    After(Duration),
+}
+
+impl FetchError {
+    pub(crate) fn retry_hint(&self) -> Retry {
+        match self {
+            FetchError::Network { .. } => Retry::Backoff,
+            FetchError::Status { code, .. } if *code >= 500 => Retry::Backoff,
+            FetchError::RateLimited { retry_after, .. } => match retry_after {
+                Some(d) => Retry::After(*d),
+                None => Retry::Backoff,
+            },
+            _ => Retry::No,
+        }
+    }
+}
+
+impl RegistryClient {
+    pub(crate) async fn get_with(&self, url: &Url, want: Want) -> Result<Vec<u8>, FetchError> {
+        let shown = redact_url(url);
+        // A request made outside a target (no `for_target`) still gets a deadline of its own.
+        let deadline = self
+            .deadline
+            .clone()
+            .unwrap_or_else(|| Deadline::new(self.cfg.target_deadline()));
+        let exceeded = |attempts: u32, last: &FetchError| FetchError::DeadlineExceeded {
+            url: shown.clone(),
+            secs: deadline.total().as_secs(),
+            attempts,
+            last: last.to_string(),
+        };
+        let mut attempt = 0u32;
+        loop {
+            let result = {
+                let _permit = self
+                    .permits
+                    .acquire()
+                    .await
+                    .expect("semaphore never closed");
+                let left = deadline.left();
+                if left.is_zero() {
+                    let last = FetchError::Network {
+                        url: shown.clone(),
+                        detail: "no time was left for this request".into(),
+                    };
+                    return Err(exceeded(attempt, &last));
+                }
+                let timeout = self.cfg.timeout.min(left);
+                let started = Instant::now();
+                let result = self.follow(url, &shown, want, timeout).await;
+                deadline.spend(started.elapsed());
+                // The per-request timeout was cut to what the deadline had left, and that is
+                // what ran out.
+                if timeout < self.cfg.timeout && deadline.left().is_zero() {
+                    if let Err(e @ FetchError::Network { .. }) = &result {
+                        return Err(exceeded(attempt + 1, e));
+                    }
+                }
+                result
+            };
+            let wait = match &result {
+                Err(e) if attempt < self.cfg.retries => match e.retry_hint() {
+                    Retry::No => None,
+                    Retry::Backoff => Some(self.cfg.backoff_base * 2u32.saturating_pow(attempt)),
+                    Retry::After(d) if d <= self.cfg.max_retry_after => Some(d),
+                    Retry::After(_) => None,
+                },
+                _ => None,
+            };
+            match (wait, result) {
+                (Some(d), Err(e)) => {
+                    // Waiting as long as asked would leave no time to try again: give up now
+                    // rather than sleep into the deadline.
+                    if d >= deadline.left() {
+                        return Err(exceeded(attempt + 1, &e));
+                    }
+                    attempt += 1;
+                    tokio::time::sleep(d).await;
+                    deadline.spend(d);
+                }
+                (_, result) => return result,
+            }
+        }
+    }
+
+    /// One attempt: the request and any redirects, each hop with the credential its own URL
+    /// selects. reqwest's own redirect handling is off (see [`http_client`]): it keeps the
+    /// `Authorization` header on a redirect to another path of the same host, which npm's scoping
+    /// forbids (a token for `//host/npm/` must not reach `//host/other/`).
+    async fn follow(
+        &self,
+        first: &Url,
+        shown: &str,
+        want: Want,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, FetchError> {
+        let mut url = first.clone();
+        let mut hops = 0usize;
+        loop {
+            let resp = self.send(&url, shown, want.accept, timeout).await?;
+            if !resp.status().is_redirection() {
+                return read_body(resp, shown, want).await;
+            }
+            let redirect = |detail: String| FetchError::Redirect {
+                url: shown.to_string(),
+                detail,
+            };
+            let Some(location) = resp.headers().get(LOCATION) else {
+                // A 304 or 300 without a target is an answer, not a redirect to follow.
+                return Err(FetchError::Status {
+                    url: shown.to_string(),
+                    code: resp.status().as_u16(),
+                });
+            };
+            if hops == self.cfg.max_redirects {
+                return Err(redirect(format!(
+                    "more than {} redirects",
+                    self.cfg.max_redirects
+                )));
+            }
+            let next = location
+                .to_str()
+                .ok()
+                .and_then(|l| url.join(l).ok())
+                .ok_or_else(|| redirect("a redirect to an unusable Location".into()))?;
+            match (url.scheme(), next.scheme()) {
+                (_, "http" | "https") => {}
+                (_, other) => {
+                    return Err(redirect(format!(
+                        "a redirect to a `{other}:` URL, which is not fetched"
+                    )))
+                }
+            }
+            // nerf-dart keys name host and path, not the scheme: following https → http would
+            // send the same credential in clear.
+            if url.scheme() == "https" && next.scheme() == "http" {
+                return Err(redirect(format!(
+                    "a redirect from https to plain http ({})",
+                    redact_url(&next)
+                )));
+            }
+            url = next;
+            hops += 1;
+        }
+    }
+
+    async fn send(
+        &self,
+        url: &Url,
+        shown: &str,
+        accept: &'static str,
+        timeout: Duration,
+    ) -> Result<reqwest::Response, FetchError> {
+        let mut req = self
+            .http
+            .get(url.clone())
+            .header(ACCEPT, accept)
+            .timeout(timeout);
+        if let Some(auth) = self.auth.as_ref().and_then(|c| c.auth_for_url(url)) {
+            // Marked sensitive so that no Debug output of the request can ever show it.
+            let mut value = reqwest::header::HeaderValue::from_str(auth.header_value.expose())
+                .map_err(|_| {
+                    FetchError::Client(format!(
+                        "the credential `{}` contains characters that cannot go in an HTTP header",
+                        auth.key
+                    ))
+                })?;
+            value.set_sensitive(true);
+            req = req.header(AUTHORIZATION, value);
+        }
+        req.send().await.map_err(|e| FetchError::Network {
+            url: shown.to_string(),
+            detail: describe_reqwest(&e),
+        })
+    }
+}
+
+async fn read_body(
+    mut resp: reqwest::Response,
+    shown: &str,
+    want: Want,
+) -> Result<Vec<u8>, FetchError> {
+    let Want {
+        limit,
+        accept,
+        limit_flag,
+    } = want;
+    let status = resp.status();
+    if status == StatusCode::NOT_FOUND {
+        return Err(FetchError::NotFound {
+            url: shown.to_string(),
+        });
+    }
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        return Err(FetchError::RateLimited {
+            url: shown.to_string(),
+            retry_after: retry_after(resp.headers()),
+        });
+    }
+    if !status.is_success() {
+        return Err(FetchError::Status {
+            url: shown.to_string(),
+            code: status.as_u16(),
+        });
+    }
+    let ctype = resp
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if ctype.contains("html") && accept == "application/json" {
+        return Err(FetchError::NotJson {
+            url: shown.to_string(),
+            content_type: ctype,
+        });
+    }
+    let too_large = || FetchError::TooLarge {
+        url: shown.to_string(),
+        limit,
+        flag: limit_flag,
+    };
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() as u64 + chunk.len() as u64 > limit {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                return Err(FetchError::Network {
+                    url: shown.to_string(),
+                    detail: format!("the response body was cut off ({})", describe_reqwest(&e)),
+                })
+            }
+        }
+    }
+    if accept == "application/json" && body.first().is_some_and(|b| *b == b'<') {
+        let label = if ctype.is_empty() {
+            "no content type".to_string()
+        } else {
+            ctype
+        };
+        return Err(FetchError::NotJson {
+            url: shown.to_string(),
+            content_type: format!("an HTML or XML page (labelled {label})"),
+        });
+    }
+    Ok(body)
+}
+
+pub fn http_client(cfg: &super::HttpConfig) -> Result<reqwest::Client, FetchError> {
+    reqwest::Client::builder()
+        .user_agent(concat!("mcp-audit/", env!("CARGO_PKG_VERSION")))
+        .timeout(cfg.timeout)
+        .connect_timeout(cfg.connect_timeout)
+        // Redirects are followed in `follow`, which picks the credential for each hop.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| FetchError::Client(e.to_string()))
+}
+
+/// `Retry-After` is either delta-seconds or an HTTP date.
+fn retry_after(h: &HeaderMap) -> Option<Duration> {
+    let v = h.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(delta.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// reqwest's Display includes the URL, which may carry credentials in a later issue; describe the
+/// failure class instead and keep the chain's innermost message.
+fn describe_reqwest(e: &reqwest::Error) -> String {
+    let class = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "error reading the body"
+    } else {
+        "request failed"
+    };
+    let mut next = std::error::Error::source(e);
+    let mut innermost = None;
+    while let Some(err) = next {
+        innermost = Some(err.to_string());
+        next = err.source();
+    }
+    match innermost {
+        Some(d) if !d.is_empty() => format!("{class}: {d}"),
+        _ => class.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_parses_seconds() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, "2".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn deadline_is_spent_and_never_negative() {
+        let d = Deadline::new(Duration::from_secs(10));
+        let shared = d.clone();
+        shared.spend(Duration::from_secs(4));
+        assert_eq!(d.left(), Duration::from_secs(6));
+        d.spend(Duration::from_secs(60));
+        assert_eq!(shared.left(), Duration::ZERO);
+        assert_eq!(d.total(), Duration::from_secs(10));
+    }
+}
