@@ -479,9 +479,9 @@ async fn a_redirect_within_the_credential_prefix_keeps_it() {
         .get_bytes(&Url::parse(&format!("{base}x")).unwrap())
         .await
         .unwrap();
-    let bearer = Some(format!("Bearer {TOKEN}"));
-    assert_eq!(auth_at(&reg, "/npm/x"), [bearer.clone()]);
-    assert_eq!(auth_at(&reg, "/npm/-/moved/x"), [bearer]);
+    let bearer = format!("Bearer {TOKEN}");
+    assert_eq!(auth_at(&reg, "/npm/x"), [Some(bearer.clone())]);
+    assert_eq!(auth_at(&reg, "/npm/-/moved/x"), [Some(bearer)]);
 }
 
 /// Each hop gets the credential its own URL selects: none on a host without one, that host's
