@@ -678,3 +678,117 @@ fn every_rule_is_documented_under_its_id() {
         problems.join("\n  ")
     );
 }
+
+/// Internal forms that must never reach a reader of a finding: the JSON of an unknown fact, and
+/// Rust's Debug names of content kinds.
+fn assert_readable(text: &str) {
+    for internal in ["$unknown", "{", "ParentDir", "Symlink", "(High)"] {
+        assert!(!text.contains(internal), "{internal:?} in {text}");
+    }
+}
+
+/// Content analysis, through derivation, into findings: what the path problem and obfuscation
+/// findings say names each kind as the JSON does (`parent-dir`, `high`), never by its Debug name.
+#[test]
+fn derived_content_findings_read_without_debug_names() {
+    use mcp_audit::content::{
+        Confidence, ContentReport, Obfuscation, PathProblem, PathProblemKind,
+    };
+    use mcp_audit::facts::{derive_facts, DeriveInput, Evidence, TarballEvidence};
+
+    let problem = |kind, path: &str, detail: Option<&str>| PathProblem {
+        kind,
+        path: path.into(),
+        detail: detail.map(str::to_string),
+    };
+    let report = ContentReport {
+        complete: true,
+        path_problems: vec![
+            problem(PathProblemKind::ParentDir, "package/../../.bashrc", None),
+            problem(
+                PathProblemKind::Symlink,
+                "package/link",
+                Some("/etc/passwd"),
+            ),
+        ],
+        obfuscation: vec![Obfuscation {
+            file: "index.js".into(),
+            signal: "hex-identifiers".into(),
+            detail: "_0x names".into(),
+            confidence: Confidence::High,
+        }],
+        ..ContentReport::default()
+    };
+    let evidence = Evidence {
+        tarball: TarballEvidence::Checked {
+            url: "http://127.0.0.1:9/p/-/p-1.0.0.tgz".into(),
+            compressed_bytes: 100,
+            integrity: Ok(()),
+            report: Some(Box::new(report)),
+        },
+        ..Evidence::default()
+    };
+    let packument = serde_json::json!({
+        "name": "p",
+        "dist-tags": { "latest": "1.0.0" },
+        "versions": { "1.0.0": { "name": "p", "version": "1.0.0" } },
+        "time": { "1.0.0": "2026-01-01T00:00:00Z" }
+    });
+    let facts = derive_facts(&DeriveInput {
+        packument: &packument,
+        version: "1.0.0",
+        requested: "p",
+        resolved_via: "tag",
+        registry: "http://127.0.0.1:9/",
+        now: "2026-02-01T00:00:00Z".parse().unwrap(),
+        evidence: &evidence,
+        trust_window_days: 365,
+    });
+    let set = rules();
+    let evals = set.evaluate(&facts);
+    for id in ["tarball-path-problems", "obfuscated-code"] {
+        let eval = evals.iter().find(|e| e.rule.id == id).expect(id);
+        let Outcome::Finding {
+            message, evidence, ..
+        } = &eval.outcome
+        else {
+            panic!("{id}: {}", outcome_name(&eval.outcome));
+        };
+        assert_readable(message);
+        for value in evidence.values() {
+            assert_readable(&value.to_string());
+        }
+    }
+    let content = serde_json::to_value(&facts.content).unwrap();
+    assert_eq!(
+        content["path_problems"],
+        serde_json::json!([
+            "parent-dir package/../../.bashrc",
+            "symlink package/link (/etc/passwd)"
+        ])
+    );
+}
+
+/// The names facts strings show are the names the JSON serializes, for every kind.
+#[test]
+fn content_kind_names_are_their_serialized_names() {
+    use mcp_audit::content::{Confidence, PathProblemKind as K};
+    let kinds = [
+        K::ParentDir,
+        K::Absolute,
+        K::Symlink,
+        K::Hardlink,
+        K::NonUtf8,
+        K::Duplicate,
+        K::Special,
+        K::MultipleRoots,
+        K::TopLevelFile,
+        K::TrailingData,
+    ];
+    for k in kinds {
+        assert_eq!(serde_json::to_value(k).unwrap(), k.as_str(), "{k:?}");
+    }
+    for c in [Confidence::Low, Confidence::Medium, Confidence::High] {
+        assert_eq!(serde_json::to_value(c).unwrap(), c.as_str(), "{c:?}");
+    }
+}

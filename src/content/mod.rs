@@ -95,13 +95,8 @@ pub struct ManifestMismatch {
     pub install_relevant: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Confidence {
-    Low,
-    Medium,
-    High,
-}
+/// How sure a detection is: the same low / medium / high scale as a rule's confidence.
+pub use crate::rules::Confidence;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Secret {
@@ -161,6 +156,30 @@ pub enum PathProblemKind {
     TopLevelFile,
     /// Non-zero bytes after the tar end-of-archive marker: unseen by tar readers.
     TrailingData,
+}
+
+impl PathProblemKind {
+    /// The serialized name: facts strings show this, never the Debug name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PathProblemKind::ParentDir => "parent-dir",
+            PathProblemKind::Absolute => "absolute",
+            PathProblemKind::Symlink => "symlink",
+            PathProblemKind::Hardlink => "hardlink",
+            PathProblemKind::NonUtf8 => "non-utf8",
+            PathProblemKind::Duplicate => "duplicate",
+            PathProblemKind::Special => "special",
+            PathProblemKind::MultipleRoots => "multiple-roots",
+            PathProblemKind::TopLevelFile => "top-level-file",
+            PathProblemKind::TrailingData => "trailing-data",
+        }
+    }
+}
+
+impl std::fmt::Display for PathProblemKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -982,7 +982,7 @@ fn content_facts(r: &crate::content::ContentReport) -> ContentFacts {
     let obfuscation: Vec<String> = r
         .obfuscation
         .iter()
-        .map(|o| format!("{}: {} ({:?}) {}", o.file, o.signal, o.confidence, o.detail))
+        .map(|o| format!("{}: {} ({}) {}", o.file, o.signal, o.confidence, o.detail))
         .collect();
     let obfuscation_confidence = r
         .obfuscation
@@ -1005,8 +1005,8 @@ fn content_facts(r: &crate::content::ContentReport) -> ContentFacts {
         .path_problems
         .iter()
         .map(|p| match &p.detail {
-            Some(d) => format!("{:?} {} ({d})", p.kind, p.path),
-            None => format!("{:?} {}", p.kind, p.path),
+            Some(d) => format!("{} {} ({d})", p.kind, p.path),
+            None => format!("{} {}", p.kind, p.path),
         })
         .collect();
     // A package.json npm cannot read makes the rest of the analysis (manifest, scripts, bins)

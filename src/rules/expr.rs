@@ -234,36 +234,8 @@ impl Predicate {
 
     pub fn eval(&self, facts: &Value) -> Tri {
         match self {
-            Predicate::All(ps) => {
-                let mut reasons = Vec::new();
-                for p in ps {
-                    match p.eval(facts) {
-                        Tri::False => return Tri::False,
-                        Tri::Unknown(r) => reasons.extend(r),
-                        Tri::True => {}
-                    }
-                }
-                if reasons.is_empty() {
-                    Tri::True
-                } else {
-                    Tri::Unknown(dedup(reasons))
-                }
-            }
-            Predicate::Any(ps) => {
-                let mut reasons = Vec::new();
-                for p in ps {
-                    match p.eval(facts) {
-                        Tri::True => return Tri::True,
-                        Tri::Unknown(r) => reasons.extend(r),
-                        Tri::False => {}
-                    }
-                }
-                if reasons.is_empty() {
-                    Tri::False
-                } else {
-                    Tri::Unknown(dedup(reasons))
-                }
-            }
+            Predicate::All(ps) => kleene(ps, facts, false),
+            Predicate::Any(ps) => kleene(ps, facts, true),
             Predicate::Not(p) => match p.eval(facts) {
                 Tri::True => Tri::False,
                 Tri::False => Tri::True,
@@ -271,15 +243,37 @@ impl Predicate {
             },
             Predicate::Leaf { fact, op } => match resolve(facts, fact) {
                 Resolved::Unknown(reason) => Tri::Unknown(vec![format!("{fact}: {reason}")]),
-                Resolved::Value(v) => {
-                    if op.test(v) {
-                        Tri::True
-                    } else {
-                        Tri::False
-                    }
-                }
+                Resolved::Value(v) => Tri::from(op.test(v)),
             },
         }
+    }
+}
+
+impl From<bool> for Tri {
+    fn from(b: bool) -> Tri {
+        if b {
+            Tri::True
+        } else {
+            Tri::False
+        }
+    }
+}
+
+/// Kleene AND (`decisive` false) or OR (`decisive` true): one part with the decisive value
+/// decides the whole; otherwise any unknown part makes the whole unknown, with every reason.
+fn kleene(ps: &[Predicate], facts: &Value, decisive: bool) -> Tri {
+    let mut reasons = Vec::new();
+    for p in ps {
+        match p.eval(facts) {
+            Tri::Unknown(r) => reasons.extend(r),
+            t if t == Tri::from(decisive) => return t,
+            _ => {}
+        }
+    }
+    if reasons.is_empty() {
+        Tri::from(!decisive)
+    } else {
+        Tri::Unknown(dedup(reasons))
     }
 }
 

@@ -98,7 +98,8 @@ pub fn resolve<'a>(facts: &'a Value, path: &str) -> Resolved<'a> {
     }
 }
 
-fn unknown_reason(v: &Value) -> Option<String> {
+/// The reason of an `{"$unknown": reason}` object, the facts document's form of an unknown fact.
+pub fn unknown_reason(v: &Value) -> Option<String> {
     let obj = v.as_object()?;
     if obj.len() != 1 {
         return None;

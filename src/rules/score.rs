@@ -134,6 +134,7 @@ mod tests {
             remediation: "r".into(),
             references: vec![],
             evidence: vec![],
+            ecosystems: vec![],
             source: "test".into(),
         }
     }
