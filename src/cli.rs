@@ -1,4 +1,5 @@
-//! Command line: clap parses and validates; `Settings` is what the rest of the program sees.
+//! Command line: clap parses and validates; [`crate::settings::Settings`], resolved from these
+//! arguments once, is what the rest of the program sees.
 
 use std::path::PathBuf;
 
@@ -76,6 +77,13 @@ pub struct ConfigArgs {
     /// Judge only how servers are launched: no registry requests, package rules inconclusive.
     #[arg(long)]
     pub no_scan: bool,
+    #[command(flatten)]
+    pub audit: AuditArgs,
+}
+
+/// What `scan` and `config` share: where packages come from, what is verified, and the gate.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
     #[command(flatten)]
     pub registry: RegistryArgs,
     #[command(flatten)]
@@ -215,11 +223,7 @@ pub struct ScanArgs {
     #[arg(required = true, value_name = "SPEC")]
     pub specs: Vec<String>,
     #[command(flatten)]
-    pub registry: RegistryArgs,
-    #[command(flatten)]
-    pub verify: VerifyArgs,
-    #[command(flatten)]
-    pub gate: GateArgs,
+    pub audit: AuditArgs,
 }
 
 #[derive(Debug, Args)]

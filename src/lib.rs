@@ -3,8 +3,8 @@
 //! Data flows one way, with I/O only at the edges:
 //! spec → registry fetch → facts (pure) → rules (pure) → score (pure) → report → render.
 
-pub mod app;
 pub mod cli;
+pub mod commands;
 pub mod configscan;
 pub mod content;
 pub mod error;
@@ -16,5 +16,6 @@ pub mod render;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod settings;
 pub mod spec;
 pub mod verify;

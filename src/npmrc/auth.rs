@@ -332,6 +332,43 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Every credential value in this configuration, as written and in the forms sent on the
+    /// wire (the decoded `_password`, the `Basic` pair), for scrubbing from output: a registry
+    /// can reflect a user's own token back to them.
+    pub fn secret_values(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for s in self.settings() {
+            let name = s.key.rsplit_once(':').map_or(s.key.as_str(), |(_, n)| n);
+            let value = s.value.as_str();
+            if value.is_empty() {
+                continue;
+            }
+            if name.eq_ignore_ascii_case("_authToken") || name.eq_ignore_ascii_case("_auth") {
+                out.push(value.to_string());
+                if name.eq_ignore_ascii_case("_auth") {
+                    let pair = String::from_utf8_lossy(&node_base64_decode(value)).into_owned();
+                    out.extend(pair.split_once(':').map(|(_, p)| p.to_string()));
+                }
+            } else if name.eq_ignore_ascii_case("_password") {
+                out.push(value.to_string());
+                let password = String::from_utf8_lossy(&node_base64_decode(value)).into_owned();
+                if let Some(user) = s
+                    .key
+                    .rsplit_once(':')
+                    .and_then(|(reg, _)| self.truthy(&format!("{reg}:username")))
+                {
+                    let pair = format!("{}:{password}", user.value);
+                    out.push(base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()));
+                }
+                out.push(password);
+            }
+        }
+        out.retain(|v| !v.is_empty());
+        out
+    }
+}
+
 const CRED_NAMES: [&str; 4] = ["_authToken", "_auth", "_password", "username"];
 
 /// Why a URL gets no credential although one is configured for its host.

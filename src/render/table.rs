@@ -7,6 +7,7 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table}
 
 use crate::configscan::{ConfigReport, FileReport, PackageOutcome, ServerReport};
 use crate::facts::{Fact, PackageFacts, ProvenanceFacts};
+use crate::render::sanitize::Sanitizer;
 use crate::report::{Checked, Finding, Inconclusive, PackageReport, Report, Status};
 
 pub struct TableOptions {
@@ -14,6 +15,9 @@ pub struct TableOptions {
     pub width: u16,
     /// Only the one-line verdict per package and the summary.
     pub quiet: bool,
+    /// Every externally supplied string passes through it before it is laid out: registries,
+    /// tarballs and config files choose those bytes.
+    pub sanitizer: Sanitizer,
 }
 
 fn fact_str<T: std::fmt::Display>(f: &Fact<T>) -> String {
@@ -76,11 +80,11 @@ fn verdict(p: &PackageReport) -> String {
     }
 }
 
-fn header(p: &PackageReport, c: &Checked) -> String {
+fn header(p: &PackageReport, c: &Checked, clean: &Sanitizer) -> String {
     format!(
         "{}@{}  score {}/100 ({})  coverage {}%  worst case {}  {}",
-        p.name,
-        c.version,
+        clean.inline(&p.name),
+        clean.inline(&c.version),
         c.score.score,
         c.score.grade,
         c.score.coverage,
@@ -90,40 +94,46 @@ fn header(p: &PackageReport, c: &Checked) -> String {
 }
 
 fn package_block(out: &mut String, p: &PackageReport, opts: &TableOptions) {
+    let clean = &opts.sanitizer;
     let c = match &p.result {
         Err(e) => {
-            let _ = writeln!(out, "{}  ERROR  {e}", p.target);
+            let _ = writeln!(
+                out,
+                "{}  ERROR  {}",
+                clean.inline(&p.target),
+                clean.line(&e.to_string())
+            );
             return;
         }
         Ok(c) => c,
     };
-    let _ = writeln!(out, "{}", header(p, c));
+    let _ = writeln!(out, "{}", header(p, c, clean));
     for f in &c.gate_failures {
-        let _ = writeln!(out, "  gate: {f}");
+        let _ = writeln!(out, "  gate: {}", clean.line(f));
     }
     if opts.quiet {
         return;
     }
-    facts_lines(out, &c.facts, "  ");
+    facts_lines(out, &c.facts, "  ", clean);
     findings_and_unknowns(out, &c.findings, &c.inconclusive, opts, "  ");
 }
 
 /// The provenance and publisher lines of a scanned package.
-fn facts_lines(out: &mut String, f: &PackageFacts, indent: &str) {
+fn facts_lines(out: &mut String, f: &PackageFacts, indent: &str, clean: &Sanitizer) {
     let _ = writeln!(
         out,
         "{indent}provenance: {} · signature: {} · trust: {}",
-        provenance_summary(&f.provenance),
-        fact_str(&f.signatures.status),
-        fact_str(&f.trust.level),
+        clean.line(&provenance_summary(&f.provenance)),
+        clean.inline(&fact_str(&f.signatures.status)),
+        clean.inline(&fact_str(&f.trust.level)),
     );
     let _ = writeln!(
         out,
         "{indent}publisher: {} · publish method: {} · maintainers: {} · published: {}",
-        fact_str(&f.publish.publisher),
-        fact_str(&f.publish.method),
+        clean.inline(&fact_str(&f.publish.publisher)),
+        clean.inline(&fact_str(&f.publish.method)),
         fact_str(&f.maintainers.count),
-        fact_str(&f.release.published_at),
+        clean.inline(&fact_str(&f.release.published_at)),
     );
 }
 
@@ -135,6 +145,7 @@ fn findings_and_unknowns(
     opts: &TableOptions,
     indent: &str,
 ) {
+    let clean = &opts.sanitizer;
     if !findings.is_empty() {
         let mut t = Table::new();
         t.load_preset(UTF8_FULL_CONDENSED)
@@ -144,8 +155,8 @@ fn findings_and_unknowns(
         for x in findings {
             t.add_row(vec![
                 Cell::new(x.severity.as_str()),
-                Cell::new(&x.rule),
-                Cell::new(format!("{}\n→ {}", x.message, x.remediation)),
+                Cell::new(clean.inline(&x.rule)),
+                Cell::new(clean.text(&format!("{}\n→ {}", x.message, x.remediation))),
             ]);
         }
         let _ = writeln!(out, "{t}");
@@ -171,7 +182,12 @@ fn findings_and_unknowns(
         }
         for (reason, rules) in by_reason {
             let rules: Vec<&str> = rules.into_iter().collect();
-            let _ = writeln!(out, "{indent}  - {reason}: {}", rules.join(", "));
+            let _ = writeln!(
+                out,
+                "{indent}  - {}: {}",
+                clean.line(reason),
+                clean.line(&rules.join(", "))
+            );
         }
     }
 }
@@ -195,8 +211,8 @@ pub fn render(report: &Report, opts: &TableOptions) -> String {
         for p in &report.packages {
             match &p.result {
                 Ok(c) => t.add_row(vec![
-                    p.name.clone(),
-                    c.version.clone(),
+                    opts.sanitizer.inline(&p.name),
+                    opts.sanitizer.inline(&c.version),
                     c.score.score.to_string(),
                     c.score.grade.clone(),
                     format!("{}%", c.score.coverage),
@@ -204,7 +220,7 @@ pub fn render(report: &Report, opts: &TableOptions) -> String {
                     verdict(p),
                 ]),
                 Err(_) => t.add_row(vec![
-                    p.target.clone(),
+                    opts.sanitizer.inline(&p.target),
                     "-".into(),
                     "-".into(),
                     "-".into(),
@@ -272,12 +288,13 @@ fn package_line(s: &ServerReport) -> String {
 }
 
 fn server_block(out: &mut String, s: &ServerReport, opts: &TableOptions) {
+    let clean = &opts.sanitizer;
     let a = &s.assessment;
     let project = s
         .entry
         .project
         .as_deref()
-        .map(|p| format!(" [project {p}]"))
+        .map(|p| format!(" [project {}]", clean.inline(p)))
         .unwrap_or_default();
     let line = s
         .entry
@@ -288,8 +305,8 @@ fn server_block(out: &mut String, s: &ServerReport, opts: &TableOptions) {
     let _ = writeln!(
         out,
         "  {}{project}{line}{disabled}: {}",
-        s.entry.name,
-        launch_summary(s)
+        clean.inline(&s.entry.name),
+        clean.line(&launch_summary(s))
     );
     let _ = writeln!(
         out,
@@ -301,17 +318,17 @@ fn server_block(out: &mut String, s: &ServerReport, opts: &TableOptions) {
         server_verdict(s)
     );
     for f in &a.gate_failures {
-        let _ = writeln!(out, "    gate: {f}");
+        let _ = writeln!(out, "    gate: {}", clean.line(f));
     }
-    let _ = writeln!(out, "    {}", package_line(s));
+    let _ = writeln!(out, "    {}", clean.line(&package_line(s)));
     if opts.quiet {
         return;
     }
     for n in &s.notes {
-        let _ = writeln!(out, "    note: {n}");
+        let _ = writeln!(out, "    note: {}", clean.line(n));
     }
     if let PackageOutcome::Scanned { facts, .. } = &s.package {
-        facts_lines(out, facts, "    ");
+        facts_lines(out, facts, "    ", clean);
     }
     // A package that was not looked at leaves every package rule undecided for one reason;
     // the package line above already says it, so only the launch rules' unknowns are listed.
@@ -335,6 +352,7 @@ fn server_block(out: &mut String, s: &ServerReport, opts: &TableOptions) {
 }
 
 pub fn render_config(report: &ConfigReport, opts: &TableOptions) -> String {
+    let clean = &opts.sanitizer;
     let mut out = String::new();
     if let Some(found) = &report.discovered {
         if !opts.quiet || report.files.is_empty() {
@@ -350,7 +368,7 @@ pub fn render_config(report: &ConfigReport, opts: &TableOptions) -> String {
                         crate::mcpconfig::Scope::User => "user",
                         crate::mcpconfig::Scope::Project => "project",
                     },
-                    k.path.display()
+                    clean.line(&k.path.display().to_string())
                 );
             }
             out.push('\n');
@@ -370,7 +388,12 @@ pub fn render_config(report: &ConfigReport, opts: &TableOptions) -> String {
         let client = f.client.map(|c| format!(" ({c})")).unwrap_or_default();
         let audit = match &f.result {
             Err(e) => {
-                let _ = writeln!(out, "{}{client}  ERROR  {e}", f.path.display());
+                let _ = writeln!(
+                    out,
+                    "{}{client}  ERROR  {}",
+                    clean.line(&f.path.display().to_string()),
+                    clean.line(&e.to_string())
+                );
                 continue;
             }
             Ok(a) => a,
@@ -378,12 +401,12 @@ pub fn render_config(report: &ConfigReport, opts: &TableOptions) -> String {
         let _ = writeln!(
             out,
             "{}{client}: {} server(s)",
-            f.path.display(),
+            clean.line(&f.path.display().to_string()),
             audit.servers.len() + audit.unreadable.len()
         );
         let at = |line: Option<usize>| line.map(|l| format!("line {l}: ")).unwrap_or_default();
         for n in &audit.notes {
-            let _ = writeln!(out, "  note: {}{}", at(n.line), n.message);
+            let _ = writeln!(out, "  note: {}{}", at(n.line), clean.line(&n.message));
         }
         let problems = (audit.warnings.iter().map(|p| ("warning", p)))
             .chain(audit.unreadable.iter().map(|p| ("ERROR", p)));
@@ -392,8 +415,8 @@ pub fn render_config(report: &ConfigReport, opts: &TableOptions) -> String {
                 out,
                 "  {label}: {}server `{}`: {}",
                 at(p.line),
-                p.server,
-                p.message
+                clean.inline(&p.server),
+                clean.line(&p.message)
             );
         }
         for s in &audit.servers {
@@ -426,11 +449,11 @@ pub fn render_config(report: &ConfigReport, opts: &TableOptions) -> String {
         for (f, s) in servers {
             let mut row = Vec::new();
             if several {
-                row.push(f.path.display().to_string());
+                row.push(clean.inline(&f.path.display().to_string()));
             }
             row.extend([
-                s.entry.name.clone(),
-                launch_summary(s),
+                clean.inline(&s.entry.name),
+                clean.inline(&launch_summary(s)),
                 s.assessment.score.score.to_string(),
                 format!("{}%", s.assessment.score.coverage),
                 s.assessment.findings.len().to_string(),

@@ -1,0 +1,162 @@
+//! One module per subcommand. [`run`] resolves the [`Settings`] once and hands them to the
+//! command; printing goes through [`print_out`] and [`eprint`], which every byte of output
+//! passes (the sanitizer there is the last guard against hostile text, see
+//! [`crate::render::sanitize`]).
+
+mod config;
+mod config_check;
+mod evaluate;
+mod facts;
+mod rules;
+mod scan;
+mod verify_bundle;
+
+use std::io::Write;
+
+use crate::cli::{Cli, Command, Format};
+use crate::registry::redact_url;
+use crate::render::sanitize::Sanitizer;
+use crate::render::{json, table};
+use crate::report::Report;
+use crate::scan::{Registries, Scanner};
+use crate::settings::{usage, Settings};
+use crate::spec::Spec;
+
+pub use crate::settings::Fatal;
+
+pub fn run(cli: Cli) -> Result<u8, Fatal> {
+    match cli.command {
+        Command::Scan(args) => {
+            // Validate every input before any network traffic, so a typo in the third spec does
+            // not cost a full scan of the first two.
+            let specs = parse_specs(&args.specs)?;
+            let settings = Settings::audit(&args.audit)?;
+            scan::run(&specs, &settings).map_err(|f| settings.clean(f))
+        }
+        Command::Facts(args) => {
+            let spec = Spec::parse(&args.spec).map_err(|e| usage(e.to_string()))?;
+            let settings = Settings::facts(&args.registry, &args.verify)?;
+            facts::run(&spec, &settings).map_err(|f| settings.clean(f))
+        }
+        Command::Evaluate(args) => {
+            let settings = Settings::offline(&args.gate)?;
+            evaluate::run(&args.files, &settings)
+        }
+        Command::Config(args) => {
+            let settings = Settings::audit(&args.audit)?;
+            config::run(&args, &settings).map_err(|f| settings.clean(f))
+        }
+        Command::ConfigCheck(args) => {
+            let specs = parse_specs(&args.specs)?;
+            let settings = Settings::npm_only(&args.registry, args.format)?;
+            config_check::run(&specs, &settings)
+        }
+        Command::VerifyBundle(args) => {
+            let settings = Settings::trusted_root_only(args.trusted_root.as_deref())?;
+            verify_bundle::run(&args, &settings)
+        }
+        Command::Rules(args) => {
+            let settings = Settings::rules(args.rules.as_deref())?;
+            rules::run(&settings)
+        }
+    }
+}
+
+fn parse_specs(raw: &[String]) -> Result<Vec<Spec>, Fatal> {
+    raw.iter()
+        .map(|s| Spec::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| usage(e.to_string()))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Fatal> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Fatal {
+            code: crate::report::EXIT_UNCHECKED,
+            message: format!("cannot start the async runtime: {e}"),
+        })
+}
+
+/// The scanner for the commands that fetch: built from settings resolved by
+/// [`Settings::audit`] or [`Settings::facts`].
+fn scanner(settings: &Settings) -> Result<Scanner, Fatal> {
+    let (Some(npm), Some(fetch)) = (&settings.npm, &settings.fetch) else {
+        unreachable!("fetching commands resolve npm and fetch settings")
+    };
+    let registries = Registries::new(
+        std::sync::Arc::new(npm.config.clone()),
+        fetch.http.clone(),
+        fetch.allow_http,
+    )
+    .map_err(|e| Fatal {
+        code: crate::report::EXIT_UNCHECKED,
+        message: e.to_string(),
+    })?;
+    let default_registry = registries
+        .config()
+        .default_registry()
+        .map(|r| redact_url(&r.url))
+        .unwrap_or_default();
+    Ok(Scanner {
+        registries,
+        rules: settings.rules.clone(),
+        policy: settings.policy(default_registry),
+        now: settings.now,
+        trusted_root: settings.trusted_root(),
+        trust_window_days: fetch.trust_window_days,
+        content_limits: fetch.content_limits,
+    })
+}
+
+fn table_options(settings: &Settings) -> table::TableOptions {
+    table::TableOptions {
+        width: settings.output.width,
+        quiet: settings.output.quiet,
+        sanitizer: settings.output.sanitizer.clone(),
+    }
+}
+
+/// A package report, in the chosen format.
+fn emit(report: &Report, settings: &Settings) {
+    let clean = &settings.output.sanitizer;
+    match settings.output.format {
+        Format::Json => print_json(clean, &json::render(report)),
+        Format::Table => {
+            print_table(clean, &table::render(report, &table_options(settings)));
+            // Errors also go to stderr in table mode, so a CI log shows them even when stdout
+            // is captured.
+            for p in &report.packages {
+                if let Err(e) = &p.result {
+                    eprint(clean, &format!("cannot check {}: {e}", p.target));
+                }
+            }
+        }
+    }
+}
+
+/// JSON text, with configured credentials and URL userinfo scrubbed (serde has escaped the
+/// control characters already).
+fn print_json(clean: &Sanitizer, text: &str) {
+    print_out(&clean.scrub_json(text));
+}
+
+/// Rendered text for a terminal.
+fn print_table(clean: &Sanitizer, text: &str) {
+    print_out(&clean.finish(text));
+}
+
+/// Writes to stdout, ignoring a closed pipe (`mcp-audit scan … | head` must not panic).
+fn print_out(s: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(s.as_bytes());
+    let _ = out.flush();
+}
+
+/// One message on stderr, prefixed `mcp-audit: `, scrubbed, escaped and clipped.
+pub fn eprint(clean: &Sanitizer, message: &str) {
+    let line = clean.text(message);
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "mcp-audit: {line}");
+}
