@@ -15,7 +15,7 @@ use crate::registry::{redact_url, HttpConfig};
 use crate::render::{json, table};
 use crate::report::{check, PackageReport, Policy, Report, EXIT_USAGE};
 use crate::rules::RuleSet;
-use crate::scan::{Registries, Scanner};
+use crate::pipeline::scan::{Registries, Scanner};
 use crate::spec::Spec;
 use crate::verify::TrustedRoot;
 

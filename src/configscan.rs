@@ -21,7 +21,7 @@ use crate::mcpconfig::{
 use crate::report::{
     assess, Assessment, Policy, Status, EXIT_GATE_FAILED, EXIT_OK, EXIT_UNCHECKED,
 };
-use crate::scan::Scanner;
+use crate::pipeline::scan::Scanner;
 use crate::spec::{registry_spec, Selector, Spec};
 
 /// A config file to audit, and what is known of it before reading.
