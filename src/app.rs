@@ -11,11 +11,11 @@ use crate::configscan::{
 };
 use crate::facts::PackageFacts;
 use crate::mcpconfig::{Client, Platform};
+use crate::pipeline::scan::{Registries, Scanner};
 use crate::registry::{redact_url, HttpConfig};
 use crate::render::{json, table};
 use crate::report::{check, PackageReport, Policy, Report, EXIT_USAGE};
 use crate::rules::RuleSet;
-use crate::pipeline::scan::{Registries, Scanner};
 use crate::spec::Spec;
 use crate::verify::TrustedRoot;
 

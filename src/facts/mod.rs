@@ -15,9 +15,9 @@ pub mod npm;
 
 use serde::{Deserialize, Serialize};
 
-pub use npm::{derive_facts, DeriveInput};
 pub use evidence::{AttestationEvidence, Evidence, SignatureEvidence, TarballEvidence};
 pub use launch::{launch_facts, LaunchFacts, ServerOrigin};
+pub use npm::{derive_facts, DeriveInput};
 
 /// Version of the facts document. Bump when a fact path changes meaning or disappears.
 pub const FACTS_SCHEMA: u32 = 1;

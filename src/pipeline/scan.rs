@@ -46,8 +46,8 @@ struct ByteBudget {
 
 impl ByteBudget {
     fn new(max_body_bytes: u64) -> ByteBudget {
-        let capacity_kib = (max_body_bytes.saturating_mul(BUDGET_DOCUMENTS) / 1024)
-            .clamp(1, u64::from(u32::MAX));
+        let capacity_kib =
+            (max_body_bytes.saturating_mul(BUDGET_DOCUMENTS) / 1024).clamp(1, u64::from(u32::MAX));
         ByteBudget {
             kib: Arc::new(tokio::sync::Semaphore::new(capacity_kib as usize)),
             capacity_kib,

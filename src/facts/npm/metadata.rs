@@ -17,20 +17,15 @@ pub(super) fn release_facts(
     published_at: Option<&DateTime<Utc>>,
 ) -> ReleaseFacts {
     let deprecated = doc.deprecated.as_deref().filter(|s| !s.is_empty());
-    let no_time = || {
-        Fact::unknown(format!(
-            "the packument has no publish time for {}",
-            input.version
-        ))
-    };
+    let no_time = format!("the packument has no publish time for {}", input.version);
     ReleaseFacts {
         age_hours: match published_at {
             Some(t) => Fact::Known(round2((input.now - *t).num_seconds() as f64 / 3600.0)),
-            None => no_time(),
+            None => Fact::unknown(&no_time),
         },
         published_at: match published_at {
             Some(t) => Fact::Known(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-            None => no_time(),
+            None => Fact::unknown(&no_time),
         },
         deprecated: deprecated.is_some(),
         deprecation_message: deprecated.map(str::to_string),
@@ -133,7 +128,13 @@ fn license(doc: &VersionDoc) -> Option<String> {
         _ => doc
             .licenses
             .as_ref()
-            .map(|arr| arr.iter().flatten().cloned().collect::<Vec<_>>().join(" OR "))
+            .map(|arr| {
+                arr.iter()
+                    .flatten()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" OR ")
+            })
             .filter(|s| !s.is_empty()),
     }
 }
@@ -160,4 +161,3 @@ mod tests {
         assert_eq!(normalize_git_url("  "), None);
     }
 }
-

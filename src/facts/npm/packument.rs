@@ -651,8 +651,8 @@ impl Lenient for Packument {
             match k.as_str() {
                 "name" => p.name = next(&mut map)?,
                 "dist-tags" => {
-                    p.dist_tags = next::<Option<Entries<Option<String>>>, _>(&mut map)?
-                        .unwrap_or_default()
+                    p.dist_tags =
+                        next::<Option<Entries<Option<String>>>, _>(&mut map)?.unwrap_or_default()
                 }
                 "time" => {
                     let t: Option<Entries<Option<String>>> = next(&mut map)?;
@@ -757,8 +757,14 @@ mod tests {
         assert_eq!(p.dist_tag("odd"), None);
         assert_eq!(p.time_of("created"), None);
         let m = p.maintainers.as_ref().unwrap();
-        assert_eq!((m.entries, m.names.clone()), (4, vec!["alice".into(), "bob".into()]));
-        assert_eq!(p.versions.keys().collect::<Vec<_>>(), ["1.0.0", "0.1.0", "0.2.0"]);
+        assert_eq!(
+            (m.entries, m.names.clone()),
+            (4, vec!["alice".into(), "bob".into()])
+        );
+        assert_eq!(
+            p.versions.keys().collect::<Vec<_>>(),
+            ["1.0.0", "0.1.0", "0.2.0"]
+        );
         let d = p.versions.get("1.0.0").unwrap();
         assert_eq!(
             d.npm_user,
@@ -789,7 +795,11 @@ mod tests {
     #[test]
     fn shapes_that_are_not_packuments_are_told_apart() {
         assert!(!Packument::from_slice(b"[1]").unwrap().is_object);
-        assert!(Packument::from_slice(br#"{"versions": []}"#).unwrap().versions_not_object);
+        assert!(
+            Packument::from_slice(br#"{"versions": []}"#)
+                .unwrap()
+                .versions_not_object
+        );
         assert!(Packument::from_slice(b"{").is_err());
     }
 }

@@ -282,4 +282,3 @@ pub(super) fn signature_facts(input: &DeriveInput<'_>, shape: &RegistryShape) ->
     }
     f
 }
-

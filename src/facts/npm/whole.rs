@@ -143,5 +143,4 @@ mod tests {
         assert_eq!(version_document(&bytes, "9.9.9").unwrap(), Value::Null);
         assert!(version_document(b"{\"versions\": {", "1").is_err());
     }
-
 }
