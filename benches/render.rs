@@ -17,7 +17,7 @@ use mcp_audit::render::sanitize::Sanitizer;
 use mcp_audit::render::table::{self, TableOptions};
 use mcp_audit::report::Policy;
 use mcp_audit::rules::RuleSet;
-use mcp_audit::scan::{Registries, Scanner};
+use mcp_audit::pipeline::scan::{Registries, Scanner};
 use mcp_audit::spec::Spec;
 
 const FIELD_BYTES: usize = 64_000_000;

@@ -13,10 +13,10 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use serde_json::{json, Value};
 
 use mcp_audit::configscan::{self, ConfigInput, NpmBase};
+use mcp_audit::pipeline::scan::{Registries, Scanner};
 use mcp_audit::registry::{parse_registry_url, HttpConfig};
 use mcp_audit::report::Policy;
 use mcp_audit::rules::RuleSet;
-use mcp_audit::scan::{Registries, Scanner};
 use mcp_audit::spec::Spec;
 
 /// A packument shaped like a typical MCP server's: 30 versions, maintainers, publishers,

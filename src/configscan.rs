@@ -18,10 +18,10 @@ use crate::mcpconfig::{
     ConfigFileError, KnownConfig, Launch, Note, ServerEntry, ServerProblem,
 };
 use crate::npmrc::{env_setting_key, Config};
+use crate::pipeline::scan::Scanner;
 use crate::report::{
     assess, Assessment, Policy, Status, EXIT_GATE_FAILED, EXIT_OK, EXIT_UNCHECKED,
 };
-use crate::scan::Scanner;
 use crate::spec::{registry_spec, Selector, Spec};
 
 /// A config file to audit, and what is known of it before reading.

@@ -11,6 +11,7 @@ pub mod error;
 pub mod facts;
 pub mod mcpconfig;
 pub mod npmrc;
+pub mod pipeline;
 pub mod registry;
 pub mod render;
 pub mod report;

@@ -219,35 +219,72 @@ impl fmt::Display for PickError {
     }
 }
 
+/// What picking a version reads of a packument: the typed view the scan parses
+/// (`facts::npm::Packument`) and a parsed `Value` both provide it.
+pub trait VersionList {
+    /// Every version in document order, with whether it is deprecated; `None` when the document
+    /// has no `versions` object.
+    fn version_list(&self) -> Option<Vec<(&str, bool)>>;
+    /// The version a dist-tag names, when it is a string.
+    fn dist_tag(&self, tag: &str) -> Option<&str>;
+}
+
+impl VersionList for Value {
+    fn version_list(&self) -> Option<Vec<(&str, bool)>> {
+        let versions = self.get("versions").and_then(Value::as_object)?;
+        Some(
+            versions
+                .iter()
+                .map(|(k, doc)| {
+                    let deprecated = doc
+                        .get("deprecated")
+                        .and_then(Value::as_str)
+                        .is_some_and(|s| !s.is_empty());
+                    (k.as_str(), deprecated)
+                })
+                .collect(),
+        )
+    }
+
+    fn dist_tag(&self, tag: &str) -> Option<&str> {
+        self.get("dist-tags")
+            .and_then(Value::as_object)
+            .and_then(|t| t.get(tag))
+            .and_then(Value::as_str)
+    }
+}
+
 /// npm-pick-manifest: a tag names a version; a range prefers the `latest` tag when it satisfies the
 /// range, then the highest non-deprecated satisfying version, then the highest deprecated one.
 /// Prereleases only match ranges that name a prerelease of the same tuple (node-semver).
-pub fn pick_version(packument: &Value, sel: &Selector) -> Result<String, PickError> {
+pub fn pick_version<P: VersionList + ?Sized>(
+    packument: &P,
+    sel: &Selector,
+) -> Result<String, PickError> {
     let versions = packument
-        .get("versions")
-        .and_then(Value::as_object)
+        .version_list()
         .filter(|v| !v.is_empty())
         .ok_or(PickError::NoVersions)?;
-    let tags = packument.get("dist-tags").and_then(Value::as_object);
+    let contains = |v: &str| versions.iter().any(|(k, _)| *k == v);
     match sel {
         Selector::Version(v) => {
-            if versions.contains_key(v) {
+            if contains(v) {
                 return Ok(v.clone());
             }
             // Packuments may spell a version differently from its normalised form (e.g. `v1.0.0`).
             let want = Version::parse(v).ok();
             versions
-                .keys()
+                .iter()
+                .map(|(k, _)| *k)
                 .find(|k| Version::parse(k).ok().is_some() && Version::parse(k).ok() == want)
-                .cloned()
+                .map(str::to_string)
                 .ok_or_else(|| PickError::VersionNotFound(v.clone()))
         }
         Selector::Tag(t) => {
-            let v = tags
-                .and_then(|tags| tags.get(t))
-                .and_then(Value::as_str)
+            let v = packument
+                .dist_tag(t)
                 .ok_or_else(|| PickError::TagNotFound(t.clone()))?;
-            if versions.contains_key(v) {
+            if contains(v) {
                 Ok(v.to_string())
             } else {
                 Err(PickError::VersionNotFound(v.to_string()))
@@ -255,30 +292,24 @@ pub fn pick_version(packument: &Value, sel: &Selector) -> Result<String, PickErr
         }
         Selector::Range(r) => {
             let range = Range::parse(r).map_err(|_| PickError::NoMatch(r.clone()))?;
-            if let Some(latest) = tags.and_then(|t| t.get("latest")).and_then(Value::as_str) {
+            if let Some(latest) = packument.dist_tag("latest") {
                 if let Ok(lv) = Version::parse(latest) {
-                    if versions.contains_key(latest) && range.satisfies(&lv) {
+                    if contains(latest) && range.satisfies(&lv) {
                         return Ok(latest.to_string());
                     }
                 }
             }
-            let mut candidates: Vec<(bool, Version, &String)> = versions
+            let mut candidates: Vec<(bool, Version, &str)> = versions
                 .iter()
-                .filter_map(|(k, doc)| {
+                .filter_map(|(k, deprecated)| {
                     let v = Version::parse(k).ok()?;
-                    range.satisfies(&v).then(|| {
-                        let deprecated = doc
-                            .get("deprecated")
-                            .and_then(Value::as_str)
-                            .is_some_and(|s| !s.is_empty());
-                        (!deprecated, v, k)
-                    })
+                    range.satisfies(&v).then_some((!deprecated, v, *k))
                 })
                 .collect();
             candidates.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
             candidates
                 .last()
-                .map(|c| c.2.clone())
+                .map(|c| c.2.to_string())
                 .ok_or_else(|| PickError::NoMatch(r.clone()))
         }
     }

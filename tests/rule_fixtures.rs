@@ -244,21 +244,7 @@ fn inconsistencies(kind: Doc, doc: &Value) -> Vec<String> {
     }
     for (count, list) in [
         ("maintainers.count", "maintainers.names"),
-        (
-            "maintainers.added_count",
-            "maintainers.added_since_previous",
-        ),
-        (
-            "maintainers.removed_count",
-            "maintainers.removed_since_previous",
-        ),
         ("dependencies.count", "dependencies.list"),
-        ("dependencies.wildcard_count", "dependencies.wildcard"),
-        ("dependencies.open_upper_count", "dependencies.open_upper"),
-        ("dependencies.caret_zero_count", "dependencies.caret_zero"),
-        ("dependencies.remote_count", "dependencies.remote"),
-        ("dependencies.local_count", "dependencies.local"),
-        ("scripts.install_script_count", "scripts.install_scripts"),
     ] {
         let (c, l) = (at_path(doc, count), at_path(doc, list));
         match (is_unknown(c), is_unknown(l)) {

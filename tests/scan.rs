@@ -459,3 +459,110 @@ fn json_output_never_contains_a_progress_bar_and_is_one_document() {
     assert_eq!(r["summary"]["packages"], 2);
     assert_eq!(out.stderr, "");
 }
+
+/// A gzip stream cut short, served with an integrity that matches the cut bytes: the damage was
+/// published, so it reaches the archive reader.
+fn publish_truncated(reg: &TestRegistry, name: &str, entries: &[(&str, &[u8])]) {
+    use base64::Engine;
+    use sha2::Digest;
+    let mut builder = tar::Builder::new(Vec::new());
+    for (path, data) in entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        // set_path refuses `..`; write the raw name the way a hostile packer would.
+        h.as_old_mut().name[..path.len()].copy_from_slice(path.as_bytes());
+        h.set_cksum();
+        builder.append(&h, *data).unwrap();
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &builder.into_inner().unwrap()).unwrap();
+    let full = gz.finish().unwrap();
+    let tgz = full[..full.len() - 12].to_vec();
+    let integrity = format!(
+        "sha512-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(&tgz))
+    );
+    reg.add_file(
+        &format!("/{name}/-/{name}-1.0.0.tgz"),
+        tgz,
+        "application/octet-stream",
+    );
+    reg.add_packument(
+        name,
+        json!({
+            "name": name,
+            "dist-tags": {"latest": "1.0.0"},
+            "time": {"1.0.0": "2026-01-01T00:00:00.000Z"},
+            "versions": {"1.0.0": {
+                "name": name, "version": "1.0.0", "license": "MIT",
+                "dist": {"integrity": integrity,
+                         "tarball": format!("{{{{registry}}}}/{name}/-/{name}-1.0.0.tgz")}
+            }}
+        }),
+    );
+}
+
+/// Issue K: content rules passed on a partial read. What the unread part may hold is unknown, so
+/// "nothing found" is inconclusive; what was found before the cut is still a finding.
+#[test]
+fn a_truncated_tarball_makes_content_rules_inconclusive_not_passed() {
+    let reg = fixture_registry();
+    publish_truncated(
+        &reg,
+        "cut-short",
+        &[
+            (
+                "package/package.json",
+                br#"{"name":"cut-short","version":"1.0.0","license":"MIT"}"#,
+            ),
+            ("package/../escape.js", b"module.exports = 1"),
+            ("package/index.js", b"module.exports = 2"),
+        ],
+    );
+    publish_truncated(
+        &reg,
+        "not-json-manifest",
+        &[("package/package.json", b"{ nope")],
+    );
+    let out = run(scan(
+        &reg,
+        &["cut-short", "not-json-manifest", "--format", "json"],
+    ));
+    assert_ne!(out.code, 3, "{}", out.stderr);
+    let r = json(&out);
+    let cut = &r["packages"][0];
+    let content = &cut["facts"]["content"];
+    assert_eq!(content["complete"], false, "{content}");
+    assert!(
+        content["native_binaries"]["$unknown"]
+            .as_str()
+            .is_some_and(|why| why.contains("read only in part")),
+        "{content}"
+    );
+    assert!(content["obfuscation_confidence"]["$unknown"].is_string());
+    let inconclusive = inconclusive_ids(&r, 0);
+    for rule in ["native-binary", "leaked-credentials", "never-packed-files"] {
+        assert!(
+            inconclusive.contains(&rule.to_string()),
+            "{rule}: {inconclusive:?}"
+        );
+    }
+    let findings = finding_ids(&r, 0);
+    assert!(
+        findings.contains(&"tarball-unreadable".to_string()),
+        "{findings:?}"
+    );
+    assert!(
+        findings.contains(&"tarball-path-problems".to_string()),
+        "a problem seen before the cut is still a finding: {content}"
+    );
+    // A package.json that is not JSON leaves the scripts and the manifest unjudged.
+    let inconclusive = inconclusive_ids(&r, 1);
+    for rule in ["manifest-confusion", "install-script-fetches-code"] {
+        assert!(
+            inconclusive.contains(&rule.to_string()),
+            "{rule}: {inconclusive:?}"
+        );
+    }
+}

@@ -18,7 +18,7 @@ use crate::registry::redact_url;
 use crate::render::sanitize::Sanitizer;
 use crate::render::{json, table};
 use crate::report::Report;
-use crate::scan::{Registries, Scanner};
+use crate::pipeline::scan::{Registries, Scanner};
 use crate::settings::{usage, Settings};
 use crate::spec::Spec;
 

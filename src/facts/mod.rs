@@ -3,17 +3,21 @@
 //! A fact that the registry did not (or could not) tell us is `Fact::Unknown { reason }`, never a
 //! default that happens to pass. Rules evaluate over the JSON form of this struct (see
 //! `rules::paths`), so the serialized shape *is* the rule language's vocabulary.
+//!
+//! The facts name no ecosystem: `package.ecosystem` says which one derived them. Derivation is per
+//! ecosystem (`npm` today); another fills the same struct and leaves what its registry cannot
+//! tell as `Unknown` with that reason, never absent.
 
 pub mod deps;
-pub mod derive;
 pub mod evidence;
 pub mod launch;
+pub mod npm;
 
 use serde::{Deserialize, Serialize};
 
-pub use derive::{derive_facts, DeriveInput};
 pub use evidence::{AttestationEvidence, Evidence, SignatureEvidence, TarballEvidence};
 pub use launch::{launch_facts, LaunchFacts, ServerOrigin};
+pub use npm::{derive_facts, DeriveInput};
 
 /// Version of the facts document. Bump when a fact path changes meaning or disappears.
 pub const FACTS_SCHEMA: u32 = 1;
@@ -179,10 +183,8 @@ pub struct MaintainerFacts {
     pub count: Fact<u64>,
     /// Maintainers of this version that the previous version did not list.
     pub added_since_previous: Fact<Vec<String>>,
-    pub added_count: Fact<u64>,
     /// Maintainers of the previous version that this version no longer lists.
     pub removed_since_previous: Fact<Vec<String>>,
-    pub removed_count: Fact<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -289,7 +291,6 @@ pub struct ScriptFacts {
     pub install_commands: std::collections::BTreeMap<String, String>,
     /// npm's `hasInstallScript` flag (also set for an implicit `node-gyp rebuild`).
     pub has_install_script: bool,
-    pub install_script_count: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -302,7 +303,8 @@ pub struct TarballFacts {
 }
 
 /// Findings of the in-memory tarball analysis (`content::analyze`), flattened for rules: each
-/// list holds redacted, human-readable evidence and has a count beside it.
+/// list holds redacted, human-readable evidence (rules test it with `empty`). When the read was
+/// not `complete`, a list that found nothing is unknown: part of the archive went unseen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ContentFacts {
@@ -314,34 +316,27 @@ pub struct ContentFacts {
     pub unpacked_bytes: u64,
     /// `<script>: <signal>` for install scripts in the tarball's package.json that fetch,
     /// decode or evaluate code (curl, wget, node -e, base64, eval, a URL, a pipe to a shell).
-    pub install_signals: Vec<String>,
-    pub install_signal_count: u64,
+    pub install_signals: Fact<Vec<String>>,
     /// The registry document was compared with the tarball's package.json.
     pub manifest_compared: bool,
     /// `<field>: registry <value> / tarball <value>`.
-    pub manifest_confusion: Vec<String>,
-    pub manifest_confusion_count: u64,
+    pub manifest_confusion: Fact<Vec<String>>,
     /// Credentials found in published files, redacted: `<file>:<line> <kind> <first chars>***`.
-    pub secrets: Vec<String>,
-    /// Secrets found with medium or high confidence.
-    pub secret_count: u64,
-    pub native_binaries: Vec<String>,
-    pub native_binary_count: u64,
-    pub obfuscation: Vec<String>,
+    pub secrets: Fact<Vec<String>>,
+    /// Secrets found with medium or high confidence (`secrets` lists low ones too).
+    pub secret_count: Fact<u64>,
+    pub native_binaries: Fact<Vec<String>>,
+    pub obfuscation: Fact<Vec<String>>,
     /// The strongest obfuscation signal: `none`, `low`, `medium` or `high`.
-    pub obfuscation_confidence: String,
-    pub bin_shadowing: Vec<String>,
-    pub bin_shadowing_count: u64,
+    pub obfuscation_confidence: Fact<String>,
+    pub bin_shadowing: Fact<Vec<String>>,
     /// Files the package.json `files` list would not have packed (a hand-made tarball).
-    pub outside_files: Vec<String>,
-    pub outside_files_count: u64,
+    pub outside_files: Fact<Vec<String>>,
     /// `..`, absolute paths, links, duplicates and other entries npm's own packing never makes.
-    pub path_problems: Vec<String>,
-    pub path_problem_count: u64,
+    pub path_problems: Fact<Vec<String>>,
     /// Files npm never packs: `.npmrc`, a root lockfile, `.git`.
-    pub never_packed: Vec<String>,
-    pub never_packed_count: u64,
-    pub has_shrinkwrap: bool,
+    pub never_packed: Fact<Vec<String>>,
+    pub has_shrinkwrap: Fact<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -359,15 +354,10 @@ pub struct DependencyFacts {
     pub count: u64,
     pub list: Vec<deps::Dependency>,
     pub wildcard: Vec<String>,
-    pub wildcard_count: u64,
     pub open_upper: Vec<String>,
-    pub open_upper_count: u64,
     pub caret_zero: Vec<String>,
-    pub caret_zero_count: u64,
     pub remote: Vec<String>,
-    pub remote_count: u64,
     pub local: Vec<String>,
-    pub local_count: u64,
     /// Percentage (0-100) of registry dependencies whose range floats (caret, tilde, x-range or
     /// wider). 0 when there are none.
     pub floating_percent: u64,
@@ -433,9 +423,7 @@ impl PackageFacts {
                 names: Fact::Known(vec!["alice".into(), "bob".into()]),
                 count: Fact::Known(2),
                 added_since_previous: Fact::Known(vec![]),
-                added_count: Fact::Known(0),
                 removed_since_previous: Fact::Known(vec![]),
-                removed_count: Fact::Known(0),
             },
             publish: PublishFacts {
                 publisher: k("GitHub Actions"),
@@ -496,7 +484,6 @@ impl PackageFacts {
                 install_scripts: vec![],
                 install_commands: Default::default(),
                 has_install_script: false,
-                install_script_count: 0,
             },
             tarball: TarballFacts {
                 integrity: k("verified"),
@@ -511,26 +498,19 @@ impl PackageFacts {
                 errors: vec![],
                 files: 12,
                 unpacked_bytes: 80_000,
-                install_signals: vec![],
-                install_signal_count: 0,
+                install_signals: Fact::Known(vec![]),
                 manifest_compared: true,
-                manifest_confusion: vec![],
-                manifest_confusion_count: 0,
-                secrets: vec![],
-                secret_count: 0,
-                native_binaries: vec![],
-                native_binary_count: 0,
-                obfuscation: vec![],
-                obfuscation_confidence: "none".into(),
-                bin_shadowing: vec![],
-                bin_shadowing_count: 0,
-                outside_files: vec![],
-                outside_files_count: 0,
-                path_problems: vec![],
-                path_problem_count: 0,
-                never_packed: vec![],
-                never_packed_count: 0,
-                has_shrinkwrap: false,
+                manifest_confusion: Fact::Known(vec![]),
+                secrets: Fact::Known(vec![]),
+                secret_count: Fact::Known(0),
+                native_binaries: Fact::Known(vec![]),
+                obfuscation: Fact::Known(vec![]),
+                obfuscation_confidence: k("none"),
+                bin_shadowing: Fact::Known(vec![]),
+                outside_files: Fact::Known(vec![]),
+                path_problems: Fact::Known(vec![]),
+                never_packed: Fact::Known(vec![]),
+                has_shrinkwrap: Fact::Known(false),
             }),
             lockfile: LockfileFacts {
                 has_shrinkwrap: Fact::Known(false),
@@ -552,15 +532,10 @@ impl PackageFacts {
                     },
                 ],
                 wildcard: vec![],
-                wildcard_count: 0,
                 open_upper: vec![],
-                open_upper_count: 0,
                 caret_zero: vec![],
-                caret_zero_count: 0,
                 remote: vec![],
-                remote_count: 0,
                 local: vec![],
-                local_count: 0,
                 floating_percent: 50,
             },
             registry: RegistryFacts {

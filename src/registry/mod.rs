@@ -12,6 +12,7 @@ use serde_json::Value;
 use tokio::sync::{OnceCell, Semaphore};
 
 use crate::error::FetchError;
+use crate::facts::npm::Packument;
 use crate::npmrc::Config;
 use crate::verify::NpmKeys;
 use http::Want;
@@ -149,20 +150,15 @@ impl RegistryClient {
     }
 
     /// The full packument (`Accept: application/json`): the abbreviated form npm installs with lacks
-    /// maintainers, `_npmUser` and `time`, which most checks need.
-    pub async fn packument(&self, name: &str) -> Result<Value, FetchError> {
+    /// maintainers, `_npmUser` and `time`, which most checks need. Returned as bytes: the caller
+    /// accounts for them in its memory budget before [`parse_packument`] reads them.
+    pub async fn packument_bytes(&self, name: &str) -> Result<(Url, Vec<u8>), FetchError> {
         let url = self
             .base
             .join(&crate::spec::escape_name(name))
             .map_err(|e| FetchError::Client(format!("cannot build URL for {name}: {e}")))?;
-        let v = self.get_json(&url).await?;
-        if !v.is_object() || v.get("versions").is_some_and(|v| !v.is_object()) {
-            return Err(FetchError::Malformed {
-                url: redact_url(&url),
-                detail: "the document is not a packument (no `versions` object)".into(),
-            });
-        }
-        Ok(v)
+        let body = self.get_bytes(&url).await?;
+        Ok((url, body))
     }
 
     pub async fn get_json(&self, url: &Url) -> Result<Value, FetchError> {
@@ -239,6 +235,22 @@ impl RegistryClient {
         };
         self.get_with(url, want).await
     }
+}
+
+/// Reads a packument into the typed view facts need, skipping everything else (see
+/// `facts::npm::packument`). Refuses a document that is not a packument.
+pub fn parse_packument(url: &Url, body: &[u8]) -> Result<Packument, FetchError> {
+    let p = Packument::from_slice(body).map_err(|e| FetchError::Malformed {
+        url: redact_url(url),
+        detail: format!("invalid JSON: {e}"),
+    })?;
+    if !p.is_object || p.versions_not_object {
+        return Err(FetchError::Malformed {
+            url: redact_url(url),
+            detail: "the document is not a packument (no `versions` object)".into(),
+        });
+    }
+    Ok(p)
 }
 
 #[cfg(test)]

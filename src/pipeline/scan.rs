@@ -4,10 +4,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
-use serde_json::Value;
 
 use crate::content::Limits;
 use crate::error::{FetchError, TargetError};
+use crate::facts::npm::select::{attestations_to_fetch, signature_plan, SignaturePlan};
+use crate::facts::npm::{version_document, VersionDoc};
 use crate::facts::{
     derive_facts, AttestationEvidence, DeriveInput, Evidence, PackageFacts, SignatureEvidence,
     TarballEvidence,
@@ -18,7 +19,7 @@ use std::sync::Mutex;
 use url::Url;
 
 use crate::npmrc::{Config, Layer, ResolvedRegistry};
-use crate::registry::{http_client, HttpConfig, RegistryClient};
+use crate::registry::{http_client, parse_packument, HttpConfig, RegistryClient};
 use crate::report::{check, PackageReport, Policy, Report};
 use crate::rules::RuleSet;
 use crate::spec::{pick_version, PickError, Spec};
@@ -27,13 +28,55 @@ use crate::verify::{
     TrustedRoot,
 };
 
+/// How many of the largest allowed documents may be held at once, parsed, across all targets.
+const BUDGET_DOCUMENTS: u64 = 4;
+
+/// What one packument costs while its facts are derived, per byte of the document: the bytes
+/// themselves (kept for the one version the tarball check reads in full) and the typed view.
+const BYTES_HELD_PER_BYTE: u64 = 2;
+
+/// The memory budget of packuments in flight, in KiB (a semaphore counts at most `u32` permits
+/// per acquisition).
+#[derive(Clone)]
+struct ByteBudget {
+    kib: Arc<tokio::sync::Semaphore>,
+    capacity_kib: u64,
+}
+
+impl ByteBudget {
+    fn new(max_body_bytes: u64) -> ByteBudget {
+        let capacity_kib =
+            (max_body_bytes.saturating_mul(BUDGET_DOCUMENTS) / 1024).clamp(1, u64::from(u32::MAX));
+        ByteBudget {
+            kib: Arc::new(tokio::sync::Semaphore::new(capacity_kib as usize)),
+            capacity_kib,
+        }
+    }
+
+    /// Waits until a document of `len` bytes fits. A document alone larger than the budget
+    /// (possible only when the budget is tiny) takes all of it rather than waiting forever.
+    async fn hold(&self, len: usize) -> tokio::sync::SemaphorePermit<'_> {
+        let kib = (len as u64)
+            .saturating_mul(BYTES_HELD_PER_BYTE)
+            .div_ceil(1024)
+            .clamp(1, self.capacity_kib);
+        self.kib
+            .acquire_many(kib as u32)
+            .await
+            .expect("the budget semaphore is never closed")
+    }
+}
+
 /// The registry clients of one scan: one per registry URL npm's configuration selects, all
-/// sharing one connection pool and one concurrency limit.
+/// sharing one connection pool, one concurrency limit and one memory budget.
 pub struct Registries {
     config: Arc<Config>,
     cfg: HttpConfig,
     http: reqwest::Client,
     permits: Arc<tokio::sync::Semaphore>,
+    /// Bounds the packuments held at once, not only each one: many large documents fetched
+    /// together would otherwise add up to many times the per-document cap.
+    budget: ByteBudget,
     allow_http: bool,
     clients: Mutex<HashMap<String, RegistryClient>>,
 }
@@ -43,6 +86,7 @@ impl Registries {
         Ok(Registries {
             http: http_client(&cfg)?,
             permits: Arc::new(tokio::sync::Semaphore::new(cfg.concurrency.max(1))),
+            budget: ByteBudget::new(cfg.max_body_bytes),
             config,
             cfg,
             allow_http,
@@ -69,6 +113,7 @@ impl Registries {
             cfg: self.cfg.clone(),
             http: self.http.clone(),
             permits: Arc::clone(&self.permits),
+            budget: self.budget.clone(),
             allow_http: self.allow_http,
             clients: Mutex::new(HashMap::new()),
         }
@@ -167,27 +212,36 @@ impl Scanner {
         let client = client.for_target();
         let registry = client.base_display();
         let packument_url = chosen.packument_url(&spec.name);
-        let packument = client.packument(&spec.name).await.map_err(|e| match e {
-            FetchError::NotFound { .. } => TargetError::PackageNotFound {
-                name: spec.name.clone(),
-                registry: registry.clone(),
-                note: not_found_note(&spec.name, &chosen),
-            },
-            FetchError::Status { code: 401, .. } => TargetError::Unauthorized {
-                name: spec.name.clone(),
-                registry: registry.clone(),
-                auth: client.auth_note(&packument_url),
-            },
-            FetchError::Status { code: 403, .. } => TargetError::Forbidden {
-                name: spec.name.clone(),
-                registry: registry.clone(),
-                auth: client.auth_note(&packument_url),
-            },
-            source => TargetError::Fetch {
-                name: spec.name.clone(),
-                source,
-            },
-        })?;
+        let fetched = client.packument_bytes(&spec.name).await;
+        // Held until the facts are derived: the bytes and the parsed view live that long.
+        let _held = match &fetched {
+            Ok((_, body)) => Some(registries.budget.hold(body.len()).await),
+            Err(_) => None,
+        };
+        let packument = fetched
+            .and_then(|(url, body)| parse_packument(&url, &body).map(|p| (p, body)))
+            .map_err(|e| match e {
+                FetchError::NotFound { .. } => TargetError::PackageNotFound {
+                    name: spec.name.clone(),
+                    registry: registry.clone(),
+                    note: not_found_note(&spec.name, &chosen),
+                },
+                FetchError::Status { code: 401, .. } => TargetError::Unauthorized {
+                    name: spec.name.clone(),
+                    registry: registry.clone(),
+                    auth: client.auth_note(&packument_url),
+                },
+                FetchError::Status { code: 403, .. } => TargetError::Forbidden {
+                    name: spec.name.clone(),
+                    registry: registry.clone(),
+                    auth: client.auth_note(&packument_url),
+                },
+                source => TargetError::Fetch {
+                    name: spec.name.clone(),
+                    source,
+                },
+            })?;
+        let (packument, body) = packument;
         let version = pick_version(&packument, &spec.selector).map_err(|e| {
             let problem = match e {
                 PickError::NoVersions => format!("the registry lists no versions ({registry})"),
@@ -198,31 +252,25 @@ impl Scanner {
                 problem,
             }
         })?;
-        let doc = packument
-            .pointer(&format!(
-                "/versions/{}",
-                version.replace('~', "~0").replace('/', "~1")
-            ))
-            .cloned()
-            .unwrap_or(Value::Null);
+        let missing = VersionDoc::default();
+        let doc = packument.versions.get(&version).unwrap_or(&missing);
         let published = packument
-            .pointer("/time")
-            .and_then(|t| t.get(&version))
-            .and_then(Value::as_str)
+            .time_of(&version)
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.timestamp());
         let mut evidence = self
-            .evidence(&client, &spec.name, &version, &doc, published)
+            .evidence(&client, &spec.name, &version, doc, published)
             .await;
         evidence.tarball = match &self.content_limits {
             None => {
                 TarballEvidence::Unavailable("--no-tarball: the tarball was not downloaded".into())
             }
             Some(limits) => {
-                self.tarball_evidence(registries, &client, &doc, limits)
+                self.tarball_evidence(registries, &client, doc, &body, &version, limits)
                     .await
             }
         };
+        drop(body);
         Ok(derive_facts(&DeriveInput {
             packument: &packument,
             version: &version,
@@ -242,41 +290,34 @@ impl Scanner {
         client: &RegistryClient,
         name: &str,
         version: &str,
-        doc: &Value,
+        doc: &VersionDoc,
         published: Option<i64>,
     ) -> Evidence {
         let registry = client.base_display();
-        let integrity = doc
-            .pointer("/dist/integrity")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let sigs = doc
-            .pointer("/dist/signatures")
-            .and_then(Value::as_array)
-            .filter(|a| !a.is_empty());
-        let listed = doc.pointer("/dist/attestations").filter(|a| !a.is_null());
+        let integrity = doc.dist.integrity.clone().unwrap_or_default();
         let keys = client
             .keys()
             .await
             .map_err(|e| format!("could not get the registry's signing keys: {e}"));
         // The keys are fetched (once per registry) even for an unsigned version: a registry
         // without keys is the precise reason a signature check cannot be made there.
-        let signature = match (sigs, &keys) {
-            (None, Ok(None)) => {
-                SignatureEvidence::NoKeys(format!("registry {registry} provides no signing keys"))
-            }
-            (None, _) => SignatureEvidence::NotPresent,
-            (Some(_), Ok(None)) => {
-                SignatureEvidence::NoKeys(format!("registry {registry} provides no signing keys"))
-            }
-            (Some(_), Err(reason)) => SignatureEvidence::NoKeys(reason.clone()),
-            (Some(sigs), Ok(Some(keys))) => {
+        let key_view = keys.as_ref().map(|k| k.as_deref()).map_err(Clone::clone);
+        let signature = match signature_plan(doc, &key_view, &registry) {
+            SignaturePlan::NotPresent => SignatureEvidence::NotPresent,
+            SignaturePlan::NoKeys(reason) => SignatureEvidence::NoKeys(reason),
+            SignaturePlan::Check(sigs, keys) => {
+                let listed: Vec<RegistrySignature> = sigs
+                    .iter()
+                    .map(|s| RegistrySignature {
+                        keyid: s.keyid.clone(),
+                        sig: s.sig.clone(),
+                    })
+                    .collect();
                 let (keyid, result) = verify_registry_signatures(
                     name,
                     version,
                     &integrity,
-                    &RegistrySignature::list(sigs),
+                    &listed,
                     keys,
                     published,
                     self.now.timestamp(),
@@ -284,11 +325,11 @@ impl Scanner {
                 SignatureEvidence::Checked { keyid, result }
             }
         };
+        let listed = attestations_to_fetch(doc);
         let attestations = match listed {
             None => AttestationEvidence::NotListed,
-            Some(att) => {
-                let url =
-                    client.attestations_url(att.get("url").and_then(Value::as_str), name, version);
+            Some(listed_url) => {
+                let url = client.attestations_url(listed_url, name, version);
                 match client.attestations(&url).await {
                     Ok(None) => AttestationEvidence::Unavailable(format!(
                         "the version lists attestations but {} answered 404",
@@ -332,15 +373,13 @@ impl Scanner {
         &self,
         registries: &Registries,
         client: &RegistryClient,
-        doc: &Value,
+        doc: &VersionDoc,
+        packument_bytes: &[u8],
+        version: &str,
         limits: &Limits,
     ) -> TarballEvidence {
-        let dist = |k: &str| {
-            doc.pointer(&format!("/dist/{k}"))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        };
-        let Some(listed) = dist("tarball") else {
+        let dist = |v: &Option<String>| v.clone();
+        let Some(listed) = dist(&doc.dist.tarball) else {
             return TarballEvidence::Unavailable("the version lists no dist.tarball".into());
         };
         let Ok(listed) = Url::parse(&listed) else {
@@ -360,7 +399,7 @@ impl Scanner {
                 return TarballEvidence::Unavailable(format!("could not download the tarball: {e}"))
             }
         };
-        let integrity = match (dist("integrity"), dist("shasum")) {
+        let integrity = match (dist(&doc.dist.integrity), dist(&doc.dist.shasum)) {
             (Some(sri), _) => crate::content::check_integrity(&bytes, &sri),
             (None, Some(sha1)) => crate::content::check_shasum(&bytes, &sha1),
             (None, None) => {
@@ -372,7 +411,16 @@ impl Scanner {
         };
         let compressed_bytes = bytes.len() as u64;
         let report = if integrity.is_ok() {
-            let doc = doc.clone();
+            // The manifest comparison needs this version's whole document, which the typed view
+            // skipped: read it alone from the bytes, now that it is needed.
+            let doc = match version_document(packument_bytes, version) {
+                Ok(doc) => doc,
+                Err(e) => {
+                    return TarballEvidence::Unavailable(format!(
+                        "the version document could not be read again: {e}"
+                    ))
+                }
+            };
             let limits = *limits;
             tokio::task::spawn_blocking(move || crate::content::analyze(&bytes, &doc, &limits))
                 .await

@@ -1,0 +1,3 @@
+//! Pipelines: from targets to reports, with the I/O at the edges.
+
+pub mod scan;
