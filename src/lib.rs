@@ -16,7 +16,6 @@ pub mod registry;
 pub mod render;
 pub mod report;
 pub mod rules;
-pub mod scan;
 pub mod settings;
 pub mod spec;
 pub mod verify;

@@ -720,6 +720,7 @@ fn derived_content_findings_read_without_debug_names() {
         "versions": { "1.0.0": { "name": "p", "version": "1.0.0" } },
         "time": { "1.0.0": "2026-01-01T00:00:00Z" }
     });
+    let packument = mcp_audit::facts::npm::Packument::from_value(&packument);
     let facts = derive_facts(&DeriveInput {
         packument: &packument,
         version: "1.0.0",

@@ -2,7 +2,7 @@
 
 use super::packument::VersionDoc;
 use super::DeriveInput;
-use crate::content::{Confidence, ContentReport, IntegrityError, PathProblemKind};
+use crate::content::{Confidence, ContentReport, IntegrityError};
 use crate::facts::{ContentFacts, Fact, LockfileFacts, TarballEvidence, TarballFacts};
 
 pub(super) fn tarball_facts(evidence: &TarballEvidence) -> (TarballFacts, Fact<ContentFacts>) {

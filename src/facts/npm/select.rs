@@ -22,7 +22,7 @@ pub enum SignaturePlan<'a> {
 /// with the reason when it could not be had.
 pub fn signature_plan<'a>(
     doc: &'a VersionDoc,
-    keys: &Result<Option<&NpmKeys>, String>,
+    keys: &Result<Option<&'a NpmKeys>, String>,
     registry: &str,
 ) -> SignaturePlan<'a> {
     let sigs = doc.dist.signatures.as_deref().filter(|s| !s.is_empty());
