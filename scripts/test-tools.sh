@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs the external tools the integration tests drive: a pinned Verdaccio (a real private npm
-# registry, tests/support/verdaccio.rs). Idempotent and fast when already installed, so the test
+# registry, tests/it/support/verdaccio.rs). Idempotent and fast when already installed, so the test
 # command can run it every time. Needs only Node and npm (and the npm registry, on first run).
 #
 # Install dir: $MCP_AUDIT_TEST_TOOLS, default <repo>/target/test-tools (ignored by git, wiped by
 # `cargo clean`). The Rust harness reads the same variable and the pin below.
 set -euo pipefail
 
-# The pin. tests/support/verdaccio.rs parses this line, so keep it `NAME=X.Y.Z` on one line.
+# The pin. tests/it/support/verdaccio.rs parses this line, so keep it `NAME=X.Y.Z` on one line.
 # 6.8.0 is the newest 6.x whose `engines` admits Node 20 (6.9+ require Node >= 22).
 VERDACCIO_VERSION=6.8.0
 

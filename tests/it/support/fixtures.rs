@@ -1,6 +1,13 @@
+//! The real public fixtures (fixtures/real/, see fixtures/SOURCES.md) and readers for them.
 #![allow(dead_code)]
 use mcp_audit::verify::{NpmKeys, TrustedRoot};
 use std::path::PathBuf;
+
+pub const PACKUMENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/registry/packuments/");
+
+/// The defaults of the sigstore-conformance corpus README, for cases that name no identity.
+pub const DEFAULT_IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+pub const DEFAULT_ISSUER: &str = "https://token.actions.githubusercontent.com";
 
 pub fn fixture_path(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,18 +1,15 @@
 //! `mcp-audit verify-bundle`, the sigstore-conformance CLI protocol, driven over the whole
 //! bundle-verify corpus through the real binary: exit 0 exactly for the cases that must pass.
 
-mod support;
-
 use std::path::Path;
 
-use support::*;
+use crate::support::fixtures::{DEFAULT_IDENTITY, DEFAULT_ISSUER};
+use crate::support::*;
 
 const CORPUS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/fixtures/real/conformance/bundle-verify"
 );
-const DEFAULT_IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
-const DEFAULT_ISSUER: &str = "https://token.actions.githubusercontent.com";
 
 fn case_command(dir: &Path) -> assert_cmd::Command {
     let mut cmd = mcp_audit();

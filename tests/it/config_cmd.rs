@@ -2,14 +2,12 @@
 //! filled with the URLs of two loopback registries, the private one requiring a token), bad
 //! files, discovery, the gate and the exit codes. No output of any run may hold the token.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::support::*;
 use serde_json::Value;
-use support::*;
 
 const TOKEN: &str = "npm_CONFIGtestTOKENcccccccccccccccccccccccc3";
 
@@ -23,10 +21,6 @@ impl Setup {
     fn path(&self, rel: &str) -> String {
         self.dir.path().join(rel).display().to_string()
     }
-}
-
-fn nerf(reg: &TestRegistry) -> String {
-    reg.url().trim_start_matches("http:").to_string()
 }
 
 /// Copies `fixtures/mcp-configs/scan/` into a scratch directory with the placeholders filled.
@@ -80,16 +74,7 @@ fn config(s: &Setup, cwd: &Path, args: &[&str]) -> Output {
             "10",
         ]);
     let out = run(cmd);
-    assert!(
-        !out.stdout.contains(TOKEN),
-        "token in stdout:\n{}",
-        out.stdout
-    );
-    assert!(
-        !out.stderr.contains(TOKEN),
-        "token in stderr:\n{}",
-        out.stderr
-    );
+    out.assert_no_leak(&[TOKEN]);
     out
 }
 

@@ -1,9 +1,7 @@
 //! Tarball download and content analysis in the scan: integrity first, then the in-memory read.
 
-mod support;
-
+use crate::support::*;
 use serde_json::Value;
-use support::*;
 
 fn scan_json(reg: &TestRegistry, args: &[&str]) -> Value {
     let mut all = args.to_vec();

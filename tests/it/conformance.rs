@@ -1,11 +1,7 @@
 //! sigstore-conformance `bundle-verify` corpus, table-driven: one case per
 //! directory, `_fail` suffix = must fail. Defaults per the corpus README.
-mod common;
-use common::*;
+use crate::support::fixtures::*;
 use mcp_audit::verify::{verify_bundle, Artifact, KeyPolicy, TrustedRoot};
-
-const DEFAULT_IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
-const DEFAULT_ISSUER: &str = "https://token.actions.githubusercontent.com";
 
 fn read_opt(dir: &std::path::Path, name: &str) -> Option<String> {
     std::fs::read_to_string(dir.join(name))

@@ -1,11 +1,9 @@
 //! End-to-end: the real binary against the loopback fixture registry.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::*;
 use serde_json::json;
-use support::*;
 
 #[test]
 fn well_kept_package_passes_the_gate() {

@@ -1,6 +1,8 @@
-//! Shared helpers for the integration tests: the loopback registry and the binary under test.
+//! Shared helpers for the integration tests: the loopback registry, Verdaccio, the real fixtures
+//! and the binary under test. Each area uses a different subset.
 #![allow(dead_code, unused_imports)]
 
+pub mod fixtures;
 pub mod registry;
 pub mod verdaccio;
 
@@ -60,6 +62,59 @@ pub fn run(mut cmd: Command) -> Output {
         stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
         stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
     }
+}
+
+impl Output {
+    /// Fails if stdout or stderr holds any of `secrets`, whole or in part.
+    pub fn assert_no_leak(&self, secrets: &[&str]) {
+        for secret in secrets {
+            assert_no_leak("stdout", &self.stdout, secret);
+            assert_no_leak("stderr", &self.stderr, secret);
+        }
+    }
+}
+
+/// Fails if `text` holds `secret`, or its last 12 characters: a redaction that keeps the end of a
+/// token still leaks enough of it to match against.
+pub fn assert_no_leak(what: &str, text: &str, secret: &str) {
+    assert!(
+        !text.contains(secret),
+        "a secret leaks into {what}:\n{text}"
+    );
+    let tail = &secret[secret.len().saturating_sub(12)..];
+    assert!(
+        !text.contains(tail),
+        "part of a secret leaks into {what}:\n{text}"
+    );
+}
+
+/// What has a registry URL: a loopback registry, or the URL itself.
+pub trait RegistryUrl {
+    fn registry_url(&self) -> String;
+}
+
+impl RegistryUrl for TestRegistry {
+    fn registry_url(&self) -> String {
+        self.url()
+    }
+}
+
+impl RegistryUrl for String {
+    fn registry_url(&self) -> String {
+        self.clone()
+    }
+}
+
+/// `//host:port/` of a registry, the nerf-dart form npm keys credentials by.
+pub fn nerf(reg: &impl RegistryUrl) -> String {
+    reg.registry_url().trim_start_matches("http:").to_string()
+}
+
+/// A scratch npm project: a directory with an empty package.json.
+pub fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("package.json"), "{}").unwrap();
+    dir
 }
 
 pub fn json(out: &Output) -> serde_json::Value {

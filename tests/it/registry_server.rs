@@ -1,14 +1,11 @@
 //! Tests of the loopback registry itself, so other tests can trust it.
 
-#[path = "support/registry.rs"]
-mod registry;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use registry::{Fault, TestRegistry};
+use crate::support::registry::{Fault, TestRegistry};
 use serde_json::{json, Value};
 
 const TARBALL: &[u8] = b"\x1f\x8b\x08\x00not-really-a-tarball";

@@ -1,9 +1,6 @@
-//! Against the live registry. Off by default: `cargo test --features live --test live`.
-#![cfg(feature = "live")]
+//! Against the live registry. Off by default: `cargo test --features live --test it live::`.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 #[test]
 fn live_scan_of_the_filesystem_server_shows_unknowns_not_passes() {

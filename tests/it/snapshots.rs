@@ -1,9 +1,7 @@
 //! Snapshot tests of what users and dashboards read: the table and the JSON document.
 //! Review changes with `cargo insta review` (or INSTA_UPDATE=always) and commit the .snap files.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 /// The loopback port changes every run; everything else must be byte-stable.
 fn stable(reg: &TestRegistry, text: &str) -> String {

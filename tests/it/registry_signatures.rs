@@ -1,5 +1,4 @@
-mod common;
-use common::*;
+use crate::support::fixtures::*;
 use mcp_audit::verify::{
     parse_rfc3339, verify_registry_signature, verify_registry_signatures, NpmKeys,
     RegistrySignature, SigError,

@@ -1,15 +1,13 @@
 //! The scanner against a real private registry: Verdaccio on loopback with htpasswd auth and a
-//! scope that requires it (tests/support/verdaccio.rs; installed by scripts/test-tools.sh).
+//! scope that requires it (tests/it/support/verdaccio.rs; installed by scripts/test-tools.sh).
 //! Fixture packages are published with a real token, then scanned with the token supplied the
 //! ways users supply it. No output of any run may contain the token.
 
-mod support;
-
 use std::fs;
 
+use crate::support::verdaccio::{FixturePackage, Verdaccio};
+use crate::support::*;
 use serde_json::json;
-use support::verdaccio::{FixturePackage, Verdaccio};
-use support::*;
 
 struct Private {
     verdaccio: Verdaccio,
@@ -42,10 +40,6 @@ fn private_registry() -> Private {
     Private { verdaccio, token }
 }
 
-fn nerf(url: &str) -> String {
-    url.trim_start_matches("http:").to_string()
-}
-
 fn audit(p: &Private, dir: &std::path::Path, env: &[(String, String)], args: &[&str]) -> Output {
     let mut cmd = mcp_audit();
     cmd.current_dir(dir)
@@ -55,15 +49,8 @@ fn audit(p: &Private, dir: &std::path::Path, env: &[(String, String)], args: &[&
         cmd.env(k, v);
     }
     let out = run(cmd);
-    assert!(!out.stdout.contains(&p.token), "token in stdout");
-    assert!(!out.stderr.contains(&p.token), "token in stderr");
+    out.assert_no_leak(&[&p.token]);
     out
-}
-
-fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("package.json"), "{}").unwrap();
-    dir
 }
 
 #[test]

@@ -1,30 +1,23 @@
 //! npm configuration and credentials against loopback registries that require a token: which
 //! registry is asked, which credential goes where, what the errors say, and that no token ever
-//! appears in any output. (The same flows against a real Verdaccio are in tests/verdaccio.rs.)
+//! appears in any output. (The same flows against a real Verdaccio are in tests/it/verdaccio.rs.)
 //! Also the client's own bounds on a hostile registry: redirects re-scope credentials on every
 //! hop, one deadline per package caps `Retry-After`, and the tarball cap names its flag.
-
-mod support;
 
 use std::collections::HashMap;
 use std::fs;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::*;
 use mcp_audit::error::FetchError;
 use mcp_audit::npmrc::{Config, Layer};
 use mcp_audit::registry::{http_client, HttpConfig, RegistryClient, RegistryUrl};
 use serde_json::json;
-use support::*;
 use url::Url;
 
 const TOKEN: &str = "npm_TESTtokenVALUEaaaaaaaaaaaaaaaaaaaaaaaaaa1";
 const OTHER_TOKEN: &str = "npm_OTHERsecretBBBBBBBBBBBBBBBBBBBBBBBBBBBB2";
-
-/// `host:port/` of a test registry, the nerf-dart form npm keys credentials by.
-fn nerf(reg: &TestRegistry) -> String {
-    reg.url().trim_start_matches("http:").to_string()
-}
 
 /// Runs mcp-audit with `args` (no `--registry`: configuration decides), a scratch project dir,
 /// and extra environment; asserts that no token appears anywhere in its output.
@@ -37,25 +30,8 @@ fn audit(project: &std::path::Path, env: &[(&str, String)], args: &[&str]) -> Ou
         cmd.env(k, v);
     }
     let out = run(cmd);
-    for secret in [TOKEN, OTHER_TOKEN] {
-        assert!(
-            !out.stdout.contains(secret),
-            "token in stdout:\n{}",
-            out.stdout
-        );
-        assert!(
-            !out.stderr.contains(secret),
-            "token in stderr:\n{}",
-            out.stderr
-        );
-    }
+    out.assert_no_leak(&[TOKEN, OTHER_TOKEN]);
     out
-}
-
-fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("package.json"), "{}").unwrap();
-    dir
 }
 
 #[test]

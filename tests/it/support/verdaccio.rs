@@ -4,8 +4,6 @@
 //! registry serves; this one is the real thing, so auth failures, tarball URLs and missing
 //! endpoints are what a user of a private Verdaccio would see. Verdaccio is installed by
 //! `scripts/test-tools.sh` (pinned there) and started per test: ~1 s each.
-//!
-//! Included via `#[path]` as well as `support::verdaccio`, so it must stay self-contained.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -18,8 +16,8 @@ use std::time::{Duration, Instant};
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
 /// The pin lives in the install script only; reading it from there keeps the two in step.
-const TEST_TOOLS_SCRIPT: &str = include_str!("../../scripts/test-tools.sh");
-const CONFIG_TEMPLATE: &str = include_str!("../../fixtures/verdaccio/config.yaml");
+const TEST_TOOLS_SCRIPT: &str = include_str!("../../../scripts/test-tools.sh");
+const CONFIG_TEMPLATE: &str = include_str!("../../../fixtures/verdaccio/config.yaml");
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Another process can take the port between our probe and Verdaccio's bind.
 const START_ATTEMPTS: usize = 3;

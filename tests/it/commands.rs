@@ -1,10 +1,8 @@
 //! The other commands (`facts`, `evaluate`, `rules`) and `--rules DIR`.
 
-mod support;
-
 use std::fs;
 
-use support::*;
+use crate::support::*;
 
 const OVERRIDE: &str = r#"
 schema = 1

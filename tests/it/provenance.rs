@@ -1,13 +1,9 @@
 //! Provenance and registry signatures, verified for real (sigstore, npm registry keys) against
 //! the loopback registry. The attestations are real public ones (fixtures/SOURCES.md).
 
-mod support;
-
+use crate::support::fixtures::{fixture as real, PACKUMENTS};
+use crate::support::*;
 use serde_json::Value;
-use support::*;
-
-const REAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/real/");
-const PACKUMENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/registry/packuments/");
 
 fn package(reg: &TestRegistry, spec: &str) -> Value {
     let out = run(scan(reg, &[spec, "--format", "json"]));
@@ -18,10 +14,6 @@ fn package(reg: &TestRegistry, spec: &str) -> Value {
 fn packument(file: &str) -> Value {
     let text = std::fs::read_to_string(format!("{PACKUMENTS}{file}")).unwrap();
     serde_json::from_str(&text).unwrap()
-}
-
-fn real(rel: &str) -> Vec<u8> {
-    std::fs::read(format!("{REAL}{rel}")).unwrap()
 }
 
 #[test]

@@ -1,5 +1,4 @@
-mod common;
-use common::*;
+use crate::support::fixtures::*;
 use mcp_audit::verify::{
     verify_attestations, verify_attestations_with, AttestationKind, AttestationsReport,
     ExpectedPackage, Signer, VerifyError, VerifyOptions,

@@ -4,13 +4,10 @@
 //!
 //! Requests go through reqwest (the client the scanner uses), not the harness's own HTTP code.
 
-#[path = "support/verdaccio.rs"]
-mod verdaccio;
-
 use std::time::Instant;
 
+use crate::support::verdaccio::{FixturePackage, Verdaccio};
 use serde_json::json;
-use verdaccio::{FixturePackage, Verdaccio};
 
 struct Reply {
     status: u16,

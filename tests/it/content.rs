@@ -13,8 +13,10 @@ use mcp_audit::content::{
 };
 use serde_json::{json, Value};
 
+use crate::support::assert_no_leak;
+use crate::support::fixtures::PACKUMENTS;
+
 const TARBALLS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/tarballs/");
-const PACKUMENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/registry/packuments/");
 
 // ---------------------------------------------------------------------------------------------
 // Building archives
@@ -140,13 +142,11 @@ fn checksummed(prefix: &str, seed: u64) -> String {
 }
 
 fn assert_redacted(report: &ContentReport, secret: &str) {
-    let json = serde_json::to_string(report).unwrap();
-    assert!(
-        !json.contains(secret),
-        "the report leaks the secret: {json}"
+    assert_no_leak(
+        "the report",
+        &serde_json::to_string(report).unwrap(),
+        secret,
     );
-    let tail = &secret[secret.len() - 12..];
-    assert!(!json.contains(tail), "the report leaks part of the secret");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,26 @@
+//! The integration tests: one binary with a module per area, so cargo links the test code once
+//! and runs every area in one process. Shared helpers (the loopback registry, Verdaccio, the
+//! binary under test, the real fixtures) live in `support`.
+
+mod support;
+
+mod attestations;
+mod commands;
+mod config_cmd;
+mod conformance;
+mod content;
+#[cfg(feature = "live")]
+mod live;
+mod mcpconfig;
+mod npmrc;
+mod private_registry;
+mod provenance;
+mod registry_server;
+mod registry_signatures;
+mod rule_fixtures;
+mod scan;
+mod snapshots;
+mod tarball;
+mod verdaccio;
+mod verdaccio_harness;
+mod verify_bundle_cli;
