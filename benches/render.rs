@@ -4,7 +4,7 @@
 //! Run: cargo bench --bench render
 //! Figures and the machine they came from are recorded in docs/performance.md.
 
-#[path = "../tests/support/registry.rs"]
+#[path = "../tests/it/support/registry.rs"]
 mod registry;
 
 use std::time::Duration;
