@@ -77,13 +77,13 @@ pub fn derive_facts(input: &DeriveInput<'_>) -> PackageFacts {
         maintainers::maintainer_facts(p, doc, prev_doc, history.previous.is_some(), &shape);
     let mut publish = publish::publish_facts(input, doc, &history, &maintainers, &shape);
     let metadata = metadata::metadata_facts(doc);
-    let provenance = provenance::provenance_facts(
+    let provenance = provenance::identity_follows_status(provenance::provenance_facts(
         input,
         doc,
         &shape,
         metadata.repository.as_deref(),
         metadata.mcp_github_owner.as_deref(),
-    );
+    ));
     let signatures = provenance::signature_facts(input, &shape);
     let trust = trust::trust_facts(input, doc, published_at.as_ref(), &shape);
     let (tarball, content) = content::tarball_facts(&input.evidence.tarball);

@@ -11,14 +11,7 @@ const KNOWN_ISSUERS: &[&str] = &[
     "https://gitlab.com",
 ];
 
-pub(super) fn provenance_facts(
-    input: &DeriveInput<'_>,
-    doc: &VersionDoc,
-    shape: &RegistryShape,
-    repository: Option<&str>,
-    mcp_owner: Option<&str>,
-) -> ProvenanceFacts {
-    let mut f = checked_provenance(input, doc, shape, repository, mcp_owner);
+pub(super) fn identity_follows_status(mut f: ProvenanceFacts) -> ProvenanceFacts {
     // When the status itself is unknown, the identity is unknown for that same reason; saying so
     // (instead of "no verified provenance") lets the report group them under one cause.
     if let Fact::Unknown { reason } = f.status.clone() {
@@ -45,7 +38,7 @@ pub(super) fn provenance_facts(
     f
 }
 
-fn checked_provenance(
+pub(super) fn provenance_facts(
     input: &DeriveInput<'_>,
     doc: &VersionDoc,
     shape: &RegistryShape,

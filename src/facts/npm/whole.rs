@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::packument::skip;
@@ -11,88 +11,36 @@ use super::packument::skip;
 /// The document of `version` as a `Value`; `Value::Null` when the packument does not hold it.
 pub fn version_document(bytes: &[u8], version: &str) -> Result<Value, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let v = TopSeed { version }.deserialize(&mut de)?;
+    let v = KeyPath(&["versions", version]).deserialize(&mut de)?;
     de.end()?;
     Ok(v)
 }
 
-struct TopSeed<'a> {
-    version: &'a str,
-}
+/// Descends one object key per step and keeps only the value at the end of the path; every
+/// sibling is skipped unparsed, and a non-object on the way reads as `Null`.
+struct KeyPath<'a>(&'a [&'a str]);
 
-impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
+impl<'de> DeserializeSeed<'de> for KeyPath<'_> {
     type Value = Value;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for TopSeed<'_> {
-    type Value = Value;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a packument")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut found = Value::Null;
-        while let Some(k) = map.next_key::<String>()? {
-            if k == "versions" {
-                // A repeated `versions` replaces the earlier one, as in a parsed `Value`.
-                found = map.next_value_seed(VersionSeed {
-                    version: self.version,
-                })?;
-            } else {
-                skip(&mut map)?;
-            }
+        match self.0 {
+            [] => Value::deserialize(d),
+            _ => d.deserialize_any(self),
         }
-        Ok(found)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Value::Null)
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
     }
 }
 
-struct VersionSeed<'a> {
-    version: &'a str,
-}
-
-impl<'de> DeserializeSeed<'de> for VersionSeed<'_> {
-    type Value = Value;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(TopVersions(self.version))
-    }
-}
-
-struct TopVersions<'a>(&'a str);
-
-impl<'de> Visitor<'de> for TopVersions<'_> {
+impl<'de> Visitor<'de> for KeyPath<'_> {
     type Value = Value;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a versions object")
+        write!(f, "an object with `{}`", self.0[0])
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut found = Value::Null;
         while let Some(k) = map.next_key::<String>()? {
-            if k == self.0 {
-                found = map.next_value()?;
+            if k == self.0[0] {
+                // A repeated key replaces the earlier one, as in a parsed `Value`.
+                found = map.next_value_seed(KeyPath(&self.0[1..]))?;
             } else {
                 skip(&mut map)?;
             }
