@@ -156,6 +156,9 @@ pub enum PathProblemKind {
     TopLevelFile,
     /// Non-zero bytes after the tar end-of-archive marker: unseen by tar readers.
     TrailingData,
+    /// A GNU long-name/long-link record or PAX header larger than the cap (8 KiB), skipped
+    /// unread: the entry's real name is unknown and the analysis incomplete.
+    OversizedHeader,
 }
 
 impl PathProblemKind {
@@ -261,6 +264,8 @@ struct Walk {
     files: Vec<String>,
     seen: HashSet<String>,
     roots: BTreeSet<String>,
+    /// Oversized header records skipped.
+    oversized: usize,
 }
 
 fn analyze_inner(tgz: &[u8], version_doc: &Value, limits: &Limits) -> ContentReport {
@@ -282,6 +287,24 @@ fn analyze_inner(tgz: &[u8], version_doc: &Value, limits: &Limits) -> ContentRep
     report.complete = outcome.error.is_none();
     if let Some(error) = outcome.error {
         report.errors.push(error);
+    }
+    for record in &outcome.orphan_oversized {
+        walk.oversized += 1;
+        report.path_problems.push(PathProblem {
+            kind: PathProblemKind::OversizedHeader,
+            path: String::new(),
+            detail: Some(format!("{} (no entry followed it)", record.describe())),
+        });
+    }
+    if walk.oversized > 0 {
+        // npm reads records up to 1 MiB and would apply a name or size we never saw.
+        report.complete = false;
+        report.errors.push(format!(
+            "{} tar header record(s) over {} bytes skipped unread; the names they carried are \
+             unknown",
+            walk.oversized,
+            archive::MAX_HEADER_RECORD
+        ));
     }
     if outcome.trailing_nonzero > 0 {
         report.path_problems.push(PathProblem {
@@ -314,6 +337,10 @@ fn visit(entry: archive::Entry<'_>, walk: &mut Walk, report: &mut ContentReport)
             detail,
         })
     };
+    for record in entry.oversized {
+        problem(PathProblemKind::OversizedHeader, Some(record.describe()));
+    }
+    walk.oversized += entry.oversized.len();
     if std::str::from_utf8(entry.raw_path).is_err() {
         problem(PathProblemKind::NonUtf8, None);
     }

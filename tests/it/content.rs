@@ -1106,3 +1106,143 @@ fn integrity_match_mismatch_malformed() {
 
 // ---------------------------------------------------------------------------------------------
 // Manual survey
+
+// ---------------------------------------------------------------------------------------------
+// Oversized tar header records (issue K3)
+
+const HUGE_RECORD: u64 = 480 * 1024 * 1024;
+
+/// Incompressible bytes (xorshift).
+fn noise(seed: u64, n: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// The archive of issue K3: a GNU long-name (`L`) or PAX (`x`) record whose header claims
+/// 480 MiB and whose data is really there (zeros), before `package/index.js`; then
+/// package.json and 5.2 MB of incompressible bytes, which make the tgz 5.7 MB so that the ratio
+/// cap lets all of it be decompressed. The 480 MiB are one 1 MiB gzip member repeated (node and
+/// this reader take concatenated members as one stream), so the test never holds them either.
+fn oversized_record_tgz(kind: u8) -> Vec<u8> {
+    let mut h = if kind == b'x' {
+        tar::Header::new_ustar()
+    } else {
+        tar::Header::new_gnu()
+    };
+    h.as_old_mut().name[..13].copy_from_slice(b"././@LongLink");
+    h.set_entry_type(tar::EntryType::new(kind));
+    h.set_size(HUGE_RECORD);
+    h.set_mode(0o644);
+    h.set_cksum();
+    let mut tgz = gz(h.as_bytes());
+    let zeros = gz(&[0u8; 1 << 20]);
+    for _ in 0..HUGE_RECORD >> 20 {
+        tgz.extend_from_slice(&zeros);
+    }
+    let blob = noise(7, 5_200_000);
+    let rest = tar_of(&[
+        E::File(b"package/index.js", b"module.exports = 1;\n"),
+        E::File(b"package/package.json", &minimal_pkg()),
+        E::File(b"package/blob.bin", &blob),
+    ]);
+    let mut e = GzEncoder::new(Vec::new(), Compression::none());
+    e.write_all(&rest).unwrap();
+    tgz.extend(e.finish().unwrap());
+    tgz
+}
+
+#[test]
+fn oversized_long_name_and_pax_records_are_skipped_unread_and_reported() {
+    for kind in [b'L', b'x'] {
+        let what = kind as char;
+        let tgz = oversized_record_tgz(kind);
+        let limits = Limits::default();
+        assert!(
+            limits.uncompressed_budget(tgz.len() as u64) > HUGE_RECORD + 5_300_000,
+            "{what}: the budget must let the record be read, so that only the header cap bounds it"
+        );
+        let r = analyze(&tgz, &Value::Null, &limits);
+        let problem = r
+            .path_problems
+            .iter()
+            .find(|p| p.kind == PathProblemKind::OversizedHeader)
+            .unwrap_or_else(|| panic!("{what}: {:?}", r.path_problems));
+        assert_eq!(problem.path, "package/index.js", "{what}");
+        let detail = problem.detail.as_deref().unwrap();
+        assert!(detail.contains(&HUGE_RECORD.to_string()), "{detail}");
+        assert!(detail.contains("8192"), "{detail}");
+        // The name npm would see is unknown: the analysis is incomplete, never a clean pass.
+        assert!(!r.complete, "{what}");
+        assert!(
+            r.errors.iter().any(|e| e.contains("skipped unread")),
+            "{what}: {:?}",
+            r.errors
+        );
+        // It read on: the entries after the record are all there.
+        assert_eq!(r.files, 3, "{what}: {:?}", r.errors);
+        assert!(r.package_json.is_some(), "{what}");
+        assert!(r.tar_bytes > HUGE_RECORD, "{what}");
+        // Before the cap the report carried the 480 MiB name and serialised to 1.5 GB.
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(
+            json.len() < 64 * 1024,
+            "{what}: report is {} bytes",
+            json.len()
+        );
+    }
+}
+
+#[test]
+fn an_archive_cut_inside_an_oversized_record_is_an_error_not_a_clean_end() {
+    let mut h = tar::Header::new_gnu();
+    h.as_old_mut().name[..13].copy_from_slice(b"././@LongLink");
+    h.set_entry_type(tar::EntryType::GNULongName);
+    h.set_size(HUGE_RECORD);
+    h.set_cksum();
+    let mut tar = h.as_bytes().to_vec();
+    tar.extend(vec![b'a'; 100_000]);
+    let r = run(&gz(&tar));
+    assert!(!r.complete);
+    assert!(
+        r.errors
+            .iter()
+            .any(|e| e.contains("ends inside an oversized header record")),
+        "{:?}",
+        r.errors
+    );
+}
+
+#[test]
+fn a_record_just_over_the_cap_is_skipped_and_one_at_it_is_applied() {
+    let long = |n: usize| format!("package/{}", "n".repeat(n - 8));
+    for (len, applied) in [(8192, true), (8193, false)] {
+        let name = long(len);
+        let mut h = tar::Header::new_gnu();
+        h.as_old_mut().name[..13].copy_from_slice(b"././@LongLink");
+        h.set_entry_type(tar::EntryType::GNULongName);
+        h.set_size(len as u64);
+        h.set_cksum();
+        let mut tar = h.as_bytes().to_vec();
+        tar.extend(name.as_bytes());
+        tar.resize(tar.len().next_multiple_of(512), 0);
+        tar.extend(tar_of(&[
+            E::File(b"package/short", b"x"),
+            E::File(b"package/package.json", &minimal_pkg()),
+        ]));
+        let r = run(&gz(&tar));
+        let oversized = r
+            .path_problems
+            .iter()
+            .any(|p| p.kind == PathProblemKind::OversizedHeader);
+        assert_eq!(oversized, !applied, "{len}: {:?}", r.path_problems);
+        assert_eq!(r.complete, applied, "{len}: {:?}", r.errors);
+        assert_eq!(r.files, 2);
+    }
+}

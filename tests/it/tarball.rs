@@ -314,3 +314,45 @@ fn hostile_archives_are_reported_on_the_package_and_nothing_is_written() {
     );
     assert!(rule_ids(&not_json["findings"]).contains(&"tarball-unreadable".to_string()));
 }
+
+/// Issue K3 through a scan: a GNU long-name record over the 8 KiB cap is a path problem on the
+/// package, and the content is unknown (npm would apply a name the analysis never read).
+#[test]
+fn an_oversized_long_name_record_is_a_path_problem_and_the_content_is_unknown() {
+    let reg = fixture_registry();
+    let mut h = tar::Header::new_gnu();
+    h.as_old_mut().name[..13].copy_from_slice(b"././@LongLink");
+    h.set_entry_type(tar::EntryType::GNULongName);
+    h.set_size(64 * 1024);
+    h.set_cksum();
+    let mut builder = tar::Builder::new(Vec::new());
+    builder.append(&h, &vec![b'n'; 64 * 1024][..]).unwrap();
+    let pkg = br#"{"name":"long-name","version":"1.0.0","license":"MIT"}"#;
+    for (path, data) in [("package/package.json", &pkg[..]), ("package/a.js", b"1")] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        builder.append_data(&mut h, path, data).unwrap();
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &builder.into_inner().unwrap()).unwrap();
+    publish_crafted(&reg, "long-name", gz.finish().unwrap());
+
+    let r = scan_json(&reg, &["long-name"]);
+    let p = &r["packages"][0];
+    let ids = rule_ids(&p["findings"]);
+    assert!(
+        ids.contains(&"tarball-path-problems".to_string()),
+        "{}",
+        p["findings"]
+    );
+    let content = &p["facts"]["content"];
+    assert_eq!(content["complete"], false, "{content}");
+    let problems = content["path_problems"].to_string();
+    assert!(
+        problems.contains("OversizedHeader package/package.json") && problems.contains("65536"),
+        "{problems}"
+    );
+    assert!(ids.contains(&"tarball-unreadable".to_string()), "{ids:?}");
+    assert!(r.to_string().len() < 200_000);
+}

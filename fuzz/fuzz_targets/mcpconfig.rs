@@ -1,0 +1,30 @@
+//! JSONC MCP client configs and launch parsing: arbitrary text as a config file, each server's
+//! launch parsed, its risks assessed, its npm config layers built and everything redacted.
+#![no_main]
+
+use std::path::Path;
+
+use libfuzzer_sys::fuzz_target;
+use mcp_audit::mcpconfig::{launch_risks, npm_layers, parse_config, parse_launch, Client};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    for (path, client) in [
+        ("/fuzz/.cursor/mcp.json", Some(Client::Cursor)),
+        ("/fuzz/.vscode/mcp.json", Some(Client::VsCode)),
+        ("/fuzz/settings.json", None),
+    ] {
+        let Ok(parsed) = parse_config(Path::new(path), text, client) else {
+            continue;
+        };
+        for server in &parsed.servers {
+            let launch = parse_launch(server);
+            let _ = launch_risks(server, &launch);
+            let _ = npm_layers(server, &launch);
+            let _ = launch.redacted();
+            let _ = server.redacted();
+        }
+    }
+});
