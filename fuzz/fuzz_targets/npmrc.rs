@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use libfuzzer_sys::fuzz_target;
-use mcp_audit::config::{expand_env, ConfigSource, Layer};
+use mcp_audit::npmrc::{expand_env, ConfigSource, Layer};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

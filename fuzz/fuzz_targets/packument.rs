@@ -8,7 +8,7 @@ use chrono::{TimeZone, Utc};
 use libfuzzer_sys::fuzz_target;
 use mcp_audit::facts::{derive_facts, DeriveInput, Evidence};
 use mcp_audit::rules::RuleSet;
-use serde_json::Value;
+use mcp_audit::facts::npm::{version_document, Packument};
 
 fn rules() -> &'static RuleSet {
     static RULES: OnceLock<RuleSet> = OnceLock::new();
@@ -16,14 +16,11 @@ fn rules() -> &'static RuleSet {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(packument) = serde_json::from_slice::<Value>(data) else {
+    // The typed view the scan parses, and the one version it reads back in full.
+    let Ok(packument) = Packument::from_slice(data) else {
         return;
     };
-    let mut versions: Vec<String> = packument
-        .get("versions")
-        .and_then(Value::as_object)
-        .map(|v| v.keys().take(4).cloned().collect())
-        .unwrap_or_default();
+    let mut versions: Vec<String> = packument.versions.keys().take(4).map(String::from).collect();
     // A version the packument does not have is a path the scan takes too.
     versions.push("1.0.0".to_string());
     let evidence = Evidence::default();
@@ -38,6 +35,7 @@ fuzz_target!(|data: &[u8]| {
             evidence: &evidence,
             trust_window_days: 365,
         });
+        let _ = version_document(data, version);
         let _ = rules().evaluate(&facts);
         let _ = serde_json::to_string(&facts).unwrap();
     }
