@@ -12,7 +12,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde_json::{json, Value};
 
-use mcp_audit::configscan::{self, ConfigInput, NpmBase};
+use mcp_audit::pipeline::config::{self as configscan, ConfigInput, NpmBase};
 use mcp_audit::registry::{parse_registry_url, HttpConfig};
 use mcp_audit::report::Policy;
 use mcp_audit::rules::RuleSet;

@@ -6,11 +6,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::cli::{Cli, Command, ConfigArgs, Format, GateArgs, RegistryArgs, VerifyArgs};
-use crate::configscan::{
-    self, discovered_inputs, ConfigInput, ConfigReport, NpmBase, PackageOutcome, ServerReport,
+use crate::pipeline::config::{
+    self as configscan, discovered_inputs, ConfigInput, ConfigReport, NpmBase, PackageOutcome, ServerReport,
 };
 use crate::facts::PackageFacts;
-use crate::mcpconfig::{Client, Platform};
+use crate::clients::{Client, Platform};
 use crate::registry::{redact_url, HttpConfig};
 use crate::render::{json, table};
 use crate::report::{check, PackageReport, Policy, Report, EXIT_USAGE};
@@ -385,7 +385,7 @@ fn config_audit(args: &ConfigArgs) -> Result<u8, Fatal> {
             .find_map(|k| base.env.get(*k).filter(|v| !v.is_empty()))
             .map(std::path::PathBuf::from)
             .ok_or_else(|| usage("--discover: cannot find the home directory (HOME is not set)"))?;
-        let found = crate::mcpconfig::discover(&home, &base.cwd, Platform::current(), &base.env);
+        let found = crate::clients::discover(&home, &base.cwd, Platform::current(), &base.env);
         for input in discovered_inputs(&found) {
             // A file named on the command line too is audited once.
             let same = |p: &std::path::Path| {
@@ -415,7 +415,7 @@ fn config_audit(args: &ConfigArgs) -> Result<u8, Fatal> {
                     "{}@{} from {registry}",
                     facts.package.name, facts.package.version
                 ),
-                PackageOutcome::Failed { error, .. } => format!("error: {error}"),
+                PackageOutcome::Failed { error, .. } => s.show(&format!("error: {error}")),
                 PackageOutcome::NotScanned { reason } => format!("not scanned: {reason}"),
             };
             eprintln!(
@@ -459,9 +459,10 @@ fn config_audit(args: &ConfigArgs) -> Result<u8, Fatal> {
                     for s in &a.servers {
                         if let PackageOutcome::Failed { error, .. } = &s.package {
                             eprintln!(
-                                "mcp-audit: {}: server `{}`: cannot check its package: {error}",
+                                "mcp-audit: {}: server `{}`: cannot check its package: {}",
                                 f.path.display(),
-                                s.entry.name
+                                s.entry.name,
+                                s.show(&error.to_string())
                             );
                         }
                     }

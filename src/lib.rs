@@ -5,16 +5,17 @@
 
 pub mod app;
 pub mod cli;
+pub mod clients;
 pub mod config;
-pub mod configscan;
 pub mod content;
 pub mod error;
 pub mod facts;
-pub mod mcpconfig;
+pub mod pipeline;
 pub mod registry;
 pub mod render;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod secrets;
 pub mod spec;
 pub mod verify;

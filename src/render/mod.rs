@@ -1,2 +1,3 @@
 pub mod json;
 pub mod table;
+pub mod config_wire;

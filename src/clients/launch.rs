@@ -31,15 +31,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-use serde::ser::SerializeStructVariant;
-use serde::{Serialize, Serializer};
-
 use crate::config::{
     env_setting_key, expand_env, ConfigSource, Diagnostic, Entry, Layer, Severity,
 };
 
 use super::parse::ServerEntry;
-use super::secrets::{is_reference_only, npm_secret_key, redact, redact_value, redact_words};
+use crate::secrets::{is_reference_only, npm_secret_key, redact, Scrubber};
 
 /// What a server entry starts.
 #[derive(Clone, PartialEq, Eq)]
@@ -92,21 +89,24 @@ pub enum Launch {
 }
 
 impl Launch {
-    /// The same launch with every credential-looking value redacted, for display.
-    pub fn redacted(&self) -> Launch {
+    /// The same launch with every credential-looking value redacted, for display, and every
+    /// credential of its entry (`scrub`, from [`ServerEntry::scrubber`]) scrubbed.
+    pub fn redacted(&self, scrub: &Scrubber) -> Launch {
+        let value = |name: Option<&str>, v: &str| scrub.value(name, v).to_string();
         let pairs = |v: &[(String, String)]| -> Vec<(String, String)> {
             v.iter()
                 .map(|(k, val)| {
                     // npm's credential keys are secret whatever their value looks like.
                     let shown = if npm_secret_key(k) && !is_reference_only(val) {
-                        redact(val)
+                        scrub.scrub(&redact(val)).to_string()
                     } else {
-                        redact_value(Some(k), val)
+                        value(Some(k), val)
                     };
-                    (k.clone(), shown)
+                    (scrub.scrub(k).to_string(), shown)
                 })
                 .collect()
         };
+        let words = |v: &str| scrub.words(v).to_string();
         match self {
             Launch::Npm {
                 runner,
@@ -118,35 +118,35 @@ impl Launch {
                 extra_packages,
             } => Launch::Npm {
                 runner: runner.clone(),
-                spec: redact_value(None, spec),
+                spec: value(None, spec),
                 yes: *yes,
-                call: call.as_deref().map(redact_words),
+                call: call.as_deref().map(words),
                 npm_config: pairs(npm_config),
                 npm_env: pairs(npm_env),
                 extra_packages: extra_packages
                     .iter()
-                    .map(|p| redact_value(None, p))
+                    .map(|p| value(None, p))
                     .collect(),
             },
             Launch::Node { path } => Launch::Node {
-                path: redact_value(None, path),
+                path: value(None, path),
             },
             Launch::PyPi { runner, package } => Launch::PyPi {
                 runner: runner.clone(),
-                package: redact_value(None, package),
+                package: value(None, package),
             },
             Launch::Docker { image } => Launch::Docker {
-                image: redact_value(None, image),
+                image: value(None, image),
             },
             Launch::Remote { url, transport } => Launch::Remote {
-                url: redact_value(None, url),
+                url: value(None, url),
                 transport: transport.clone(),
             },
             Launch::Shell { command } => Launch::Shell {
-                command: redact_words(command),
+                command: words(command),
             },
             Launch::Other { command } => Launch::Other {
-                command: redact_words(command),
+                command: words(command),
             },
         }
     }
@@ -165,106 +165,10 @@ impl Launch {
     }
 }
 
+/// The kind only: the fields may hold credentials; output goes through wire types.
 impl fmt::Debug for Launch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.redacted() {
-            Launch::Npm {
-                runner,
-                spec,
-                yes,
-                call,
-                npm_config,
-                npm_env,
-                extra_packages,
-            } => f
-                .debug_struct("Npm")
-                .field("runner", &runner)
-                .field("spec", &spec)
-                .field("yes", &yes)
-                .field("call", &call)
-                .field("npm_config", &npm_config)
-                .field("npm_env", &npm_env)
-                .field("extra_packages", &extra_packages)
-                .finish(),
-            Launch::Node { path } => f.debug_struct("Node").field("path", &path).finish(),
-            Launch::PyPi { runner, package } => f
-                .debug_struct("PyPi")
-                .field("runner", &runner)
-                .field("package", &package)
-                .finish(),
-            Launch::Docker { image } => f.debug_struct("Docker").field("image", &image).finish(),
-            Launch::Remote { url, transport } => f
-                .debug_struct("Remote")
-                .field("url", &url)
-                .field("transport", &transport)
-                .finish(),
-            Launch::Shell { command } => {
-                f.debug_struct("Shell").field("command", &command).finish()
-            }
-            Launch::Other { command } => {
-                f.debug_struct("Other").field("command", &command).finish()
-            }
-        }
-    }
-}
-
-/// Externally tagged like serde's default for enums: `{"npm": {"runner": …}}`.
-impl Serialize for Launch {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let r = self.redacted();
-        match &r {
-            Launch::Npm {
-                runner,
-                spec,
-                yes,
-                call,
-                npm_config,
-                npm_env,
-                extra_packages,
-            } => {
-                let mut v = s.serialize_struct_variant("Launch", 0, "npm", 7)?;
-                v.serialize_field("runner", runner)?;
-                v.serialize_field("spec", spec)?;
-                v.serialize_field("yes", yes)?;
-                v.serialize_field("call", call)?;
-                v.serialize_field("npm_config", npm_config)?;
-                v.serialize_field("npm_env", npm_env)?;
-                v.serialize_field("extra_packages", extra_packages)?;
-                v.end()
-            }
-            Launch::Node { path } => {
-                let mut v = s.serialize_struct_variant("Launch", 1, "node", 1)?;
-                v.serialize_field("path", path)?;
-                v.end()
-            }
-            Launch::PyPi { runner, package } => {
-                let mut v = s.serialize_struct_variant("Launch", 2, "pypi", 2)?;
-                v.serialize_field("runner", runner)?;
-                v.serialize_field("package", package)?;
-                v.end()
-            }
-            Launch::Docker { image } => {
-                let mut v = s.serialize_struct_variant("Launch", 3, "docker", 1)?;
-                v.serialize_field("image", image)?;
-                v.end()
-            }
-            Launch::Remote { url, transport } => {
-                let mut v = s.serialize_struct_variant("Launch", 4, "remote", 2)?;
-                v.serialize_field("url", url)?;
-                v.serialize_field("transport", transport)?;
-                v.end()
-            }
-            Launch::Shell { command } => {
-                let mut v = s.serialize_struct_variant("Launch", 5, "shell", 1)?;
-                v.serialize_field("command", command)?;
-                v.end()
-            }
-            Launch::Other { command } => {
-                let mut v = s.serialize_struct_variant("Launch", 6, "other", 1)?;
-                v.serialize_field("command", command)?;
-                v.end()
-            }
-        }
+        write!(f, "Launch::{}", self.kind())
     }
 }
 
