@@ -376,7 +376,9 @@ fn server(s: &ServerReport) -> WireServer<'_> {
             // An npm registry package that was not fetched (`--no-scan`, a pinned version the
             // registry lacks) still has a name worth showing.
             let npm_name = match &s.launch {
-                Launch::Npm { spec, .. } => crate::spec::registry_spec(spec).ok().map(|p| p.name),
+                Launch::Npm { spec, .. } => crate::spec::registry_spec(spec)
+                    .ok()
+                    .map(|p| s.show(&p.name)),
                 _ => None,
             };
             WireServerPackage {
