@@ -6,11 +6,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::cli::{Cli, Command, ConfigArgs, Format, GateArgs, RegistryArgs, VerifyArgs};
-use crate::pipeline::config::{
-    self as configscan, discovered_inputs, ConfigInput, ConfigReport, NpmBase, PackageOutcome, ServerReport,
-};
-use crate::facts::PackageFacts;
 use crate::clients::{Client, Platform};
+use crate::facts::PackageFacts;
+use crate::pipeline::config::{
+    self as configscan, discovered_inputs, ConfigInput, ConfigReport, NpmBase, PackageOutcome,
+    ServerReport,
+};
 use crate::registry::{redact_url, HttpConfig};
 use crate::render::{json, table};
 use crate::report::{check, PackageReport, Policy, Report, EXIT_USAGE};

@@ -568,7 +568,11 @@ fn non_regular_and_oversized_config_files_are_refused() {
     assert_eq!(out.code, 3, "{}", out.stderr);
     let r = json(&out);
     let files = r["files"].as_array().unwrap();
-    for (i, want) in [(0, "not a regular file"), (1, "not a regular file"), (2, "16 MiB")] {
+    for (i, want) in [
+        (0, "not a regular file"),
+        (1, "not a regular file"),
+        (2, "16 MiB"),
+    ] {
         assert_eq!(files[i]["error"]["kind"], "unreadable", "{:#}", files[i]);
         let message = files[i]["error"]["message"].as_str().unwrap();
         assert!(message.contains(want), "{message}");

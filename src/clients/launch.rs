@@ -123,10 +123,7 @@ impl Launch {
                 call: call.as_deref().map(words),
                 npm_config: pairs(npm_config),
                 npm_env: pairs(npm_env),
-                extra_packages: extra_packages
-                    .iter()
-                    .map(|p| value(None, p))
-                    .collect(),
+                extra_packages: extra_packages.iter().map(|p| value(None, p)).collect(),
             },
             Launch::Node { path } => Launch::Node {
                 path: value(None, path),

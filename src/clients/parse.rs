@@ -396,7 +396,12 @@ fn last_prop<'o, 'a>(obj: &'o Object<'a>, name: &str) -> Option<&'o ObjectProp<'
         .find(|p| p.name.as_str() == name)
 }
 
-fn read_servers(lines: &Lines<'_>, project: Option<String>, map: &Object<'_>, parsed: &mut ParsedConfig) {
+fn read_servers(
+    lines: &Lines<'_>,
+    project: Option<String>,
+    map: &Object<'_>,
+    parsed: &mut ParsedConfig,
+) {
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for (i, prop) in map.properties.iter().enumerate() {
         let name = prop.name.as_str().to_string();

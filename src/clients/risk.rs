@@ -35,8 +35,8 @@ use serde::{Deserialize, Serialize};
 use super::launch::{program_name, split_words, Launch};
 use super::parse::ServerEntry;
 use crate::secrets::{
-    is_reference_only, npm_secret_key, redact, redact_value, scan_args, scan_value, scan_words, Hit,
-    URL_USER_KIND,
+    is_reference_only, npm_secret_key, redact, redact_value, scan_args, scan_value, scan_words,
+    Hit, URL_USER_KIND,
 };
 use crate::spec::{exact_version, Selector, Spec};
 

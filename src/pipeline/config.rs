@@ -11,18 +11,18 @@ use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 use regex::Regex;
 
-use crate::config::{env_setting_key, Config};
-use crate::error::TargetError;
-use crate::facts::{launch_facts, Fact, LaunchFacts, PackageFacts, ServerOrigin};
 use crate::clients::{
     client_for_path, launch_risks, npm_layers_with_env, parse_config, parse_launch, Client,
     ConfigFileError, KnownConfig, Launch, Note, ServerEntry, ServerProblem,
 };
-use crate::secrets::Scrubber;
+use crate::config::{env_setting_key, Config};
+use crate::error::TargetError;
+use crate::facts::{launch_facts, Fact, LaunchFacts, PackageFacts, ServerOrigin};
 use crate::report::{
     assess, Assessment, Policy, Status, EXIT_GATE_FAILED, EXIT_OK, EXIT_UNCHECKED,
 };
 use crate::scan::Scanner;
+use crate::secrets::Scrubber;
 use crate::spec::{registry_spec, Selector, Spec};
 
 /// A config file to audit, and what is known of it before reading.
@@ -297,7 +297,7 @@ pub async fn audit(
     let discovery = &discovery;
     let done: Vec<(usize, ServerReport)> = stream::iter(jobs)
         .map(|job| async move {
-            let report = audit_server(scanner, base, &discovery, &job, scan_packages).await;
+            let report = audit_server(scanner, base, discovery, &job, scan_packages).await;
             on_done(&inputs[job.file].path, &report);
             (job.file, report)
         })
@@ -332,8 +332,7 @@ async fn audit_server(
                 let started = client_expanded(entry, &base.env);
                 let started_launch = parse_launch(&started);
                 let config =
-                    entry_config(base, discovery, job, &started, &started_launch, &mut notes)
-                        .await;
+                    entry_config(base, discovery, job, &started, &started_launch, &mut notes).await;
                 npm_package(scanner, config, &spec, scan_packages).await
             }
         },

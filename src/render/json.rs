@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::pipeline::config::{ConfigReport, FileReport, PackageOutcome, ServerReport};
-use crate::facts::LaunchFacts;
 use super::config_wire::{WireEntry, WireFileError, WireLaunch, WireNote, WireProblem};
 use crate::clients::Launch;
+use crate::facts::LaunchFacts;
+use crate::pipeline::config::{ConfigReport, FileReport, PackageOutcome, ServerReport};
 use crate::report::{Finding, Inconclusive, PackageReport, Policy, Report};
 use crate::rules::score::Score;
 

@@ -1,3 +1,3 @@
+pub mod config_wire;
 pub mod json;
 pub mod table;
-pub mod config_wire;

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
 
-use crate::pipeline::config::{ConfigReport, FileReport, PackageOutcome, ServerReport};
 use crate::facts::{Fact, PackageFacts, ProvenanceFacts};
+use crate::pipeline::config::{ConfigReport, FileReport, PackageOutcome, ServerReport};
 use crate::report::{Checked, Finding, Inconclusive, PackageReport, Report, Status};
 
 pub struct TableOptions {
@@ -265,7 +265,9 @@ fn package_line(s: &ServerReport) -> String {
             } else {
                 format!(" from {registry}")
             };
-            s.show(&format!("package {name}{from}: could not be checked: {error}"))
+            s.show(&format!(
+                "package {name}{from}: could not be checked: {error}"
+            ))
         }
         PackageOutcome::NotScanned { reason } => format!("package not scanned: {reason}"),
     }

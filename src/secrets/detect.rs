@@ -669,6 +669,9 @@ mod tests {
         let h = scan_value(None, url);
         assert_eq!(h.len(), 1, "{h:?}");
         assert_eq!(h[0].kind, URL_USER_KIND);
-        assert_eq!(redact_value(None, url), "https://Zx8Q***@mcp.example.com/sse");
+        assert_eq!(
+            redact_value(None, url),
+            "https://Zx8Q***@mcp.example.com/sse"
+        );
     }
 }

@@ -181,7 +181,11 @@ mod tests {
 
     #[test]
     fn scrubbing_replaces_every_copy_longest_first() {
-        let s = Scrubber::new(["abcdefgh1234".to_string(), "abcdefgh1234XYZ".into(), "ab".into()]);
+        let s = Scrubber::new([
+            "abcdefgh1234".to_string(),
+            "abcdefgh1234XYZ".into(),
+            "ab".into(),
+        ]);
         assert_eq!(
             s.scrub("x abcdefgh1234XYZ y abcdefgh1234 ab").as_str(),
             "x abcd*** y abcd*** ab"
