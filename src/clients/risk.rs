@@ -32,7 +32,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::launch::{program_name, split_words, Launch};
+use super::launch::{is_wrapper, program_name, split_words, Launch};
 use super::parse::ServerEntry;
 use crate::secrets::{
     is_reference_only, npm_secret_key, redact, redact_value, scan_args, scan_value, scan_words,
@@ -284,20 +284,7 @@ fn shell_wrapped(server: &ServerEntry) -> bool {
         return false;
     };
     let mut words = split_words(command, true);
-    if words.len() > 1
-        && ![
-            "sh",
-            "bash",
-            "zsh",
-            "dash",
-            "ksh",
-            "cmd",
-            "powershell",
-            "pwsh",
-            "env",
-        ]
-        .contains(&program_name(&words[0]).as_str())
-    {
+    if words.len() > 1 && !is_wrapper(&program_name(&words[0])) {
         words = vec![command.to_string()];
     }
     words.extend(server.args.iter().cloned());
