@@ -12,7 +12,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde_json::{json, Value};
 
-use mcp_audit::configscan::{self, ConfigInput, NpmBase};
+use mcp_audit::pipeline::config::{self as configscan, ConfigInput, NpmBase};
 use mcp_audit::pipeline::scan::{Registries, Scanner};
 use mcp_audit::registry::{parse_registry_url, HttpConfig};
 use mcp_audit::report::Policy;
@@ -127,8 +127,19 @@ fn bench(c: &mut Criterion) {
     group
         .sample_size(10)
         .measurement_time(Duration::from_secs(10));
-    for (n, scan_packages) in [(10usize, true), (100, true), (1000, false)] {
-        let servers: serde_json::Map<String, Value> = names[..n]
+    // 100,000 servers with `--no-scan` (issue K9): parsing, line numbers and per-entry npm
+    // configuration at scale; the packages need not exist.
+    let many: Vec<String> = (0..100_000)
+        .map(|i| format!("bench-mcp-server-{i}"))
+        .collect();
+    for (n, scan_packages) in [
+        (10usize, true),
+        (100, true),
+        (1000, false),
+        (100_000, false),
+    ] {
+        let pool = if n <= names.len() { &names } else { &many };
+        let servers: serde_json::Map<String, Value> = pool[..n]
             .iter()
             .map(|name| {
                 (

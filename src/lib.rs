@@ -4,18 +4,18 @@
 //! spec → registry fetch → facts (pure) → rules (pure) → score (pure) → report → render.
 
 pub mod cli;
+pub mod clients;
 pub mod commands;
-pub mod configscan;
 pub mod content;
 pub mod error;
 pub mod facts;
-pub mod mcpconfig;
 pub mod npmrc;
 pub mod pipeline;
 pub mod registry;
 pub mod render;
 pub mod report;
 pub mod rules;
+pub mod secrets;
 pub mod settings;
 pub mod spec;
 pub mod verify;

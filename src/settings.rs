@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 
 use crate::cli::{AuditArgs, Format, GateArgs, RegistryArgs, VerifyArgs};
 use crate::npmrc::Config;
-use crate::configscan::NpmBase;
+use crate::pipeline::config::NpmBase;
 use crate::registry::HttpConfig;
 use crate::render::sanitize::Sanitizer;
 use crate::report::{Policy, EXIT_USAGE};

@@ -129,7 +129,7 @@ pub fn registry_spec(raw: &str) -> Result<Spec, String> {
     let spec = raw.trim();
     let spec = alias_target(spec).unwrap_or(spec);
     Spec::parse(spec).map_err(|e| {
-        let shown = crate::mcpconfig::secrets::redact_value(None, raw);
+        let shown = crate::secrets::redact_value(None, raw);
         format!("`{shown}` is not a registry package spec ({})", e.problem)
     })
 }

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use mcp_audit::mcpconfig::{launch_risks, npm_layers, parse_config, parse_launch, Client};
+use mcp_audit::clients::{launch_risks, npm_layers, parse_config, parse_launch, Client};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -4,10 +4,10 @@ use std::path::Path;
 
 use super::{eprint, print_json, print_table, runtime, scanner, table_options, Fatal};
 use crate::cli::{ConfigArgs, Format};
-use crate::configscan::{
-    self, discovered_inputs, ConfigInput, ConfigReport, PackageOutcome, ServerReport,
+use crate::pipeline::config::{
+    self as configscan, discovered_inputs, ConfigInput, ConfigReport, PackageOutcome, ServerReport,
 };
-use crate::mcpconfig::{Client, Platform};
+use crate::clients::{Client, Platform};
 use crate::render::{json, table};
 use crate::settings::{usage, Settings};
 
@@ -38,7 +38,7 @@ pub fn run(args: &ConfigArgs, settings: &Settings) -> Result<u8, Fatal> {
             .find_map(|k| base.env.get(*k).filter(|v| !v.is_empty()))
             .map(std::path::PathBuf::from)
             .ok_or_else(|| usage("--discover: cannot find the home directory (HOME is not set)"))?;
-        let found = crate::mcpconfig::discover(&home, &base.cwd, Platform::current(), &base.env);
+        let found = crate::clients::discover(&home, &base.cwd, Platform::current(), &base.env);
         for input in discovered_inputs(&found) {
             // A file named on the command line too is audited once.
             let same =
@@ -95,11 +95,11 @@ pub fn run(args: &ConfigArgs, settings: &Settings) -> Result<u8, Fatal> {
                             if let PackageOutcome::Failed { error, .. } = &s.package {
                                 eprint(
                                     clean,
-                                    &format!(
+                                    &s.show(&format!(
                                         "{}: server `{}`: cannot check its package: {error}",
                                         f.path.display(),
                                         s.entry.name
-                                    ),
+                                    )),
                                 );
                             }
                         }
@@ -117,7 +117,7 @@ fn log_server(settings: &Settings, file: &Path, s: &ServerReport) {
             "{}@{} from {registry}",
             facts.package.name, facts.package.version
         ),
-        PackageOutcome::Failed { error, .. } => format!("error: {error}"),
+        PackageOutcome::Failed { error, .. } => s.show(&format!("error: {error}")),
         PackageOutcome::NotScanned { reason } => format!("not scanned: {reason}"),
     };
     eprint(

@@ -175,6 +175,7 @@ impl PathProblemKind {
             PathProblemKind::MultipleRoots => "multiple-roots",
             PathProblemKind::TopLevelFile => "top-level-file",
             PathProblemKind::TrailingData => "trailing-data",
+            PathProblemKind::OversizedHeader => "oversized-header",
         }
     }
 }

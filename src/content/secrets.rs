@@ -5,7 +5,8 @@
 //!
 //! * `.npmrc` (any directory) with a literal `_authToken`, `_auth` or `_password`. Values that npm
 //!   expands from the environment (`${NPM_TOKEN}`) are the recommended practice, not a leak.
-//! * npm tokens `npm_` + 36 and GitHub tokens `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` + 36 (base62).
+//! * npm tokens `npm_` + 36 and GitHub tokens `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` + 36 or more
+//!   (base62; patterns from [`crate::secrets`]).
 //!   Both formats end in a 6-character base62 CRC32 of the 30 random characters (GitHub's
 //!   "Behind GitHub's new authentication token formats", npm's "new access token format"; the
 //!   same check credsweeper's ValueGitHubCheck applies to both). A valid checksum means high
@@ -19,7 +20,7 @@
 //! * Private keys: a `-----BEGIN … PRIVATE KEY-----` marker followed by at least 64 base64
 //!   characters of key body (entropy ≥ 4.5). A marker used as a string constant in parsing code
 //!   (`pem.startsWith('-----BEGIN PRIVATE KEY-----')`) has no body and is not reported.
-//! * AWS access key ids `AKIA`/`ASIA` + 16 (`A-Z`, `2-7`): at least 8 distinct characters, no
+//! * AWS access key ids `AKIA`/`ASIA` + 16 (`A-Z`, `0-9`): at least 8 distinct characters, no
 //!   `EXAMPLE` (AWS's own documentation key is `AKIAIOSFODNN7EXAMPLE`). An id alone cannot sign
 //!   requests, so never above medium.
 //! * `.env` / `.env.*` files except `.example`, `.sample`, `.template`, `.tpl`, `.dist`,
@@ -42,9 +43,10 @@ use super::text::{basename, distinct, entropy, has_sequential_run, is_binary, li
 use super::{Confidence, Secret};
 
 static TOKEN_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?-u)\b(?:npm_[A-Za-z0-9]{36}|gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}|(?:AKIA|ASIA)[A-Z2-7]{16})\b",
-    )
+    use crate::secrets::{AWS_KEY_ID, GITHUB_PAT, GITHUB_TOKEN, NPM_TOKEN};
+    Regex::new(&format!(
+        r"(?-u)\b(?:{NPM_TOKEN}|{GITHUB_TOKEN}|{GITHUB_PAT}|{AWS_KEY_ID})\b"
+    ))
     .expect("static regex")
 });
 

@@ -1,24 +1,7 @@
 //! Small helpers shared by the scanners.
 
-/// Shannon entropy in bits per byte.
-pub(crate) fn entropy(bytes: &[u8]) -> f64 {
-    if bytes.is_empty() {
-        return 0.0;
-    }
-    let mut counts = [0u32; 256];
-    for &b in bytes {
-        counts[b as usize] += 1;
-    }
-    let n = bytes.len() as f64;
-    counts
-        .iter()
-        .filter(|&&c| c > 0)
-        .map(|&c| {
-            let p = c as f64 / n;
-            -p * p.log2()
-        })
-        .sum()
-}
+// One entropy and one redaction for every secret detector: see `crate::secrets`.
+pub(crate) use crate::secrets::{entropy, redact};
 
 pub(crate) fn distinct(bytes: &[u8]) -> usize {
     let mut seen = [false; 256];
@@ -29,15 +12,6 @@ pub(crate) fn distinct(bytes: &[u8]) -> usize {
 /// A NUL byte in the first 8 KiB: the same test git and grep use to call a file binary.
 pub(crate) fn is_binary(data: &[u8]) -> bool {
     data[..data.len().min(8192)].contains(&0)
-}
-
-/// At most 4 characters, and never more than a quarter of the value, then `***`: enough to tell
-/// which credential it is (`npm_`, `ghp_`, `AKIA`), never enough to use or brute-force it.
-pub(crate) fn redact(value: &str) -> String {
-    let chars = value.chars().count();
-    let keep = (chars / 4).min(4);
-    let shown: String = value.chars().take(keep).collect();
-    format!("{shown}***")
 }
 
 /// 1-based line number of `offset`, counted incrementally: `from` is a previous (offset, line)
@@ -101,7 +75,8 @@ mod tests {
     #[test]
     fn helpers() {
         assert_eq!(redact("npm_abcdefghijklmnop"), "npm_***");
-        assert_eq!(redact("hunter2"), "h***");
+        // Under 12 characters nothing is shown (the shared rule of `crate::secrets`).
+        assert_eq!(redact("hunter2"), "***");
         assert_eq!(redact("abc"), "***");
         assert!(entropy(b"aaaa") < 0.01);
         assert!((entropy(b"abcd") - 2.0).abs() < 1e-9);

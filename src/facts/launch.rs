@@ -6,13 +6,13 @@
 //! package (a docker image, a remote URL) still has its launch judged. Rule validation keeps
 //! `launch` rules on `server.*`/`launch.*` paths and every other rule off them.
 //!
-//! Every string here is redacted (`mcpconfig` redacts before it gets here): the document goes to
+//! Every string here is redacted (`clients` redacts before it gets here): the document goes to
 //! JSON output as it is.
 
 use serde::{Deserialize, Serialize};
 
 use super::{Fact, FACTS_SCHEMA};
-use crate::mcpconfig::{Launch, LaunchRisks, PlaintextSecret, ServerEntry};
+use crate::clients::{Launch, LaunchRisks, PlaintextSecret, ServerEntry};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -95,7 +95,9 @@ pub fn launch_facts(
     registry: Option<String>,
     version_exists: Fact<bool>,
 ) -> LaunchFacts {
-    let shown = launch.redacted();
+    let scrub = entry.scrubber();
+    let scrubbed = |v: &Option<String>| v.as_deref().map(|v| scrub.scrub(v).to_string());
+    let shown = launch.redacted(&scrub);
     let (runner, target, auto_install) = match &shown {
         Launch::Npm {
             runner,
@@ -165,13 +167,13 @@ pub fn launch_facts(
             registry,
             auto_install,
             unpinned: risks.unpinned,
-            unpinned_reason: risks.unpinned_reason.clone(),
-            pinned_version: risks.pinned_version.clone(),
+            unpinned_reason: scrubbed(&risks.unpinned_reason),
+            pinned_version: scrubbed(&risks.pinned_version),
             pinned_version_exists: version_exists,
             exec_call: risks.exec_call,
             shell_wrapper: risks.shell_wrapper,
             pipe_to_shell: risks.pipe_to_shell,
-            remote_url: risks.remote_url.clone(),
+            remote_url: scrubbed(&risks.remote_url),
             remote_insecure,
             plaintext_secret_count: secrets.len() as u64,
             plaintext_secret_locations: secrets
@@ -236,7 +238,7 @@ impl LaunchFacts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mcpconfig::{launch_risks, parse_launch};
+    use crate::clients::{launch_risks, parse_launch};
 
     fn facts_for(entry: &ServerEntry) -> LaunchFacts {
         let launch = parse_launch(entry);

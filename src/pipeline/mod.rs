@@ -1,3 +1,5 @@
-//! Pipelines: from targets to reports, with the I/O at the edges.
+//! The pipelines behind the commands: targets or configs in, reports out, with the I/O at the
+//! edges.
 
+pub mod config;
 pub mod scan;

@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::configscan::{ConfigReport, FileReport, PackageOutcome, ServerReport};
+use super::config_wire::{WireEntry, WireFileError, WireLaunch, WireNote, WireProblem};
+use crate::clients::Launch;
 use crate::facts::LaunchFacts;
-use crate::mcpconfig::{ConfigFileError, Launch, Note, ServerEntry, ServerProblem};
+use crate::pipeline::config::{ConfigReport, FileReport, PackageOutcome, ServerReport};
 use crate::report::{Finding, Inconclusive, PackageReport, Policy, Report};
 use crate::rules::score::Score;
 
@@ -282,7 +283,7 @@ struct WireConfigSummary {
 #[derive(Serialize)]
 struct WireDiscovered<'a> {
     client: &'static str,
-    scope: &'a crate::mcpconfig::Scope,
+    scope: &'a crate::clients::Scope,
     path: String,
     found: bool,
 }
@@ -293,12 +294,12 @@ struct WireFile<'a> {
     client: Option<&'static str>,
     /// `ok` or `error` (the file could not be read or parsed).
     status: &'static str,
-    error: Option<&'a ConfigFileError>,
-    notes: &'a [Note],
+    error: Option<WireFileError>,
+    notes: Vec<WireNote>,
     /// Fields dropped from servers that are still audited.
-    warnings: &'a [ServerProblem],
+    warnings: Vec<WireProblem>,
     /// Entries that cannot be started as written; each counts as not checked.
-    unreadable_servers: &'a [ServerProblem],
+    unreadable_servers: Vec<WireProblem>,
     servers: Vec<WireServer<'a>>,
 }
 
@@ -310,9 +311,9 @@ struct WireServer<'a> {
     disabled: bool,
     status: &'static str,
     /// The entry as written, with credentials redacted.
-    entry: &'a ServerEntry,
+    entry: WireEntry,
     /// What it starts (redacted): `{"npm": {...}}`, `{"docker": {...}}`...
-    launch: &'a Launch,
+    launch: WireLaunch,
     package: WireServerPackage<'a>,
     score: u32,
     score_floor: u32,
@@ -362,20 +363,22 @@ fn server(s: &ServerReport) -> WireServer<'_> {
         } => WireServerPackage {
             status: "error",
             ecosystem: Some("npm"),
-            name: Some(name.clone()),
+            name: Some(s.show(name)),
             version: None,
             registry: (!registry.is_empty()).then_some(registry.as_str()),
             reason: None,
             error: Some(WireError {
                 kind: error.kind(),
-                message: error.to_string(),
+                message: s.show(&error.to_string()),
             }),
         },
         PackageOutcome::NotScanned { reason } => {
             // An npm registry package that was not fetched (`--no-scan`, a pinned version the
             // registry lacks) still has a name worth showing.
             let npm_name = match &s.launch {
-                Launch::Npm { spec, .. } => crate::spec::registry_spec(spec).ok().map(|p| p.name),
+                Launch::Npm { spec, .. } => crate::spec::registry_spec(spec)
+                    .ok()
+                    .map(|p| s.show(&p.name)),
                 _ => None,
             };
             WireServerPackage {
@@ -395,8 +398,8 @@ fn server(s: &ServerReport) -> WireServer<'_> {
         line: s.entry.line,
         disabled: s.entry.disabled,
         status: s.status().as_str(),
-        entry: &s.entry,
-        launch: &s.launch,
+        entry: WireEntry::new(&s.entry, &s.scrub),
+        launch: WireLaunch::new(&s.launch, &s.scrub),
         package,
         score: a.score.score,
         score_floor: a.score.floor,
@@ -420,15 +423,22 @@ fn server(s: &ServerReport) -> WireServer<'_> {
 }
 
 fn file(f: &FileReport) -> WireFile<'_> {
-    const NONE: &[ServerProblem] = &[];
+    let problems = |p: &[crate::clients::ServerProblem]| p.iter().map(WireProblem::from).collect();
     let (status, error, notes, warnings, unreadable, servers) = match &f.result {
-        Err(e) => ("error", Some(e), &[][..], NONE, NONE, Vec::new()),
+        Err(e) => (
+            "error",
+            Some(WireFileError::from(e)),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+        ),
         Ok(a) => (
             "ok",
             None,
-            &a.notes[..],
-            &a.warnings[..],
-            &a.unreadable[..],
+            a.notes.iter().map(WireNote::from).collect(),
+            problems(&a.warnings),
+            problems(&a.unreadable),
             a.servers.iter().map(server).collect(),
         ),
     };

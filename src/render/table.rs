@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
 
-use crate::configscan::{ConfigReport, FileReport, PackageOutcome, ServerReport};
 use crate::facts::{Fact, PackageFacts, ProvenanceFacts};
+use crate::pipeline::config::{ConfigReport, FileReport, PackageOutcome, ServerReport};
 use crate::render::sanitize::Sanitizer;
 use crate::report::{Checked, Finding, Inconclusive, PackageReport, Report, Status};
 
@@ -281,7 +281,9 @@ fn package_line(s: &ServerReport) -> String {
             } else {
                 format!(" from {registry}")
             };
-            format!("package {name}{from}: could not be checked: {error}")
+            s.show(&format!(
+                "package {name}{from}: could not be checked: {error}"
+            ))
         }
         PackageOutcome::NotScanned { reason } => format!("package not scanned: {reason}"),
     }
@@ -365,8 +367,8 @@ pub fn render_config(report: &ConfigReport, opts: &TableOptions) -> String {
                     k.client,
                     k.client.id(),
                     match k.scope {
-                        crate::mcpconfig::Scope::User => "user",
-                        crate::mcpconfig::Scope::Project => "project",
+                        crate::clients::Scope::User => "user",
+                        crate::clients::Scope::Project => "project",
                     },
                     clean.line(&k.path.display().to_string())
                 );

@@ -482,3 +482,92 @@ fn a_package_the_registry_lacks_is_not_checked_and_its_pin_is_a_finding() {
     assert!(findings(missing).contains(&"launch-version-missing".to_string()));
     assert_eq!(srv["fine"]["status"], "passed");
 }
+
+/// Issue K5: what the table redacts appears nowhere else (table, JSON, stderr), wherever in
+/// the entry the credential is written.
+#[test]
+fn credentials_in_a_hostile_config_appear_in_no_output() {
+    let s = setup();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mcp-configs/hostile/mcp.json");
+    let file = file.display().to_string();
+    let secrets = [
+        "HOSTILEurlUSERtoken0000000001",
+        "HOSTILEshellTOKEN0000000002",
+        "HOSTILEbearerTOKEN000000003",
+        "HOSTILEflagTOKEN00000000004",
+        "HOSTILEflagTOKEN00000000005",
+    ];
+    for format in [&["--format", "json"][..], &["-v"][..]] {
+        let mut argv = vec![file.as_str(), "--no-scan"];
+        argv.extend_from_slice(format);
+        let out = config(&s, s.dir.path(), &argv);
+        for secret in secrets {
+            assert!(
+                !out.stdout.contains(secret),
+                "{secret} in stdout ({format:?}):\n{}",
+                out.stdout
+            );
+            assert!(
+                !out.stderr.contains(secret),
+                "{secret} in stderr ({format:?}):\n{}",
+                out.stderr
+            );
+        }
+        if format[0] == "--format" {
+            // Still there, redacted: the servers were read, not dropped.
+            let r = json(&out);
+            assert_eq!(r["files"][0]["servers"].as_array().unwrap().len(), 5);
+        }
+    }
+}
+
+/// Issue K9: a config path that is not a regular file is refused before it is opened (a FIFO
+/// would block, `/dev/zero` would grow without end), and so is one over the size cap; each is
+/// one line naming the file, and the other files are still audited.
+#[cfg(unix)]
+#[test]
+fn non_regular_and_oversized_config_files_are_refused() {
+    let s = setup();
+    let fifo = s.dir.path().join("fifo.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let big = s.dir.path().join("big.json");
+    let f = fs::File::create(&big).unwrap();
+    f.set_len(mcp_audit::pipeline::config::MAX_CONFIG_BYTES + 1)
+        .unwrap();
+    let good = s.path("project/.mcp.json");
+    let (fifo, big) = (fifo.display().to_string(), big.display().to_string());
+    let argv = [
+        "/dev/zero",
+        fifo.as_str(),
+        big.as_str(),
+        good.as_str(),
+        "--no-scan",
+        "--format",
+        "json",
+    ];
+    let out = config(&s, s.dir.path(), &argv);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    let r = json(&out);
+    let files = r["files"].as_array().unwrap();
+    for (i, want) in [
+        (0, "not a regular file"),
+        (1, "not a regular file"),
+        (2, "16 MiB"),
+    ] {
+        assert_eq!(files[i]["error"]["kind"], "unreadable", "{:#}", files[i]);
+        let message = files[i]["error"]["message"].as_str().unwrap();
+        assert!(message.contains(want), "{message}");
+    }
+    assert_eq!(files[3]["status"], "ok");
+    let argv = ["/dev/zero", fifo.as_str(), big.as_str(), "--no-scan", "-q"];
+    let out = config(&s, s.dir.path(), &argv);
+    for name in ["/dev/zero", fifo.as_str(), big.as_str()] {
+        let lines: Vec<&str> = out.stderr.lines().filter(|l| l.contains(name)).collect();
+        assert_eq!(lines.len(), 1, "{name}: {}", out.stderr);
+        assert!(lines[0].contains("refused"), "{}", lines[0]);
+    }
+}

@@ -6,12 +6,13 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use mcp_audit::npmrc::{Config, ConfigSource, Layer};
-use mcp_audit::mcpconfig::{
+use mcp_audit::clients::{
     client_for_path, discover, launch_risks, npm_layers, npm_layers_with_env, parse_config,
     parse_launch, well_known_paths, Client, ConfigFileError, Launch, ParsedConfig, Platform, Scope,
     ServerEntry,
 };
+use mcp_audit::npmrc::{Config, ConfigSource, Layer};
+use mcp_audit::render::config_wire::{WireEntry, WireLaunch};
 use url::Url;
 
 use crate::support::assert_no_leak;
@@ -547,14 +548,14 @@ fn no_secret_in_any_output() {
     for rel in FIXTURES {
         let c = load(rel);
         out.push_str(&format!("{c:?}\n{c:#?}\n"));
-        out.push_str(&serde_json::to_string(&c).unwrap());
         for s in &c.servers {
             let l = parse_launch(s);
             let r = launch_risks(s, &l);
+            let scrub = s.scrubber();
             out.push_str(&format!("{s:?}{l:?}{l:#?}{r:?}"));
-            out.push_str(&serde_json::to_string(&l).unwrap());
+            out.push_str(&serde_json::to_string(&WireLaunch::new(&l, &scrub)).unwrap());
             out.push_str(&serde_json::to_string(&r).unwrap());
-            out.push_str(&serde_json::to_string(&s.redacted()).unwrap());
+            out.push_str(&serde_json::to_string(&WireEntry::new(s, &scrub)).unwrap());
             for layer in npm_layers(s, &l) {
                 out.push_str(&format!("{layer:?}"));
             }

@@ -8,19 +8,19 @@ use std::path::{Path, PathBuf};
 use jsonc_parser::ast::{Object, ObjectProp, Value};
 use jsonc_parser::common::Ranged;
 use jsonc_parser::{CollectOptions, ParseOptions};
-use serde::ser::SerializeStruct;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 use super::discover::Client;
-use super::secrets::{
-    is_reference_only, npm_secret_key, redact, redact_args, redact_value, redact_words,
+use crate::secrets::{
+    is_reference_only, npm_secret_key, redact, scan_args, scan_value, scan_words, Hit, Redacted,
+    Scrubber,
 };
 
 /// One MCP server as the client would start it. Values are kept as written (a `${VAR}` is not
 /// expanded) because that is what tells a reference from a literal secret.
 ///
-/// `Debug` and `Serialize` redact every value that looks like a credential (see
-/// [`super::secrets`]); the fields themselves hold the clear text, for the launch analysis.
+/// The fields hold the clear text, for the launch analysis; `Debug` names the entry only, and
+/// output goes through wire types built with [`ServerEntry::scrubber`].
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct ServerEntry {
     /// The key in the servers map.
@@ -50,78 +50,56 @@ pub struct ServerEntry {
 }
 
 impl ServerEntry {
-    /// The entry with every credential-looking value redacted, for display.
-    pub fn redacted(&self) -> ServerEntry {
-        ServerEntry {
-            name: self.name.clone(),
-            project: self.project.clone(),
-            command: self.command.as_deref().map(redact_words),
-            args: redact_args(&self.args),
-            env: self
-                .env
-                .iter()
-                .map(|(k, v)| {
-                    // npm's credential keys are secret however short or plain the value is.
-                    let shown = if npm_secret_key(k) && !v.is_empty() && !is_reference_only(v) {
-                        redact(v)
-                    } else {
-                        redact_value(Some(k), v)
-                    };
-                    (k.clone(), shown)
-                })
-                .collect(),
-            url: self.url.as_deref().map(|u| redact_value(None, u)),
-            transport: self.transport.clone(),
-            headers: self
-                .headers
-                .iter()
-                .map(|(k, v)| (k.clone(), redact_value(Some(k), v)))
-                .collect(),
-            cwd: self.cwd.clone(),
-            env_file: self.env_file.clone(),
-            disabled: self.disabled,
-            line: self.line,
+    /// Every credential written in the entry, wherever it is: display text derived from the
+    /// entry (its launch, facts, notes, errors) is scrubbed of them, so a value the entry's own
+    /// fields redact never shows up elsewhere.
+    pub fn scrubber(&self) -> Scrubber {
+        let mut found: Vec<String> = Vec::new();
+        let take = |found: &mut Vec<String>, value: &str, hits: Vec<Hit>| {
+            found.extend(hits.into_iter().map(|h| value[h.range].to_string()));
+        };
+        if let Some(c) = &self.command {
+            take(&mut found, c, scan_words(c));
+        }
+        for h in scan_args(&self.args) {
+            let value = &self.args[h.index];
+            found.push(value[h.hit.range].to_string());
+        }
+        for (k, v) in &self.env {
+            // npm's credential keys are secret however short or plain the value is.
+            if npm_secret_key(k) && !v.is_empty() && !is_reference_only(v) {
+                found.push(v.clone());
+            } else {
+                take(&mut found, v, scan_value(Some(k), v));
+            }
+        }
+        for (k, v) in &self.headers {
+            take(&mut found, v, scan_value(Some(k), v));
+        }
+        if let Some(u) = &self.url {
+            take(&mut found, u, scan_value(None, u));
+        }
+        Scrubber::new(found)
+    }
+
+    /// An env value as shown: npm credential keys are always hidden, other values redacted
+    /// like any named value.
+    pub fn shown_env(&self, scrub: &Scrubber, key: &str, value: &str) -> Redacted {
+        if npm_secret_key(key) && !value.is_empty() && !is_reference_only(value) {
+            scrub.scrub(&redact(value))
+        } else {
+            scrub.value(Some(key), value)
         }
     }
 }
 
+/// Names the entry only: its values may be credentials, and output goes through wire types.
 impl fmt::Debug for ServerEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let r = self.redacted();
         f.debug_struct("ServerEntry")
-            .field("name", &r.name)
-            .field("project", &r.project)
-            .field("command", &r.command)
-            .field("args", &r.args)
-            .field("env", &r.env)
-            .field("url", &r.url)
-            .field("transport", &r.transport)
-            .field("headers", &r.headers)
-            .field("cwd", &r.cwd)
-            .field("env_file", &r.env_file)
-            .field("disabled", &r.disabled)
-            .field("line", &r.line)
-            .finish()
-    }
-}
-
-impl Serialize for ServerEntry {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let r = self.redacted();
-        let mut st = s.serialize_struct("ServerEntry", 12)?;
-        st.serialize_field("name", &r.name)?;
-        st.serialize_field("project", &r.project)?;
-        st.serialize_field("command", &r.command)?;
-        st.serialize_field("args", &r.args)?;
-        st.serialize_field("env", &r.env)?;
-        st.serialize_field("url", &r.url)?;
-        st.serialize_field("transport", &r.transport)?;
-        st.serialize_field("headers", &r.headers)?;
-        st.serialize_field("cwd", &r.cwd)?;
-        st.serialize_field("env_file", &r.env_file)?;
-        st.serialize_field("disabled", &r.disabled)?;
-        st.serialize_field("line", &r.line)?;
-        st.end()
+            .field("name", &self.name)
+            .field("line", &self.line)
+            .finish_non_exhaustive()
     }
 }
 
@@ -144,7 +122,7 @@ pub struct Note {
 }
 
 /// One config file's servers.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParsedConfig {
     pub path: PathBuf,
     /// The client given to [`parse_config`].
@@ -303,9 +281,10 @@ pub fn parse_config(
         }
     }
 
-    let maps = server_maps(&root, client, text, &mut parsed.notes);
+    let lines = Lines::new(text);
+    let maps = server_maps(&root, client, &lines, &mut parsed.notes);
     for (project, map) in maps {
-        read_servers(text, project, map, &mut parsed);
+        read_servers(&lines, project, map, &mut parsed);
     }
     if parsed.servers.is_empty() && parsed.problems.is_empty() {
         let keys = match client {
@@ -328,7 +307,7 @@ type ServerMap<'o, 'a> = (Option<String>, &'o Object<'a>);
 fn server_maps<'o, 'a>(
     root: &'o Object<'a>,
     client: Option<Client>,
-    text: &str,
+    lines: &Lines<'_>,
     notes: &mut Vec<Note>,
 ) -> Vec<ServerMap<'o, 'a>> {
     let mut out = Vec::new();
@@ -346,7 +325,7 @@ fn server_maps<'o, 'a>(
             // JSON.parse-based clients treat `null` like a missing key.
             Value::NullKeyword(_) => {}
             other => notes.push(Note {
-                line: Some(line_of(text, prop.range.start)),
+                line: Some(lines.line(prop.range.start)),
                 message: format!(
                     "`{what}` is {}, not an object: its servers cannot be read",
                     kind_name(other)
@@ -396,7 +375,7 @@ fn server_maps<'o, 'a>(
             if let Some(p) = last_prop(root, key) {
                 if matches!(p.value, Value::Object(_)) {
                     notes.push(Note {
-                        line: Some(line_of(text, p.range.start)),
+                        line: Some(lines.line(p.range.start)),
                         message: format!(
                             "`{key}` is not where {c} looks for servers: the servers under it \
                              are not started by {c} and are not audited"
@@ -417,17 +396,22 @@ fn last_prop<'o, 'a>(obj: &'o Object<'a>, name: &str) -> Option<&'o ObjectProp<'
         .find(|p| p.name.as_str() == name)
 }
 
-fn read_servers(text: &str, project: Option<String>, map: &Object<'_>, parsed: &mut ParsedConfig) {
+fn read_servers(
+    lines: &Lines<'_>,
+    project: Option<String>,
+    map: &Object<'_>,
+    parsed: &mut ParsedConfig,
+) {
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for (i, prop) in map.properties.iter().enumerate() {
         let name = prop.name.as_str().to_string();
         if let Some(first) = seen.insert(name.clone(), i) {
             parsed.notes.push(Note {
-                line: Some(line_of(text, prop.range.start)),
+                line: Some(lines.line(prop.range.start)),
                 message: format!(
                     "server `{name}` is defined again (first at line {}): the client uses this \
                      last definition",
-                    line_of(text, map.properties[first].range.start)
+                    lines.line(map.properties[first].range.start)
                 ),
             });
         }
@@ -437,7 +421,7 @@ fn read_servers(text: &str, project: Option<String>, map: &Object<'_>, parsed: &
         if seen.get(&name) != Some(&i) {
             continue;
         }
-        let line = Some(line_of(text, prop.range.start));
+        let line = Some(lines.line(prop.range.start));
         let mut problem = |message: String| {
             parsed.problems.push(ServerProblem {
                 server: name.clone(),
@@ -572,35 +556,47 @@ fn kind_name(v: &Value<'_>) -> &'static str {
     }
 }
 
-/// 1-based line of a byte offset; `\r\n`, `\n` and a lone `\r` each end a line.
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    line_col(text, offset).0
+/// Line starts of a text, found in one pass, so that each server's line is a binary search
+/// and not a rescan from the top (100,000 servers took minutes that way).
+/// `\r\n`, `\n` and a lone `\r` each end a line.
+pub(crate) struct Lines<'t> {
+    text: &'t str,
+    starts: Vec<usize>,
+}
+
+impl<'t> Lines<'t> {
+    pub(crate) fn new(text: &'t str) -> Lines<'t> {
+        let bytes = text.as_bytes();
+        let mut starts = vec![0];
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                starts.push(i + 1);
+            }
+        }
+        Lines { text, starts }
+    }
+
+    /// 1-based line of a byte offset.
+    pub(crate) fn line(&self, offset: usize) -> usize {
+        self.line_col(offset).0
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub(crate) fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        // The number of line starts at or before `offset` is the line number.
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line - 1];
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(1, |s| s.chars().count() + 1);
+        (line, column)
+    }
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let bytes = text.as_bytes();
-    let mut line = 1;
-    let mut line_start = 0;
-    let mut i = 0;
-    while i < offset {
-        match bytes[i] {
-            b'\n' => {
-                line += 1;
-                line_start = i + 1;
-            }
-            b'\r' if bytes.get(i + 1) != Some(&b'\n') => {
-                line += 1;
-                line_start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    let column = text
-        .get(line_start..offset)
-        .map_or(1, |s| s.chars().count() + 1);
-    (line, column)
+    Lines::new(text).line_col(offset)
 }
 
 #[cfg(test)]
@@ -696,7 +692,9 @@ mod tests {
             r#"{"mcpServers": {"a": {"command": "npx", "env": {"npm_config_//h/:_authToken": "ab12"}}}}"#,
             None,
         );
-        let shown = format!("{p:?}{}", serde_json::to_string(&p).unwrap());
+        let s = &p.servers[0];
+        let wire = crate::render::config_wire::WireEntry::new(s, &s.scrubber());
+        let shown = format!("{p:?}{}", serde_json::to_string(&wire).unwrap());
         assert!(!shown.contains("ab12"), "{shown}");
     }
 

@@ -32,10 +32,11 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::launch::{program_name, split_words, Launch};
+use super::launch::{is_wrapper, program_name, split_words, Launch};
 use super::parse::ServerEntry;
-use super::secrets::{
-    is_reference_only, npm_secret_key, redact, redact_value, scan_args, scan_value, scan_words, Hit,
+use crate::secrets::{
+    is_reference_only, npm_secret_key, redact, redact_value, scan_args, scan_value, scan_words,
+    Hit, URL_USER_KIND,
 };
 use crate::spec::{exact_version, Selector, Spec};
 
@@ -95,7 +96,7 @@ pub fn launch_risks(server: &ServerEntry, launch: &Launch) -> LaunchRisks {
     }
 
     let mut push = |location: String, value: &str, hits: Vec<Hit>| {
-        for h in hits {
+        for h in hits.into_iter().filter(|h| is_finding(value, h)) {
             r.plaintext_secrets.push(PlaintextSecret {
                 location: location.clone(),
                 kind: h.kind.to_string(),
@@ -134,6 +135,17 @@ pub fn launch_risks(server: &ServerEntry, launch: &Launch) -> LaunchRisks {
         }
     }
     r
+}
+
+/// Every hit is redacted for display, but a user name in a URL is reported as a written
+/// credential only when it looks like one: `git@`, `deploy@` are account names.
+fn is_finding(value: &str, h: &Hit) -> bool {
+    let text = &value[h.range.clone()];
+    h.kind != URL_USER_KIND
+        || text.len() >= 16
+        || (text.len() >= 8
+            && text.chars().any(|c| c.is_ascii_digit())
+            && text.chars().any(|c| c.is_ascii_alphabetic()))
 }
 
 fn literal(v: &str) -> bool {
@@ -272,20 +284,7 @@ fn shell_wrapped(server: &ServerEntry) -> bool {
         return false;
     };
     let mut words = split_words(command, true);
-    if words.len() > 1
-        && ![
-            "sh",
-            "bash",
-            "zsh",
-            "dash",
-            "ksh",
-            "cmd",
-            "powershell",
-            "pwsh",
-            "env",
-        ]
-        .contains(&program_name(&words[0]).as_str())
-    {
+    if words.len() > 1 && !is_wrapper(&program_name(&words[0])) {
         words = vec![command.to_string()];
     }
     words.extend(server.args.iter().cloned());
@@ -341,7 +340,7 @@ fn shell_wrapped(server: &ServerEntry) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mcpconfig::parse_launch;
+    use crate::clients::parse_launch;
 
     fn risks(command: &str, args: &[&str]) -> LaunchRisks {
         let s = ServerEntry {

@@ -11,17 +11,18 @@ use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 use regex::Regex;
 
-use crate::error::TargetError;
-use crate::facts::{launch_facts, Fact, LaunchFacts, PackageFacts, ServerOrigin};
-use crate::mcpconfig::{
+use crate::clients::{
     client_for_path, launch_risks, npm_layers_with_env, parse_config, parse_launch, Client,
     ConfigFileError, KnownConfig, Launch, Note, ServerEntry, ServerProblem,
 };
 use crate::npmrc::{env_setting_key, Config};
-use crate::pipeline::scan::Scanner;
+use crate::error::TargetError;
+use crate::facts::{launch_facts, Fact, LaunchFacts, PackageFacts, ServerOrigin};
 use crate::report::{
     assess, Assessment, Policy, Status, EXIT_GATE_FAILED, EXIT_OK, EXIT_UNCHECKED,
 };
+use crate::pipeline::scan::Scanner;
+use crate::secrets::Scrubber;
 use crate::spec::{registry_spec, Selector, Spec};
 
 /// A config file to audit, and what is known of it before reading.
@@ -75,8 +76,11 @@ pub struct FileAudit {
 
 #[derive(Debug, Clone)]
 pub struct ServerReport {
-    /// Serializes redacted.
+    /// The entry as written, clear text: show it only through [`ServerReport::show`] or the
+    /// wire types.
     pub entry: ServerEntry,
+    /// The entry's credentials, scrubbed from everything shown about this server.
+    pub scrub: Scrubber,
     pub launch: Launch,
     pub launch_facts: LaunchFacts,
     pub package: PackageOutcome,
@@ -105,6 +109,11 @@ pub enum PackageOutcome {
 }
 
 impl ServerReport {
+    /// Text about this server (an error, a reason) with the entry's credentials scrubbed.
+    pub fn show(&self, text: &str) -> String {
+        self.scrub.scrub(text).to_string()
+    }
+
     pub fn status(&self) -> Status {
         match &self.package {
             PackageOutcome::Failed { .. } => Status::Error,
@@ -180,6 +189,49 @@ struct Job {
     entry: ServerEntry,
 }
 
+/// Largest config file read: real ones are a few KiB; a hostile one must not exhaust memory.
+pub const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads a config file, refusing anything but a regular file of at most [`MAX_CONFIG_BYTES`].
+/// The type is checked before opening, so a FIFO is never opened (opening one blocks until a
+/// writer comes) and a device such as `/dev/zero` is never read; the size is checked again while
+/// reading, for a file that grows.
+pub fn read_config_file(path: &Path) -> Result<String, ConfigFileError> {
+    use std::io::Read;
+    let refuse = |message: String| ConfigFileError::Unreadable {
+        path: path.to_path_buf(),
+        message,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| ConfigFileError::unreadable(path, &e))?;
+    if !meta.is_file() {
+        return Err(refuse(
+            "not a regular file (a directory, FIFO or device): refused".into(),
+        ));
+    }
+    let too_big = |size: u64| {
+        refuse(format!(
+            "{size} bytes, over the {} MiB limit for a config file: refused",
+            MAX_CONFIG_BYTES / (1024 * 1024)
+        ))
+    };
+    if meta.len() > MAX_CONFIG_BYTES {
+        return Err(too_big(meta.len()));
+    }
+    let file = std::fs::File::open(path).map_err(|e| ConfigFileError::unreadable(path, &e))?;
+    // The path may have been swapped between the check and the open.
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(refuse("not a regular file: refused".into()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| ConfigFileError::unreadable(path, &e))?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(too_big(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|_| refuse("not UTF-8 text".into()))
+}
+
 /// Reads, parses and audits every file. `scan_packages` false (`--no-scan`) judges launches
 /// only. `on_done` runs once per finished server, for progress and `-v`.
 pub async fn audit(
@@ -193,15 +245,18 @@ pub async fn audit(
     let mut jobs = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
         let client = input.client.or_else(|| client_for_path(&input.path));
-        let parsed = std::fs::read(&input.path)
-            .map_err(|e| ConfigFileError::unreadable(&input.path, &e))
-            .and_then(|bytes| {
-                String::from_utf8(bytes).map_err(|_| ConfigFileError::Unreadable {
-                    path: input.path.clone(),
-                    message: "not UTF-8 text".into(),
-                })
+        let path = input.path.clone();
+        // File reads and parsing are blocking work: keep them off the async threads.
+        let parsed = tokio::task::spawn_blocking(move || {
+            read_config_file(&path).and_then(|text| parse_config(&path, &text, client))
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(ConfigFileError::Unreadable {
+                path: input.path.clone(),
+                message: format!("reading stopped: {e}"),
             })
-            .and_then(|text| parse_config(&input.path, &text, client));
+        });
         let result = parsed.map(|p| {
             let project = project_dir(&input.path, input.project_scope);
             for entry in &p.servers {
@@ -238,9 +293,11 @@ pub async fn audit(
         });
     }
     let width = jobs.len().clamp(1, 64);
+    let discovery = DiscoveryCache::default();
+    let discovery = &discovery;
     let done: Vec<(usize, ServerReport)> = stream::iter(jobs)
         .map(|job| async move {
-            let report = audit_server(scanner, base, &job, scan_packages).await;
+            let report = audit_server(scanner, base, discovery, &job, scan_packages).await;
             on_done(&inputs[job.file].path, &report);
             (job.file, report)
         })
@@ -258,21 +315,24 @@ pub async fn audit(
 async fn audit_server(
     scanner: &Scanner,
     base: &NpmBase,
+    discovery: &DiscoveryCache,
     job: &Job,
     scan_packages: bool,
 ) -> ServerReport {
     let entry = &job.entry;
     let launch = parse_launch(entry);
     let risks = launch_risks(entry, &launch);
+    let scrub = entry.scrubber();
     let mut notes = Vec::new();
-    let (package, registry, version_exists) = match (&launch, not_scanned_reason(&launch)) {
+    let (package, registry, version_exists) = match (&launch, not_scanned_reason(&launch, &scrub)) {
         (_, Some(reason)) => not_npm(PackageOutcome::NotScanned { reason }),
         (Launch::Npm { spec, .. }, None) => match registry_spec(spec) {
             Err(reason) => not_npm(PackageOutcome::NotScanned { reason }),
             Ok(spec) => {
                 let started = client_expanded(entry, &base.env);
                 let started_launch = parse_launch(&started);
-                let config = entry_config(base, job, &started, &started_launch, &mut notes);
+                let config =
+                    entry_config(base, discovery, job, &started, &started_launch, &mut notes).await;
                 npm_package(scanner, config, &spec, scan_packages).await
             }
         },
@@ -319,7 +379,16 @@ async fn audit_server(
             );
         }
     }
+    // Notes and reasons quote specs and paths from the entry.
+    let notes = notes.iter().map(|n| scrub.scrub(n).to_string()).collect();
+    let package = match package {
+        PackageOutcome::NotScanned { reason } => PackageOutcome::NotScanned {
+            reason: scrub.scrub(&reason).to_string(),
+        },
+        other => other,
+    };
     ServerReport {
+        scrub,
         entry: entry.clone(),
         launch: launch.clone(),
         launch_facts,
@@ -418,8 +487,8 @@ async fn npm_package(
 }
 
 /// Why a launch has no npm package to scan, or `None` when it has one.
-fn not_scanned_reason(launch: &Launch) -> Option<String> {
-    let shown = launch.redacted();
+fn not_scanned_reason(launch: &Launch, scrub: &Scrubber) -> Option<String> {
+    let shown = launch.redacted(scrub);
     match &shown {
         Launch::Npm { spec, call, .. } if spec.is_empty() => Some(match call {
             Some(_) => "the launch runs a command line (`-c`/`--call`) and fetches no package".into(),
@@ -456,8 +525,9 @@ fn not_scanned_reason(launch: &Launch) -> Option<String> {
 /// mcp-audit's own `--registry`, `--userconfig` and `--npm-config` stand for the environment
 /// the client inherits (`npm_config_*` variables), not for flags of every launch: an entry's
 /// `env` and flags are more specific, and override them.
-fn entry_config(
+async fn entry_config(
     base: &NpmBase,
+    discovery: &DiscoveryCache,
     job: &Job,
     entry: &ServerEntry,
     launch: &Launch,
@@ -475,7 +545,8 @@ fn entry_config(
         Launch::Npm { npm_config, .. } => npm_config.clone(),
         _ => Vec::new(),
     };
-    let (mut layers, mut diags) = crate::npmrc::discover(&job.launch_dir, &env, &cli);
+    let found = discovery.get(&job.launch_dir, &env, &cli).await;
+    let (mut layers, mut diags) = (found.0.clone(), found.1.clone());
     let (extra, d) = npm_layers_with_env(entry, launch, &inherited);
     layers.extend(extra);
     diags.extend(d);
@@ -488,6 +559,48 @@ fn entry_config(
         }
     }
     config
+}
+
+/// npm's configuration discovery, done once per (directory, environment, command line): the
+/// servers of one file mostly share all three, and discovery reads up to four files from disk.
+/// It runs on the blocking pool, off the async threads.
+#[derive(Default)]
+struct DiscoveryCache {
+    #[allow(clippy::type_complexity)]
+    found: std::sync::Mutex<HashMap<DiscoveryKey, Arc<tokio::sync::OnceCell<Arc<Discovered>>>>>,
+}
+
+type DiscoveryKey = (PathBuf, Vec<(String, String)>, Vec<(String, String)>);
+type Discovered = (Vec<crate::npmrc::Layer>, Vec<crate::npmrc::Diagnostic>);
+
+impl DiscoveryCache {
+    async fn get(
+        &self,
+        dir: &Path,
+        env: &HashMap<String, String>,
+        cli: &[(String, String)],
+    ) -> Arc<Discovered> {
+        let mut env_key: Vec<(String, String)> =
+            env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        env_key.sort();
+        let key = (dir.to_path_buf(), env_key, cli.to_vec());
+        let cell = {
+            let mut found = self.found.lock().unwrap_or_else(|e| e.into_inner());
+            found.entry(key).or_default().clone()
+        };
+        cell.get_or_init(|| {
+            let (dir, env, cli) = (dir.to_path_buf(), env.clone(), cli.to_vec());
+            async move {
+                let work = move || Arc::new(crate::npmrc::discover(&dir, &env, &cli));
+                // A panic in discovery stays a panic: an empty configuration would be a guess.
+                tokio::task::spawn_blocking(work)
+                    .await
+                    .expect("npm configuration discovery")
+            }
+        })
+        .await
+        .clone()
+    }
 }
 
 /// Sets `name` in `env`, first removing every other spelling npm reads as the same setting
@@ -576,7 +689,7 @@ pub fn discovered_inputs(found: &[(KnownConfig, bool)]) -> Vec<ConfigInput> {
         .map(|(k, _)| ConfigInput {
             path: k.path.clone(),
             client: Some(k.client),
-            project_scope: Some(k.scope == crate::mcpconfig::Scope::Project),
+            project_scope: Some(k.scope == crate::clients::Scope::Project),
         })
         .collect()
 }

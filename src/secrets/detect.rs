@@ -37,6 +37,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::{entropy, redact, AWS_KEY_ID, GITHUB_PAT, GITHUB_TOKEN, NPM_TOKEN};
+
 /// One credential found in a value: what it looks like and which bytes of the value hold it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Hit {
@@ -46,31 +48,39 @@ pub(crate) struct Hit {
 
 static TOKEN_PATTERNS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
     [
-        ("npm token", r"\bnpm_[A-Za-z0-9]{36}\b"),
-        ("GitHub token", r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
-        ("GitHub fine-grained token", r"\bgithub_pat_[A-Za-z0-9_]{22,}"),
-        ("GitLab token", r"\bglpat-[A-Za-z0-9_\-]{20,}"),
-        ("Anthropic API key", r"\bsk-ant-[A-Za-z0-9_\-]{20,}"),
+        ("npm token", format!(r"\b{NPM_TOKEN}\b")),
+        ("GitHub token", format!(r"\b{GITHUB_TOKEN}\b")),
+        ("GitHub fine-grained token", format!(r"\b{GITHUB_PAT}")),
+        ("GitLab token", r"\bglpat-[A-Za-z0-9_\-]{20,}".into()),
+        ("Anthropic API key", r"\bsk-ant-[A-Za-z0-9_\-]{20,}".into()),
         (
             "sk- API key",
-            r"\bsk-(?:proj-|svcacct-|admin-|or-v1-)?[A-Za-z0-9_\-]{20,}",
+            r"\bsk-(?:proj-|svcacct-|admin-|or-v1-)?[A-Za-z0-9_\-]{20,}".into(),
         ),
-        ("Stripe key", r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}"),
-        ("Slack token", r"\bxox[abposr]-[A-Za-z0-9\-]{10,}"),
-        ("AWS access key id", r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),
-        ("Google API key", r"\bAIza[0-9A-Za-z_\-]{35}"),
+        ("Stripe key", r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}".into()),
+        ("Slack token", r"\bxox[abposr]-[A-Za-z0-9\-]{10,}".into()),
+        ("AWS access key id", format!(r"\b{AWS_KEY_ID}\b")),
+        ("Google API key", r"\bAIza[0-9A-Za-z_\-]{35}".into()),
         (
             "JWT",
-            r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
+            r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}".into(),
         ),
         (
             "private key",
-            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----[^-]*(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----)?",
+            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----[^-]*(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----)?".into(),
         ),
     ]
     .into_iter()
-    .map(|(k, p)| (k, Regex::new(p).expect("static regex")))
+    .map(|(k, p): (&'static str, String)| (k, Regex::new(&p).expect("static regex")))
     .collect()
+});
+
+/// A user name alone before `@` (`https://TOKEN@host/`): git and many APIs take a token there.
+pub(crate) const URL_USER_KIND: &str = "user name in URL";
+
+/// `scheme://user@` with no password: the user name is group 1.
+static URL_USER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[A-Za-z][A-Za-z0-9+.\-]*://([^/@\s:?#]+)@").expect("static regex")
 });
 
 /// `scheme://user:password@` — the password is group 1.
@@ -237,26 +247,6 @@ fn char_classes(v: &str) -> usize {
     .count()
 }
 
-fn entropy(v: &str) -> f64 {
-    let mut counts = [0usize; 256];
-    let mut n = 0usize;
-    for b in v.bytes() {
-        counts[b as usize] += 1;
-        n += 1;
-    }
-    if n == 0 {
-        return 0.0;
-    }
-    counts
-        .iter()
-        .filter(|c| **c > 0)
-        .map(|c| {
-            let p = *c as f64 / n as f64;
-            -p * p.log2()
-        })
-        .sum()
-}
-
 fn high_entropy(v: &str) -> bool {
     v.len() >= 24
         && !v.contains("://")
@@ -269,7 +259,7 @@ fn high_entropy(v: &str) -> bool {
         ]
         .iter()
         .all(|b| *b)
-        && entropy(v) >= 4.0
+        && entropy(v.as_bytes()) >= 4.0
 }
 
 /// Whether a literal value under a secret name is plausibly the credential itself.
@@ -323,6 +313,11 @@ pub(crate) fn scan_value(name: Option<&str>, value: &str) -> Vec<Hit> {
             push(&mut hits, "password in URL", m.range());
         }
     }
+    for c in URL_USER.captures_iter(value) {
+        if let Some(m) = c.get(1) {
+            push(&mut hits, URL_USER_KIND, m.range());
+        }
+    }
     for c in URL_QUERY.captures_iter(value) {
         if let Some(m) = c.get(2) {
             push(&mut hits, "credential in URL query", m.range());
@@ -370,15 +365,6 @@ fn secret_span(value: &str) -> Range<usize> {
 
 fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
     a.start < b.end && b.start < a.end
-}
-
-/// Evidence for a secret: its first 4 characters and `***`; only `***` under 12 characters.
-pub fn redact(secret: &str) -> String {
-    if secret.chars().count() < 12 {
-        return "***".to_string();
-    }
-    let head: String = secret.chars().take(4).collect();
-    format!("{head}***")
 }
 
 /// `value` with every credential in it redacted.
@@ -675,5 +661,17 @@ mod tests {
     fn redaction_lengths() {
         assert_eq!(redact("short"), "***");
         assert_eq!(redact(NPM), "npm_***");
+    }
+
+    #[test]
+    fn a_user_name_alone_in_a_url_is_redacted() {
+        let url = "https://Zx8Qp2Lr9Tn4Wv7Yk3Hm@mcp.example.com/sse";
+        let h = scan_value(None, url);
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert_eq!(h[0].kind, URL_USER_KIND);
+        assert_eq!(
+            redact_value(None, url),
+            "https://Zx8Q***@mcp.example.com/sse"
+        );
     }
 }

@@ -28,16 +28,28 @@
 //! 9. `docker|podman [global flags] [container] run [flags] image [args]`, skipping the values of
 //!    run's value flags (`-e`, `-v`, `--env-file`, `--name`, `--network`...).
 
+mod container;
+mod node;
+mod npm;
+mod python;
+mod shell;
+
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-use serde::ser::SerializeStructVariant;
-use serde::{Serialize, Serializer};
-
-use crate::npmrc::{env_setting_key, expand_env, ConfigSource, Diagnostic, Entry, Layer, Severity};
+use crate::npmrc::{
+    env_setting_key, expand_env, ConfigSource, Diagnostic, Entry, Layer, Severity,
+};
 
 use super::parse::ServerEntry;
-use super::secrets::{is_reference_only, npm_secret_key, redact, redact_value, redact_words};
+use crate::secrets::{is_reference_only, npm_secret_key, redact, Scrubber};
+
+use container::docker;
+use node::node;
+use npm::{npm_exec, npm_subcommand, Flavor};
+pub use npm::{npm_layers, npm_layers_with_env};
+use python::pypi;
+use shell::powershell;
 
 /// What a server entry starts.
 #[derive(Clone, PartialEq, Eq)]
@@ -90,21 +102,24 @@ pub enum Launch {
 }
 
 impl Launch {
-    /// The same launch with every credential-looking value redacted, for display.
-    pub fn redacted(&self) -> Launch {
+    /// The same launch with every credential-looking value redacted, for display, and every
+    /// credential of its entry (`scrub`, from [`ServerEntry::scrubber`]) scrubbed.
+    pub fn redacted(&self, scrub: &Scrubber) -> Launch {
+        let value = |name: Option<&str>, v: &str| scrub.value(name, v).to_string();
         let pairs = |v: &[(String, String)]| -> Vec<(String, String)> {
             v.iter()
                 .map(|(k, val)| {
                     // npm's credential keys are secret whatever their value looks like.
                     let shown = if npm_secret_key(k) && !is_reference_only(val) {
-                        redact(val)
+                        scrub.scrub(&redact(val)).to_string()
                     } else {
-                        redact_value(Some(k), val)
+                        value(Some(k), val)
                     };
-                    (k.clone(), shown)
+                    (scrub.scrub(k).to_string(), shown)
                 })
                 .collect()
         };
+        let words = |v: &str| scrub.words(v).to_string();
         match self {
             Launch::Npm {
                 runner,
@@ -116,35 +131,32 @@ impl Launch {
                 extra_packages,
             } => Launch::Npm {
                 runner: runner.clone(),
-                spec: redact_value(None, spec),
+                spec: value(None, spec),
                 yes: *yes,
-                call: call.as_deref().map(redact_words),
+                call: call.as_deref().map(words),
                 npm_config: pairs(npm_config),
                 npm_env: pairs(npm_env),
-                extra_packages: extra_packages
-                    .iter()
-                    .map(|p| redact_value(None, p))
-                    .collect(),
+                extra_packages: extra_packages.iter().map(|p| value(None, p)).collect(),
             },
             Launch::Node { path } => Launch::Node {
-                path: redact_value(None, path),
+                path: value(None, path),
             },
             Launch::PyPi { runner, package } => Launch::PyPi {
                 runner: runner.clone(),
-                package: redact_value(None, package),
+                package: value(None, package),
             },
             Launch::Docker { image } => Launch::Docker {
-                image: redact_value(None, image),
+                image: value(None, image),
             },
             Launch::Remote { url, transport } => Launch::Remote {
-                url: redact_value(None, url),
+                url: value(None, url),
                 transport: transport.clone(),
             },
             Launch::Shell { command } => Launch::Shell {
-                command: redact_words(command),
+                command: words(command),
             },
             Launch::Other { command } => Launch::Other {
-                command: redact_words(command),
+                command: words(command),
             },
         }
     }
@@ -163,106 +175,10 @@ impl Launch {
     }
 }
 
+/// The kind only: the fields may hold credentials; output goes through wire types.
 impl fmt::Debug for Launch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.redacted() {
-            Launch::Npm {
-                runner,
-                spec,
-                yes,
-                call,
-                npm_config,
-                npm_env,
-                extra_packages,
-            } => f
-                .debug_struct("Npm")
-                .field("runner", &runner)
-                .field("spec", &spec)
-                .field("yes", &yes)
-                .field("call", &call)
-                .field("npm_config", &npm_config)
-                .field("npm_env", &npm_env)
-                .field("extra_packages", &extra_packages)
-                .finish(),
-            Launch::Node { path } => f.debug_struct("Node").field("path", &path).finish(),
-            Launch::PyPi { runner, package } => f
-                .debug_struct("PyPi")
-                .field("runner", &runner)
-                .field("package", &package)
-                .finish(),
-            Launch::Docker { image } => f.debug_struct("Docker").field("image", &image).finish(),
-            Launch::Remote { url, transport } => f
-                .debug_struct("Remote")
-                .field("url", &url)
-                .field("transport", &transport)
-                .finish(),
-            Launch::Shell { command } => {
-                f.debug_struct("Shell").field("command", &command).finish()
-            }
-            Launch::Other { command } => {
-                f.debug_struct("Other").field("command", &command).finish()
-            }
-        }
-    }
-}
-
-/// Externally tagged like serde's default for enums: `{"npm": {"runner": …}}`.
-impl Serialize for Launch {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let r = self.redacted();
-        match &r {
-            Launch::Npm {
-                runner,
-                spec,
-                yes,
-                call,
-                npm_config,
-                npm_env,
-                extra_packages,
-            } => {
-                let mut v = s.serialize_struct_variant("Launch", 0, "npm", 7)?;
-                v.serialize_field("runner", runner)?;
-                v.serialize_field("spec", spec)?;
-                v.serialize_field("yes", yes)?;
-                v.serialize_field("call", call)?;
-                v.serialize_field("npm_config", npm_config)?;
-                v.serialize_field("npm_env", npm_env)?;
-                v.serialize_field("extra_packages", extra_packages)?;
-                v.end()
-            }
-            Launch::Node { path } => {
-                let mut v = s.serialize_struct_variant("Launch", 1, "node", 1)?;
-                v.serialize_field("path", path)?;
-                v.end()
-            }
-            Launch::PyPi { runner, package } => {
-                let mut v = s.serialize_struct_variant("Launch", 2, "pypi", 2)?;
-                v.serialize_field("runner", runner)?;
-                v.serialize_field("package", package)?;
-                v.end()
-            }
-            Launch::Docker { image } => {
-                let mut v = s.serialize_struct_variant("Launch", 3, "docker", 1)?;
-                v.serialize_field("image", image)?;
-                v.end()
-            }
-            Launch::Remote { url, transport } => {
-                let mut v = s.serialize_struct_variant("Launch", 4, "remote", 2)?;
-                v.serialize_field("url", url)?;
-                v.serialize_field("transport", transport)?;
-                v.end()
-            }
-            Launch::Shell { command } => {
-                let mut v = s.serialize_struct_variant("Launch", 5, "shell", 1)?;
-                v.serialize_field("command", command)?;
-                v.end()
-            }
-            Launch::Other { command } => {
-                let mut v = s.serialize_struct_variant("Launch", 6, "other", 1)?;
-                v.serialize_field("command", command)?;
-                v.end()
-            }
-        }
+        write!(f, "Launch::{}", self.kind())
     }
 }
 
@@ -295,88 +211,6 @@ pub fn parse_launch(server: &ServerEntry) -> Launch {
     classify(&argv, &mut env, 0)
 }
 
-/// The npm configuration a server's launch adds on top of the user's own: the launch's
-/// `npm_env` (the entry's `npm_config_*` variables, plus any set by an `env NAME=value`
-/// wrapper) as an environment layer, since npm reads them from the environment the client
-/// starts it with, and its `npm_config` flags as a command-line layer. Empty for anything but
-/// an npm runner, and for `yarn dlx`, which does not read npm's configuration.
-///
-/// Merge these *after* the user's own layers: [`crate::npmrc::Config::from_layers`] lets a
-/// later layer of the same kind win, which is what happens when the client's `env` is laid
-/// over the environment it inherited. `${VAR}` is expanded against the entry's `env` only;
-/// use [`npm_layers_with_env`] to expand against the inherited environment too.
-///
-/// Settings that move files (`userconfig`, `globalconfig`, `prefix`) are in these layers, but
-/// only [`crate::npmrc::discover`] acts on them: pass it the merged environment and the
-/// launch's `npm_config` as its command-line pairs to follow them.
-pub fn npm_layers(server: &ServerEntry, launch: &Launch) -> Vec<Layer> {
-    npm_layers_with_env(server, launch, &HashMap::new()).0
-}
-
-/// [`npm_layers`], expanding `${VAR}` against `base_env` overlaid with the entry's `env` (what
-/// the server's process would see), and returning what went wrong doing so.
-pub fn npm_layers_with_env(
-    server: &ServerEntry,
-    launch: &Launch,
-    base_env: &HashMap<String, String>,
-) -> (Vec<Layer>, Vec<Diagnostic>) {
-    let Launch::Npm {
-        runner,
-        npm_config,
-        npm_env,
-        ..
-    } = launch
-    else {
-        return (Vec::new(), Vec::new());
-    };
-    if runner == "yarn dlx" {
-        return (Vec::new(), Vec::new());
-    }
-    // `${VAR}` expands against what the server's process would see: the inherited environment
-    // with the entry's own `env` laid over it.
-    let mut expand_map = base_env.clone();
-    expand_map.extend(server.env.iter().map(|(k, v)| (k.clone(), v.clone())));
-    let mut diags = Vec::new();
-    let mut layers = Vec::new();
-    let mut entries = Vec::new();
-    for (key, value) in npm_env {
-        let key = expand_reporting(key, &expand_map, &mut diags);
-        let value = expand_reporting(value.trim(), &expand_map, &mut diags);
-        entries.push(Entry::new(key, value, None));
-    }
-    if !entries.is_empty() {
-        layers.push(Layer::new(ConfigSource::Env, entries));
-    }
-    let (cli_layer, d) = Layer::from_cli(npm_config, &expand_map);
-    diags.extend(d);
-    if !cli_layer.entries.is_empty() {
-        layers.push(cli_layer);
-    }
-    (layers, diags)
-}
-
-/// `expand_env`, with the same warning the config module gives for an unset variable.
-fn expand_reporting(
-    text: &str,
-    env: &HashMap<String, String>,
-    diags: &mut Vec<Diagnostic>,
-) -> String {
-    let ex = expand_env(text, env);
-    for name in ex.unset {
-        diags.push(Diagnostic {
-            severity: Severity::Warning,
-            source: ConfigSource::Env,
-            file: None,
-            line: None,
-            message: format!(
-                "environment variable {name} is not set: npm leaves the text ${{{name}}} in \
-                 place (write ${{{name}?}} to make it expand to an empty string)"
-            ),
-        });
-    }
-    ex.text
-}
-
 /// The file name of a program, lower-cased, without directory or Windows extension.
 pub(crate) fn program_name(word: &str) -> String {
     let base = word.rsplit(['/', '\\']).next().unwrap_or(word);
@@ -389,21 +223,15 @@ pub(crate) fn program_name(word: &str) -> String {
     lower
 }
 
-const KNOWN_PROGRAMS: &[&str] = &[
-    "npx",
-    "npm",
-    "pnpm",
-    "pnpx",
-    "yarn",
-    "bunx",
-    "bun",
-    "node",
-    "nodejs",
-    "uvx",
-    "uv",
-    "pipx",
-    "docker",
-    "podman",
+/// Programs that start what is named after them: package runners and interpreters.
+const RUNNERS: &[&str] = &[
+    "npx", "npm", "pnpm", "pnpx", "yarn", "bunx", "bun", "node", "nodejs", "uvx", "uv", "pipx",
+    "docker", "podman",
+];
+
+/// Programs that run a command line given to them: looked through by [`parse_launch`], and
+/// what makes a launch shell-wrapped in the launch facts. The one list of them.
+const WRAPPERS: &[&str] = &[
     "sh",
     "bash",
     "zsh",
@@ -415,8 +243,12 @@ const KNOWN_PROGRAMS: &[&str] = &[
     "env",
 ];
 
+pub(crate) fn is_wrapper(name: &str) -> bool {
+    WRAPPERS.contains(&name)
+}
+
 fn is_known_program(name: &str) -> bool {
-    KNOWN_PROGRAMS.contains(&name)
+    RUNNERS.contains(&name) || is_wrapper(name)
 }
 
 /// A Windows command line (`C:\…`, `cmd /c …`): backslashes are path separators, not escapes.
@@ -559,503 +391,6 @@ fn inner(script: &str, posix: bool, env: &mut BTreeMap<String, String>, depth: u
 
 fn has_shell_syntax(s: &str) -> bool {
     s.contains(['|', '&', ';', '<', '>', '`', '\n']) || s.contains("$(")
-}
-
-/// npm's (and pnpm's, yarn's, bun's) subcommand, after any leading flags: the flags before it,
-/// its name, and what follows.
-fn npm_subcommand(args: &[String]) -> Option<(&[String], &str, &[String])> {
-    let mut i = 0;
-    while i < args.len() {
-        let a = &args[i];
-        if !a.starts_with('-') {
-            return Some((&args[..i], a.as_str(), &args[i + 1..]));
-        }
-        // `npm --registry URL exec …`
-        let name = a.trim_start_matches('-');
-        if !a.contains('=') && takes_value(Flavor::Npm, name) {
-            i += 2;
-        } else {
-            i += 1;
-        }
-    }
-    None
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Flavor {
-    Npm,
-    Pnpm,
-    Yarn,
-    Bun,
-}
-
-/// npm configuration keys (and exec options) documented as taking a value, so that
-/// `--registry URL` consumes `URL`. Scoped registries and nerf-darted keys always do.
-const NPM_VALUE_KEYS: &[&str] = &[
-    "registry",
-    "userconfig",
-    "globalconfig",
-    "prefix",
-    "cache",
-    "loglevel",
-    "scope",
-    "workspace",
-    "package",
-    "call",
-    "node-options",
-    "script-shell",
-    "shell",
-    "otp",
-    "before",
-    "ca",
-    "cafile",
-    "cert",
-    "key",
-    "proxy",
-    "https-proxy",
-    "noproxy",
-    "location",
-    "replace-registry-host",
-    "auth-type",
-    "fetch-retries",
-    "fetch-timeout",
-    "userAgent",
-    "user-agent",
-    "tag",
-    "npmrc",
-    "allow-build",
-];
-
-fn takes_value(flavor: Flavor, name: &str) -> bool {
-    if name.starts_with('@') || name.starts_with("//") {
-        return true;
-    }
-    match flavor {
-        Flavor::Bun => matches!(name, "package" | "p"),
-        Flavor::Yarn => matches!(name, "package" | "p"),
-        Flavor::Npm | Flavor::Pnpm => {
-            NPM_VALUE_KEYS.contains(&name) || matches!(name, "p" | "w" | "C" | "dir")
-        }
-    }
-}
-
-/// Flags that configure the runner itself, not npm.
-fn is_exec_flag(name: &str) -> bool {
-    matches!(
-        name,
-        "yes" | "y" | "package" | "p" | "call" | "c" | "shell-mode" | "no" | "quiet" | "q"
-    )
-}
-
-fn npm_exec(
-    runner: &str,
-    args: &[String],
-    env: &BTreeMap<String, String>,
-    flavor: Flavor,
-) -> Launch {
-    let mut yes = false;
-    let mut packages: Vec<String> = Vec::new();
-    let mut call: Option<String> = None;
-    let mut shell_mode = false;
-    let mut config: Vec<(String, String)> = Vec::new();
-    let mut positional: Option<String> = None;
-    let mut i = 0;
-    while i < args.len() {
-        let a = args[i].as_str();
-        if a == "--" {
-            positional = args.get(i + 1).cloned();
-            break;
-        }
-        if !a.starts_with('-') || a == "-" {
-            positional = Some(a.to_string());
-            break;
-        }
-        let long = a.starts_with("--");
-        let body = a.trim_start_matches('-');
-        let (name, inline) = match body.split_once('=') {
-            // Nerf-dart keys (`--//host/:_authToken=x`) never contain `=`, so the first one
-            // separates key and value even then.
-            Some((n, v)) => (n, Some(v.to_string())),
-            None => (body, None),
-        };
-        // Short flags: `-y`, `-p pkg`, `-c cmd`, `-ppkg`.
-        let (name, inline) =
-            if !long && name.len() > 1 && inline.is_none() && name.is_char_boundary(1) {
-                let (n, v) = name.split_at(1);
-                if matches!(n, "p" | "c") && !(flavor == Flavor::Pnpm && n == "c") {
-                    (n, Some(v.to_string()))
-                } else {
-                    (name, None)
-                }
-            } else {
-                (name, inline)
-            };
-        let mut value = || -> Option<String> {
-            if inline.is_some() {
-                return inline.clone();
-            }
-            let v = args.get(i + 1).cloned();
-            if v.is_some() {
-                i += 1;
-            }
-            v
-        };
-        match name {
-            "y" | "yes" => {
-                yes = !matches!(inline.as_deref(), Some("false"));
-            }
-            "no-yes" | "no" => yes = false,
-            "p" | "package" => {
-                if let Some(v) = value() {
-                    packages.push(v);
-                }
-            }
-            "c" if flavor == Flavor::Pnpm => shell_mode = true,
-            "shell-mode" => shell_mode = true,
-            "c" | "call" => call = value(),
-            _ => {
-                let v = if inline.is_some() || takes_value(flavor, name) {
-                    value()
-                } else {
-                    None
-                };
-                if let Some(v) = v {
-                    if !is_exec_flag(name)
-                        && matches!(flavor, Flavor::Npm | Flavor::Pnpm | Flavor::Bun)
-                    {
-                        config.push((name.to_string(), v));
-                    }
-                }
-            }
-        }
-        i += 1;
-    }
-    if shell_mode {
-        call = positional.take();
-    }
-    let spec = if !packages.is_empty() {
-        packages.remove(0)
-    } else if call.is_some() {
-        String::new()
-    } else {
-        positional.unwrap_or_default()
-    };
-    let npm_env = if flavor == Flavor::Yarn {
-        Vec::new()
-    } else {
-        env_config(env)
-    };
-    Launch::Npm {
-        runner: runner.to_string(),
-        spec,
-        yes,
-        call,
-        npm_config: config,
-        npm_env,
-        extra_packages: packages,
-    }
-}
-
-/// The entry's `npm_config_*` variables as npm configuration keys, values as written (a
-/// `${VAR}` stays a reference until [`npm_layers`] expands it). Keys are normalised by
-/// [`env_setting_key`], as [`Layer::from_env`] normalises them, so they match npm's `loadEnv`.
-fn env_config(env: &BTreeMap<String, String>) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for (name, value) in env {
-        if let (Some(key), false) = (env_setting_key(name), value.is_empty()) {
-            // Two spellings of one key: the later name wins, as `from_env` orders them.
-            out.retain(|(k, _)| k != &key);
-            out.push((key, value.clone()));
-        }
-    }
-    out
-}
-
-/// Node options that take the next word as their value.
-const NODE_VALUE_FLAGS: &[&str] = &[
-    "-r",
-    "--require",
-    "--import",
-    "--loader",
-    "--experimental-loader",
-    "-C",
-    "--conditions",
-    "--input-type",
-    "--title",
-    "--inspect-port",
-    "--env-file",
-    "--stack-size",
-    "--max-old-space-size",
-];
-
-fn node(
-    argv: &[String],
-    rest: &[String],
-    env: &mut BTreeMap<String, String>,
-    depth: usize,
-) -> Launch {
-    let mut i = 0;
-    while i < rest.len() {
-        let a = rest[i].as_str();
-        if matches!(a, "-e" | "--eval" | "-p" | "--print") || a.starts_with("--eval=") {
-            return Launch::Other {
-                command: argv.join(" "),
-            };
-        }
-        if a == "--" {
-            i += 1;
-            break;
-        }
-        if !a.starts_with('-') {
-            break;
-        }
-        i += if NODE_VALUE_FLAGS.contains(&a) { 2 } else { 1 };
-    }
-    let Some(path) = rest.get(i) else {
-        return Launch::Other {
-            command: argv.join(" "),
-        };
-    };
-    // `node …/npm/bin/npx-cli.js -y pkg` is npx started the long way.
-    let script = program_name(path);
-    if depth < MAX_DEPTH && matches!(script.as_str(), "npx-cli.js" | "npm-cli.js") {
-        let mut again = vec![if script == "npx-cli.js" { "npx" } else { "npm" }.to_string()];
-        again.extend_from_slice(&rest[i + 1..]);
-        return classify(&again, env, depth + 1);
-    }
-    Launch::Node { path: path.clone() }
-}
-
-/// uv / pipx options that take the next word as their value.
-const PY_VALUE_FLAGS: &[&str] = &[
-    "--from",
-    "--with",
-    "--with-editable",
-    "--with-requirements",
-    "-w",
-    "--python",
-    "-p",
-    "--index",
-    "--default-index",
-    "--index-url",
-    "-i",
-    "--extra-index-url",
-    "--find-links",
-    "-f",
-    "--directory",
-    "--project",
-    "--config-file",
-    "--cache-dir",
-    "--constraints",
-    "-c",
-    "--overrides",
-    "--build-constraints",
-    "-b",
-    "--python-preference",
-    "--refresh-package",
-    "--reinstall-package",
-    "--upgrade-package",
-    "-P",
-    "--env-file",
-    "--index-strategy",
-    "--keyring-provider",
-    "--resolution",
-    "--prerelease",
-    "--exclude-newer",
-    "--link-mode",
-    "--color",
-    "--allow-insecure-host",
-    "--spec",
-    "--pip-args",
-    "--backend",
-];
-
-fn pypi(runner: &str, args: &[String]) -> Option<Launch> {
-    let mut from: Option<String> = None;
-    let mut i = 0;
-    while i < args.len() {
-        let a = args[i].as_str();
-        if a == "--" {
-            i += 1;
-            break;
-        }
-        if !a.starts_with('-') {
-            break;
-        }
-        let (name, inline) = match a.split_once('=') {
-            Some((n, v)) => (n, Some(v.to_string())),
-            None => (a, None),
-        };
-        let takes = PY_VALUE_FLAGS.contains(&name);
-        let value = if inline.is_some() {
-            inline
-        } else if takes {
-            i += 1;
-            args.get(i).cloned()
-        } else {
-            None
-        };
-        if matches!(name, "--from" | "--spec") {
-            from = value;
-        }
-        i += 1;
-    }
-    let package = from.or_else(|| args.get(i).cloned())?;
-    Some(Launch::PyPi {
-        runner: runner.to_string(),
-        package,
-    })
-}
-
-/// `docker run` options that take the next word as their value.
-const DOCKER_VALUE_FLAGS: &[&str] = &[
-    "-e",
-    "--env",
-    "--env-file",
-    "-v",
-    "--volume",
-    "--name",
-    "--network",
-    "--net",
-    "-p",
-    "--publish",
-    "--mount",
-    "-w",
-    "--workdir",
-    "-u",
-    "--user",
-    "--entrypoint",
-    "--platform",
-    "-l",
-    "--label",
-    "--label-file",
-    "--add-host",
-    "--cpus",
-    "-m",
-    "--memory",
-    "--pull",
-    "--restart",
-    "--runtime",
-    "--device",
-    "--cap-add",
-    "--cap-drop",
-    "--security-opt",
-    "-h",
-    "--hostname",
-    "--ipc",
-    "--pid",
-    "--log-driver",
-    "--log-opt",
-    "--tmpfs",
-    "--ulimit",
-    "--dns",
-    "--shm-size",
-    "--gpus",
-    "--expose",
-    "--group-add",
-    "--link",
-    "--stop-signal",
-    "--stop-timeout",
-    "-a",
-    "--attach",
-    "--cidfile",
-    "--cgroupns",
-    "--health-cmd",
-    "--userns",
-    "--uts",
-    "--volumes-from",
-    "--mac-address",
-    "--ip",
-    "--ip6",
-    "--network-alias",
-    "--cpu-shares",
-    "-c",
-];
-
-/// docker/podman global options that take a value (`docker --context x run …`).
-const DOCKER_GLOBAL_VALUE_FLAGS: &[&str] = &[
-    "--context",
-    "-c",
-    "-H",
-    "--host",
-    "--config",
-    "--log-level",
-    "-l",
-];
-
-fn docker(args: &[String]) -> Option<Launch> {
-    let mut i = 0;
-    while i < args.len() && args[i].starts_with('-') {
-        let a = args[i].as_str();
-        i += if !a.contains('=') && DOCKER_GLOBAL_VALUE_FLAGS.contains(&a) {
-            2
-        } else {
-            1
-        };
-    }
-    if args.get(i).map(String::as_str) == Some("container") {
-        i += 1;
-    }
-    if args.get(i).map(String::as_str) != Some("run") {
-        return None;
-    }
-    i += 1;
-    while i < args.len() {
-        let a = args[i].as_str();
-        if a == "--" {
-            i += 1;
-            break;
-        }
-        if !a.starts_with('-') || a == "-" {
-            break;
-        }
-        if a.starts_with("--") {
-            i += if !a.contains('=') && DOCKER_VALUE_FLAGS.contains(&a) {
-                2
-            } else {
-                1
-            };
-            continue;
-        }
-        // A cluster of short flags: `-it`, `-e` (value next), `-eFOO=1` (value attached),
-        // `-ite` (last one takes the next word).
-        let letters: Vec<char> = a[1..].chars().collect();
-        let mut skip_next = false;
-        for (j, c) in letters.iter().enumerate() {
-            if DOCKER_VALUE_FLAGS.contains(&format!("-{c}").as_str()) {
-                skip_next = j == letters.len() - 1;
-                break;
-            }
-        }
-        i += if skip_next { 2 } else { 1 };
-    }
-    let image = args.get(i)?.clone();
-    Some(Launch::Docker { image })
-}
-
-fn powershell(args: &[String], env: &mut BTreeMap<String, String>, depth: usize) -> Option<Launch> {
-    for (i, a) in args.iter().enumerate() {
-        let lower = a.to_ascii_lowercase();
-        let name = lower.trim_start_matches(['-', '/']);
-        if !a.starts_with(['-', '/']) {
-            continue;
-        }
-        // PowerShell accepts any unambiguous prefix of a parameter name.
-        if matches!(name, "e" | "ec") || (name.len() >= 2 && "encodedcommand".starts_with(name)) {
-            return Some(Launch::Shell {
-                command: format!("{a} {}", args.get(i + 1).cloned().unwrap_or_default()),
-            });
-        }
-        if (name == "c" || "command".starts_with(name)) && !name.is_empty() {
-            let script = args[i + 1..].join(" ");
-            if script.is_empty() {
-                return None;
-            }
-            // PowerShell's own syntax is not POSIX; look through only the plainest commands.
-            return Some(inner(&script, false, env, depth));
-        }
-    }
-    None
 }
 
 /// Split a command line into words: whitespace separates, quotes group. With `posix`, a

@@ -1,4 +1,4 @@
-//! MCP client configuration files: discovery, parsing and launch analysis. `crate::configscan`
+//! MCP client configuration files: discovery, parsing and launch analysis. `crate::pipeline::config`
 //! runs `mcp-audit config` on top of it.
 //!
 //! mcp-audit never starts a server. It reads the files MCP clients read ([`discover`]), finds
@@ -10,14 +10,13 @@
 //! else is pure: text and maps in, values out.
 //!
 //! Entries hold credentials in clear text (that is what the risk facts look for). Every type
-//! here that can hold one redacts it in `Debug` and `Serialize`: see [`secrets`] for what counts
-//! as a credential.
+//! here that can hold one keeps it out of `Debug`; output goes through wire types built from
+//! [`crate::secrets::Redacted`] text. See [`crate::secrets`] for what counts as a credential.
 
 mod discover;
 mod launch;
 mod parse;
 mod risk;
-pub mod secrets;
 
 pub use discover::{
     client_for_path, discover, well_known_paths, Client, KnownConfig, Platform, Scope,
