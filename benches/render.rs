@@ -1,6 +1,7 @@
 //! Table output of a report whose `deprecated` message is one 64 MB word (issue K1: table
 //! layout is quadratic in the length of an unbroken word, so such a field used to take hours to
-//! print; every externally supplied string is now clipped before it reaches the table).
+//! print; every externally supplied string is now clipped before it reaches the table), and the
+//! JSON of the same report, which is never clipped: its credential scrub must stay linear.
 //! Run: cargo bench --bench render
 //! Figures and the machine they came from are recorded in docs/performance.md.
 
@@ -12,12 +13,13 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
 
+use mcp_audit::pipeline::scan::{Registries, Scanner};
 use mcp_audit::registry::{parse_registry_url, HttpConfig};
+use mcp_audit::render::json;
 use mcp_audit::render::sanitize::Sanitizer;
 use mcp_audit::render::table::{self, TableOptions};
 use mcp_audit::report::Policy;
 use mcp_audit::rules::RuleSet;
-use mcp_audit::pipeline::scan::{Registries, Scanner};
 use mcp_audit::spec::Spec;
 
 const FIELD_BYTES: usize = 64_000_000;
@@ -71,7 +73,12 @@ fn bench(c: &mut Criterion) {
     let opts = TableOptions {
         width: 100,
         quiet: false,
-        sanitizer: Sanitizer::default(),
+        // Configured credentials, as a user with a private registry has: the scrub then has
+        // something to look for in every value.
+        sanitizer: Sanitizer::new([
+            "npm_".to_string() + &"T".repeat(36),
+            "pa\"ss:word".to_string(),
+        ]),
     };
     let sample = table::render(&report, &opts);
     assert!(
@@ -86,6 +93,14 @@ fn bench(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(20));
     group.bench_function("table-64MB-word", |b| {
         b.iter(|| opts.sanitizer.finish(&table::render(&report, &opts)))
+    });
+    group.bench_function("json-64MB-word", |b| {
+        b.iter(|| opts.sanitizer.scrub_json(&json::render(&report)))
+    });
+    let rendered = json::render(&report);
+    assert!(rendered.len() > FIELD_BYTES);
+    group.bench_function("json-scrub-64MB-word", |b| {
+        b.iter(|| opts.sanitizer.scrub_json(&rendered))
     });
     group.finish();
 }

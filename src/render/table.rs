@@ -156,7 +156,12 @@ fn findings_and_unknowns(
             t.add_row(vec![
                 Cell::new(x.severity.as_str()),
                 Cell::new(clean.inline(&x.rule)),
-                Cell::new(clean.text(&format!("{}\n→ {}", x.message, x.remediation))),
+                // Each part on its own: joining them first would copy a huge message whole.
+                Cell::new(format!(
+                    "{}\n→ {}",
+                    clean.text(&x.message),
+                    clean.text(&x.remediation)
+                )),
             ]);
         }
         let _ = writeln!(out, "{t}");
