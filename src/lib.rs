@@ -10,6 +10,7 @@ pub mod content;
 pub mod error;
 pub mod facts;
 pub mod mcpconfig;
+pub mod mcpserver;
 pub mod npmrc;
 pub mod pipeline;
 pub mod registry;
