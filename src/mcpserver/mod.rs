@@ -536,18 +536,13 @@ fn scalar_text(v: &Value) -> String {
 /// `registryType` → `registry_type`, `fileSha256` → `file_sha256`.
 fn snake_case(camel: &str) -> String {
     let mut out = String::new();
-    let mut prev_alpha = false;
     for c in camel.chars() {
         if c.is_ascii_uppercase() {
             out.push('_');
             out.push(c.to_ascii_lowercase());
-        } else if c.is_ascii_digit() && prev_alpha {
-            out.push('_');
-            out.push(c);
         } else {
             out.push(c);
         }
-        prev_alpha = c.is_ascii_alphabetic();
     }
     out
 }
