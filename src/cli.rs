@@ -12,7 +12,8 @@ const AFTER_HELP: &str =
      Registries and credentials come from npm's configuration (.npmrc, npm_config_*).\n\
      Status: provenance and registry signatures are verified offline (sigstore, npm keys); \
      tarballs are checked against dist.integrity and analysed in memory; `mcp-audit config` \
-     audits MCP client configs (npm launches scanned; PyPI not yet). --source-checks \
+     audits MCP client configs (npm launches scanned; PyPI not yet); `mcp-audit server \
+     --no-scan` audits server.json files (their packages are not scanned yet). --source-checks \
      (lockfile at the provenance commit) is not implemented (see README).";
 
 #[derive(Debug, Parser)]

@@ -223,7 +223,9 @@ fn package_unpinned(p: &Package) -> Option<String> {
             let last = id.rsplit('/').next().unwrap_or(id);
             match last.split_once(':') {
                 None => Some("no version, and the image has no tag or digest".into()),
-                Some((_, tag)) => inexact(tag).map(|why| format!("image tag `{}`: {why}", shown(tag))),
+                Some((_, tag)) => {
+                    inexact(tag).map(|why| format!("image tag `{}`: {why}", shown(tag)))
+                }
             }
         }
         // The file is pinned by its hash (judged by its own rule).
@@ -378,7 +380,17 @@ mod tests {
 
     #[test]
     fn versions() {
-        for v in ["latest", "^1.2.0", "~1.2", ">=1", "1.x", "$(PackageVersion)", "{{VERSION}}", "<<Version>>", "1 - 2"] {
+        for v in [
+            "latest",
+            "^1.2.0",
+            "~1.2",
+            ">=1",
+            "1.x",
+            "$(PackageVersion)",
+            "{{VERSION}}",
+            "<<Version>>",
+            "1 - 2",
+        ] {
             assert!(inexact(v).is_some(), "{v}");
         }
         for v in ["1.2.3", "0.1.0-beta.1", "2025.10.1", "1.0.0+build.5"] {
@@ -398,7 +410,10 @@ mod tests {
 
     #[test]
     fn owners() {
-        assert_eq!(github_namespace_owner("io.github.Octo/x").as_deref(), Some("octo"));
+        assert_eq!(
+            github_namespace_owner("io.github.Octo/x").as_deref(),
+            Some("octo")
+        );
         assert_eq!(github_namespace_owner("com.microsoft/x"), None);
         assert_eq!(
             github_repo_owner("git+https://github.com/Octo/x.git").as_deref(),
@@ -424,7 +439,10 @@ mod tests {
         ];
         let found = literal_secrets("remotes[0].headers", &inputs);
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].starts_with("remotes[0].headers.X-Token value"), "{found:?}");
+        assert!(
+            found[0].starts_with("remotes[0].headers.X-Token value"),
+            "{found:?}"
+        );
         assert!(!found[0].contains(token));
     }
 }

@@ -152,9 +152,13 @@ pub enum ReadError {
 impl std::fmt::Display for ReadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ReadError::NotUtf8 { offset } => write!(f, "not UTF-8 (invalid byte at offset {offset})"),
+            ReadError::NotUtf8 { offset } => {
+                write!(f, "not UTF-8 (invalid byte at offset {offset})")
+            }
             ReadError::NotJson(e) => write!(f, "not JSON: {e}"),
-            ReadError::NotObject(t) => write!(f, "not a server.json: the top level is {t}, not an object"),
+            ReadError::NotObject(t) => {
+                write!(f, "not a server.json: the top level is {t}, not an object")
+            }
         }
     }
 }
@@ -175,8 +179,9 @@ pub fn parse(bytes: &[u8]) -> Result<ServerJson, ReadError> {
     };
     let mut r = Reader::new(&root);
     if bom {
-        r.problems
-            .push("the file starts with a UTF-8 byte order mark, which JSON parsers may reject".into());
+        r.problems.push(
+            "the file starts with a UTF-8 byte order mark, which JSON parsers may reject".into(),
+        );
     }
     Ok(r.server(&root))
 }
@@ -245,7 +250,12 @@ impl Reader {
 
     /// The value of `camel` (or its snake_case spelling), noting a spelling the declared
     /// schema does not use.
-    fn field<'v>(&mut self, obj: &'v Map<String, Value>, at: &str, camel: &str) -> Option<&'v Value> {
+    fn field<'v>(
+        &mut self,
+        obj: &'v Map<String, Value>,
+        at: &str,
+        camel: &str,
+    ) -> Option<&'v Value> {
         let snake = snake_case(camel);
         let (found, key) = match (obj.get(camel), obj.get(&snake)) {
             (Some(v), _) => (v, camel),
@@ -256,10 +266,18 @@ impl Reader {
             let wants_snake = self.version.snake_case();
             if wants_snake && key == camel {
                 let path = join(at, camel);
-                self.problem(&path, format!("camelCase key, but the 2025-07-09 schema spells it `{snake}`"));
+                self.problem(
+                    &path,
+                    format!("camelCase key, but the 2025-07-09 schema spells it `{snake}`"),
+                );
             } else if !wants_snake && key == snake {
                 let path = join(at, &snake);
-                self.problem(&path, format!("snake_case key (2025-07-09 spelling); this schema spells it `{camel}`"));
+                self.problem(
+                    &path,
+                    format!(
+                        "snake_case key (2025-07-09 spelling); this schema spells it `{camel}`"
+                    ),
+                );
             }
         }
         Some(found)
@@ -271,7 +289,10 @@ impl Reader {
             Value::Null => None,
             other => {
                 let path = join(at, camel);
-                self.problem(&path, format!("{} where a string belongs", type_name(other)));
+                self.problem(
+                    &path,
+                    format!("{} where a string belongs", type_name(other)),
+                );
                 Some(scalar_text(other))
             }
         }
@@ -280,11 +301,16 @@ impl Reader {
     fn server(&mut self, root: &Map<String, Value>) -> ServerJson {
         let version = self.version.clone();
         match &version {
-            SchemaVersion::Missing => self.problem("$schema", "missing: the schema version is unknown"),
-            SchemaVersion::Unknown(u) => {
-                self.problem("$schema", format!("`{u}` is not a released server.json schema"))
+            SchemaVersion::Missing => {
+                self.problem("$schema", "missing: the schema version is unknown")
             }
-            SchemaVersion::Draft => self.problem("$schema", "the working draft, not a released schema"),
+            SchemaVersion::Unknown(u) => self.problem(
+                "$schema",
+                format!("`{u}` is not a released server.json schema"),
+            ),
+            SchemaVersion::Draft => {
+                self.problem("$schema", "the working draft, not a released schema")
+            }
             SchemaVersion::Released(_) => {}
         }
         for key in root.keys() {
@@ -294,7 +320,12 @@ impl Reader {
                 self.problem(key, "unexpected key");
             }
         }
-        if root.contains_key("status") && !matches!(self.version, SchemaVersion::Released("2025-07-09" | "2025-09-16")) {
+        if root.contains_key("status")
+            && !matches!(
+                self.version,
+                SchemaVersion::Released("2025-07-09" | "2025-09-16")
+            )
+        {
             self.problem("status", "not part of this schema (removed in 2025-09-29)");
         }
         let name = self.string(root, "", "name");
@@ -311,7 +342,10 @@ impl Reader {
             None => self.problem("description", "missing (required)"),
             Some(d) if d.chars().count() > DESCRIPTION_MAX => self.problem(
                 "description",
-                format!("{} characters, over the limit of {DESCRIPTION_MAX}", d.chars().count()),
+                format!(
+                    "{} characters, over the limit of {DESCRIPTION_MAX}",
+                    d.chars().count()
+                ),
             ),
             Some(_) => {}
         }
@@ -333,11 +367,17 @@ impl Reader {
                 self.string(&o, "repository", "url")
             }
             Some(Value::String(s)) => {
-                self.problem("repository", "a string where an object `{url, source}` belongs");
+                self.problem(
+                    "repository",
+                    "a string where an object `{url, source}` belongs",
+                );
                 Some(s.clone())
             }
             Some(other) => {
-                self.problem("repository", format!("{} where an object belongs", type_name(other)));
+                self.problem(
+                    "repository",
+                    format!("{} where an object belongs", type_name(other)),
+                );
                 None
             }
             None => None,
@@ -349,7 +389,10 @@ impl Reader {
                 .filter_map(|(i, p)| self.package(p, &format!("packages[{i}]")))
                 .collect(),
             Some(other) => {
-                self.problem("packages", format!("{} where a list belongs", type_name(other)));
+                self.problem(
+                    "packages",
+                    format!("{} where a list belongs", type_name(other)),
+                );
                 Vec::new()
             }
             None => Vec::new(),
@@ -361,7 +404,10 @@ impl Reader {
                 .filter_map(|(i, r)| self.remote(r, &format!("remotes[{i}]")))
                 .collect(),
             Some(other) => {
-                self.problem("remotes", format!("{} where a list belongs", type_name(other)));
+                self.problem(
+                    "remotes",
+                    format!("{} where a list belongs", type_name(other)),
+                );
                 Vec::new()
             }
             None => Vec::new(),
@@ -385,13 +431,17 @@ impl Reader {
             return None;
         };
         for key in o.keys() {
-            let known = PACKAGE_KEYS.iter().any(|k| k == key || snake_case(k) == *key);
+            let known = PACKAGE_KEYS
+                .iter()
+                .any(|k| k == key || snake_case(k) == *key);
             if !known && key != "registry_name" && key != "name" {
                 self.problem(&join(at, key), "unexpected key");
             }
         }
         let mut p = Package {
-            registry_type: self.string(o, at, "registryType").map(|t| t.to_ascii_lowercase()),
+            registry_type: self
+                .string(o, at, "registryType")
+                .map(|t| t.to_ascii_lowercase()),
             identifier: self.string(o, at, "identifier"),
             version: self.string(o, at, "version"),
             registry_base_url: self.string(o, at, "registryBaseUrl"),
@@ -401,20 +451,29 @@ impl Reader {
         // The pre-release shape: `registry_name` and `name` for registryType and identifier.
         if p.registry_type.is_none() {
             if let Some(t) = o.get("registry_name").and_then(Value::as_str) {
-                self.problem(&join(at, "registry_name"), "pre-release key; the schema has `registryType`");
+                self.problem(
+                    &join(at, "registry_name"),
+                    "pre-release key; the schema has `registryType`",
+                );
                 p.registry_type = Some(t.to_ascii_lowercase());
             }
         }
         if p.identifier.is_none() {
             if let Some(n) = o.get("name").and_then(Value::as_str) {
-                self.problem(&join(at, "name"), "pre-release key; the schema has `identifier`");
+                self.problem(
+                    &join(at, "name"),
+                    "pre-release key; the schema has `identifier`",
+                );
                 p.identifier = Some(n.to_string());
             }
         }
         match p.registry_type.as_deref() {
             None => self.problem(&join(at, "registryType"), "missing (required)"),
             Some("npm" | "pypi" | "oci" | "nuget" | "mcpb") => {}
-            Some(t) => self.problem(&join(at, "registryType"), format!("`{t}` is not a registry type of the released schemas")),
+            Some(t) => self.problem(
+                &join(at, "registryType"),
+                format!("`{t}` is not a registry type of the released schemas"),
+            ),
         }
         if p.identifier.is_none() {
             self.problem(&join(at, "identifier"), "missing (required)");
@@ -430,11 +489,17 @@ impl Reader {
                 }
             }
             Some(Value::String(s)) => {
-                self.problem(&join(at, "transport"), format!("the string `{s}` where an object `{{\"type\": \"{s}\"}}` belongs"));
+                self.problem(
+                    &join(at, "transport"),
+                    format!("the string `{s}` where an object `{{\"type\": \"{s}\"}}` belongs"),
+                );
                 p.transport = Some(s.clone());
             }
             Some(other) => {
-                self.problem(&join(at, "transport"), format!("{} where an object belongs", type_name(other)));
+                self.problem(
+                    &join(at, "transport"),
+                    format!("{} where an object belongs", type_name(other)),
+                );
             }
             None => self.problem(&join(at, "transport"), "missing (required)"),
         }
@@ -452,7 +517,10 @@ impl Reader {
         let mut kind = self.string(o, at, "type");
         if kind.is_none() {
             if let Some(t) = o.get("transportType").and_then(Value::as_str) {
-                self.problem(&join(at, "transportType"), "not a schema key; the schema has `type`");
+                self.problem(
+                    &join(at, "transportType"),
+                    "not a schema key; the schema has `type`",
+                );
                 kind = Some(t.to_string());
             } else {
                 self.problem(&join(at, "type"), "missing (required)");
@@ -467,7 +535,13 @@ impl Reader {
     }
 
     /// A list of arguments, variables or headers. A bare string is read as a name.
-    fn inputs(&mut self, o: &Map<String, Value>, at: &str, camel: &str, name_key: &str) -> Vec<Input> {
+    fn inputs(
+        &mut self,
+        o: &Map<String, Value>,
+        at: &str,
+        camel: &str,
+        name_key: &str,
+    ) -> Vec<Input> {
         let list = match self.field(o, at, camel) {
             Some(Value::Array(list)) => list.clone(),
             Some(Value::Object(map)) => {
@@ -478,7 +552,10 @@ impl Reader {
                     .collect()
             }
             Some(other) => {
-                self.problem(&join(at, camel), format!("{} where a list belongs", type_name(other)));
+                self.problem(
+                    &join(at, camel),
+                    format!("{} where a list belongs", type_name(other)),
+                );
                 return Vec::new();
             }
             None => return Vec::new(),
@@ -489,7 +566,10 @@ impl Reader {
             match item {
                 Value::Object(m) => {
                     if m.contains_key("required") && !m.contains_key("isRequired") {
-                        self.problem(&join(&iat, "required"), "not a schema key; the schema has `isRequired`");
+                        self.problem(
+                            &join(&iat, "required"),
+                            "not a schema key; the schema has `isRequired`",
+                        );
                     }
                     let name = self.string(m, &iat, name_key);
                     let value = self.string(m, &iat, "value");
@@ -497,12 +577,20 @@ impl Reader {
                     let is_secret = match self.field(m, &iat, "isSecret") {
                         Some(Value::Bool(b)) => *b,
                         Some(other) => {
-                            self.problem(&join(&iat, "isSecret"), format!("{} where a boolean belongs", type_name(other)));
+                            self.problem(
+                                &join(&iat, "isSecret"),
+                                format!("{} where a boolean belongs", type_name(other)),
+                            );
                             other.as_str() == Some("true")
                         }
                         None => false,
                     };
-                    out.push(Input { name, value, default, is_secret });
+                    out.push(Input {
+                        name,
+                        value,
+                        default,
+                        is_secret,
+                    });
                 }
                 Value::String(s) => {
                     self.problem(&iat, format!("the string `{s}` where an object belongs"));
@@ -511,7 +599,10 @@ impl Reader {
                         ..Input::default()
                     });
                 }
-                other => self.problem(&iat, format!("{} where an object belongs", type_name(other))),
+                other => self.problem(
+                    &iat,
+                    format!("{} where an object belongs", type_name(other)),
+                ),
             }
         }
         out
@@ -554,7 +645,9 @@ fn valid_name(n: &str) -> bool {
     };
     !ns.is_empty()
         && !rest.is_empty()
-        && ns.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        && ns
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
         && rest
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
@@ -583,7 +676,9 @@ mod tests {
         .unwrap();
         assert_eq!(s.packages[0].registry_type.as_deref(), Some("npm"));
         assert!(
-            s.problems.iter().any(|p| p.contains("packages[0].registryType")),
+            s.problems
+                .iter()
+                .any(|p| p.contains("packages[0].registryType")),
             "{:?}",
             s.problems
         );
@@ -600,7 +695,10 @@ mod tests {
         let s = parse(&bytes).unwrap();
         let p = &s.packages[0];
         assert_eq!(p.transport.as_deref(), Some("stdio"));
-        assert_eq!(p.environment_variables[0].name.as_deref(), Some("API_TOKEN"));
+        assert_eq!(
+            p.environment_variables[0].name.as_deref(),
+            Some("API_TOKEN")
+        );
         assert!(s.problems.iter().any(|p| p.contains("byte order mark")));
         assert!(s.problems.iter().any(|p| p.contains("$schema")));
     }
@@ -608,7 +706,10 @@ mod tests {
     #[test]
     fn unreadable_files_say_why() {
         assert!(matches!(parse(b"{\"a\": 1,}"), Err(ReadError::NotJson(_))));
-        assert!(matches!(parse(b"{\"a\": \"\xff\"}"), Err(ReadError::NotUtf8 { offset: 7 })));
+        assert!(matches!(
+            parse(b"{\"a\": \"\xff\"}"),
+            Err(ReadError::NotUtf8 { offset: 7 })
+        ));
         assert!(matches!(parse(b"[1]"), Err(ReadError::NotObject(_))));
     }
 }

@@ -11,9 +11,7 @@ use serde_json::Value;
 
 use super::facts::shown;
 use super::{parse, server_facts, ServerJson, ServerJsonFacts};
-use crate::report::{
-    assess, Assessment, Policy, EXIT_GATE_FAILED, EXIT_OK, EXIT_UNCHECKED,
-};
+use crate::report::{assess, Assessment, Policy, EXIT_GATE_FAILED, EXIT_OK, EXIT_UNCHECKED};
 use crate::rules::RuleSet;
 
 /// Why the packages of a file were not looked at (this slice never fetches).
@@ -50,7 +48,9 @@ pub fn audit_files(files: &[PathBuf], rules: &RuleSet, policy: &Policy) -> Vec<S
                 Err(e) => FileOutcome::Error(format!("cannot read: {e}")),
                 Ok(bytes) => match parse(&bytes) {
                     Err(e) => FileOutcome::Error(e.to_string()),
-                    Ok(server) => FileOutcome::Audited(Box::new(audit(&file, server, rules, policy))),
+                    Ok(server) => {
+                        FileOutcome::Audited(Box::new(audit(&file, server, rules, policy)))
+                    }
                 },
             };
             ServerFileReport { file, outcome }
@@ -321,8 +321,16 @@ pub fn render_table(reports: &[ServerFileReport], quiet: bool) -> String {
         out.push_str(&format!(
             "{}  {}@{}  score {} ({})  coverage {}%  schema {}  {} finding(s), {} inconclusive\n",
             r.file,
-            a.server.name.as_deref().map(shown).unwrap_or("(no name)".into()),
-            a.server.version.as_deref().map(shown).unwrap_or("(no version)".into()),
+            a.server
+                .name
+                .as_deref()
+                .map(shown)
+                .unwrap_or("(no name)".into()),
+            a.server
+                .version
+                .as_deref()
+                .map(shown)
+                .unwrap_or("(no version)".into()),
             s.score.score,
             s.score.grade,
             s.score.coverage,

@@ -219,11 +219,23 @@ fn inconsistencies(kind: Doc, doc: &Value) -> Vec<String> {
     let mut out = Vec::new();
     if kind == Doc::ServerJson {
         for (count, list) in [
-            ("serverjson.schema_problem_count", "serverjson.schema_problems"),
-            ("serverjson.unpinned_version_count", "serverjson.unpinned_versions"),
-            ("serverjson.bad_file_hash_count", "serverjson.bad_file_hashes"),
+            (
+                "serverjson.schema_problem_count",
+                "serverjson.schema_problems",
+            ),
+            (
+                "serverjson.unpinned_version_count",
+                "serverjson.unpinned_versions",
+            ),
+            (
+                "serverjson.bad_file_hash_count",
+                "serverjson.bad_file_hashes",
+            ),
             ("serverjson.insecure_url_count", "serverjson.insecure_urls"),
-            ("serverjson.plaintext_secret_count", "serverjson.plaintext_secrets"),
+            (
+                "serverjson.plaintext_secret_count",
+                "serverjson.plaintext_secrets",
+            ),
             (
                 "serverjson.unmarked_secret_variable_count",
                 "serverjson.unmarked_secret_variables",

@@ -36,7 +36,10 @@ fn server(files: &[&Path], extra: &[&str]) -> Output {
 fn json(files: &[&Path]) -> (i32, Value) {
     let out = server(files, &["--format", "json"]);
     let v: Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| {
-        panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", out.stdout, out.stderr)
+        panic!(
+            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+            out.stdout, out.stderr
+        )
     });
     (out.code, v)
 }
@@ -107,7 +110,10 @@ fn every_real_file_gives_a_report_or_a_clear_error() {
             errors.push(f.file_name().unwrap().to_string_lossy().to_string());
             assert!(s["error"].as_str().unwrap().starts_with("not JSON"), "{s}");
         } else {
-            assert!(s["score"].is_u64() && s["grade"].is_string() && s["coverage"].is_u64(), "{s}");
+            assert!(
+                s["score"].is_u64() && s["grade"].is_string() && s["coverage"].is_u64(),
+                "{s}"
+            );
             for p in s["packages"].as_array().unwrap() {
                 assert_eq!(p["status"], "not scanned (--no-scan)", "{p}");
             }
@@ -115,7 +121,10 @@ fn every_real_file_gives_a_report_or_a_clear_error() {
     }
     // Only the file with a trailing comma is not JSON.
     assert_eq!(errors, ["hashicorp__terraform-mcp-server.json"]);
-    assert_eq!(code, 3, "a file that could not be read makes the run exit 3");
+    assert_eq!(
+        code, 3,
+        "a file that could not be read makes the run exit 3"
+    );
     assert_eq!(v["exit_code"], 3);
 
     // The table renders the same files without trouble, and names the broken one on stderr.
@@ -123,7 +132,9 @@ fn every_real_file_gives_a_report_or_a_clear_error() {
     assert_eq!(out.code, 3);
     let lines: Vec<&str> = out.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{}", out.stderr);
-    assert!(lines[0].contains("hashicorp__terraform-mcp-server.json") && lines[0].contains("not JSON"));
+    assert!(
+        lines[0].contains("hashicorp__terraform-mcp-server.json") && lines[0].contains("not JSON")
+    );
 }
 
 #[test]
@@ -139,13 +150,22 @@ fn real_files_show_their_known_problems() {
     // camelCase keys under the 2025-07-09 schema, no transport.
     let s = check("exa-labs__exa-mcp-server.json", "server-schema-problems");
     let problems = s["facts"]["serverjson"]["schema_problems"].to_string();
-    assert!(problems.contains("camelCase") && problems.contains("transport"), "{problems}");
+    assert!(
+        problems.contains("camelCase") && problems.contains("transport"),
+        "{problems}"
+    );
     // Environment variables as bare strings, description over 100 characters.
     let s = check("Toastyice__JellyfinMCP.json", "server-schema-problems");
     let problems = s["facts"]["serverjson"]["schema_problems"].to_string();
-    assert!(problems.contains("where an object belongs") && problems.contains("over the limit"), "{problems}");
+    assert!(
+        problems.contains("where an object belongs") && problems.contains("over the limit"),
+        "{problems}"
+    );
     // Unexpanded {{MCPB_FILE_SHA256}}.
-    check("domdomegg__airtable-mcp-server.json", "server-file-hash-invalid");
+    check(
+        "domdomegg__airtable-mcp-server.json",
+        "server-file-hash-invalid",
+    );
     // <<Placeholders>> and ${VERSION} are templates, not versions.
     check("microsoft__mcp.json", "server-version-unpinned");
     check("github__github-mcp-server.json", "server-version-unpinned");
@@ -153,13 +173,21 @@ fn real_files_show_their_known_problems() {
     check("IBM__s390x-porting-mcp.json", "server-version-unpinned");
     // `required` for `isRequired`.
     let s = check("Antonytm__figma-mcp-server.json", "server-schema-problems");
-    assert!(s["facts"]["serverjson"]["schema_problems"].to_string().contains("isRequired"));
+    assert!(s["facts"]["serverjson"]["schema_problems"]
+        .to_string()
+        .contains("isRequired"));
     // `transportType` for `type`, and the remote is still read.
-    let s = check("OrphicOne-Platform__vigo-mcp.json", "server-schema-problems");
+    let s = check(
+        "OrphicOne-Platform__vigo-mcp.json",
+        "server-schema-problems",
+    );
     assert_eq!(s["remotes"][0]["type"], "streamable-http");
     // The GitHub namespace matches its repository: a conclusive pass, not unknown.
     let (_, v) = json(&[&dir.join("github__github-mcp-server.json")]);
-    assert_eq!(v["servers"][0]["facts"]["serverjson"]["namespace_matches_repository"], true);
+    assert_eq!(
+        v["servers"][0]["facts"]["serverjson"]["namespace_matches_repository"],
+        true
+    );
 }
 
 #[test]
@@ -169,8 +197,16 @@ fn the_official_examples_are_judged_as_the_registry_does() {
         let (_, v) = json(&[&dir.join("valid").join(f)]);
         let problems = &v["servers"][0]["facts"]["serverjson"]["schema_problems"];
         // The examples carry no `$schema`; that is the only thing said about them.
-        let list: Vec<&str> = problems.as_array().unwrap().iter().filter_map(Value::as_str).collect();
-        assert!(list.iter().all(|p| p.starts_with("$schema")), "{f}: {list:?}");
+        let list: Vec<&str> = problems
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(
+            list.iter().all(|p| p.starts_with("$schema")),
+            "{f}: {list:?}"
+        );
     }
     let (_, v) = json(&[&dir.join("invalid/package-version-latest.json")]);
     assert!(rule_ids(&v["servers"][0], "findings").contains(&"server-version-unpinned".to_string()));
@@ -208,7 +244,10 @@ fn a_clean_file_passes_every_server_rule() {
     assert_eq!(rule_ids(s, "findings"), Vec::<String>::new(), "{s}");
     let inconclusive = rule_ids(s, "inconclusive");
     for id in SERVER_RULES {
-        assert!(!inconclusive.iter().any(|i| i == id), "{id} inconclusive: {s}");
+        assert!(
+            !inconclusive.iter().any(|i| i == id),
+            "{id} inconclusive: {s}"
+        );
     }
     // The mcpName check needs the package: unknown under --no-scan, with that reason.
     let mcp_name = s["inconclusive"]
@@ -229,21 +268,58 @@ fn each_rule_fires_on_a_crafted_file() {
     let token = "ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789";
     let clean: Value = serde_json::from_str(CLEAN).unwrap();
     let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
-        ("server-schema-problems", Box::new(|v| v["description"] = Value::from("x".repeat(101)))),
-        ("server-version-unpinned", Box::new(|v| v["packages"][0]["version"] = Value::from("latest"))),
-        ("server-version-unpinned", Box::new(|v| v["version"] = Value::from("$(PackageVersion)"))),
-        ("server-version-unpinned", Box::new(|v| v["packages"][0]["version"] = Value::from("^1.2.0"))),
-        ("server-file-hash-invalid", Box::new(|v| v["packages"][1]["fileSha256"] = Value::from("{{MCPB_FILE_SHA256}}"))),
-        ("server-remote-insecure", Box::new(|v| v["remotes"][0]["url"] = Value::from("http://weather.octo.dev/mcp"))),
-        ("server-plaintext-secret", Box::new(move |v| v["remotes"][0]["headers"][0]["value"] = Value::from(format!("Bearer {token}")))),
-        ("server-secret-not-marked", Box::new(|v| v["packages"][0]["environmentVariables"][0]["isSecret"] = Value::from(false))),
-        ("server-namespace-owner-mismatch", Box::new(|v| v["repository"]["url"] = Value::from("https://github.com/mallory/weather"))),
+        (
+            "server-schema-problems",
+            Box::new(|v| v["description"] = Value::from("x".repeat(101))),
+        ),
+        (
+            "server-version-unpinned",
+            Box::new(|v| v["packages"][0]["version"] = Value::from("latest")),
+        ),
+        (
+            "server-version-unpinned",
+            Box::new(|v| v["version"] = Value::from("$(PackageVersion)")),
+        ),
+        (
+            "server-version-unpinned",
+            Box::new(|v| v["packages"][0]["version"] = Value::from("^1.2.0")),
+        ),
+        (
+            "server-file-hash-invalid",
+            Box::new(|v| v["packages"][1]["fileSha256"] = Value::from("{{MCPB_FILE_SHA256}}")),
+        ),
+        (
+            "server-remote-insecure",
+            Box::new(|v| v["remotes"][0]["url"] = Value::from("http://weather.octo.dev/mcp")),
+        ),
+        (
+            "server-plaintext-secret",
+            Box::new(move |v| {
+                v["remotes"][0]["headers"][0]["value"] = Value::from(format!("Bearer {token}"))
+            }),
+        ),
+        (
+            "server-secret-not-marked",
+            Box::new(|v| {
+                v["packages"][0]["environmentVariables"][0]["isSecret"] = Value::from(false)
+            }),
+        ),
+        (
+            "server-namespace-owner-mismatch",
+            Box::new(|v| {
+                v["repository"]["url"] = Value::from("https://github.com/mallory/weather")
+            }),
+        ),
     ];
     let tmp = tempfile::tempdir().unwrap();
     for (i, (rule, change)) in cases.iter().enumerate() {
         let mut v = clean.clone();
         change(&mut v);
-        let f = write(tmp.path(), &format!("case{i}.json"), v.to_string().as_bytes());
+        let f = write(
+            tmp.path(),
+            &format!("case{i}.json"),
+            v.to_string().as_bytes(),
+        );
         let (_, out) = json(&[&f]);
         let ids = rule_ids(&out["servers"][0], "findings");
         assert_eq!(ids, [rule.to_string()], "case {i} ({rule}) must fire alone");
@@ -265,7 +341,10 @@ fn no_repository_leaves_the_identity_unknown() {
     let f = write(tmp.path(), "s.json", v.to_string().as_bytes());
     let (_, out) = json(&[&f]);
     let s = &out["servers"][0];
-    assert!(rule_ids(s, "inconclusive").contains(&"server-namespace-owner-mismatch".to_string()), "{s}");
+    assert!(
+        rule_ids(s, "inconclusive").contains(&"server-namespace-owner-mismatch".to_string()),
+        "{s}"
+    );
 }
 
 #[test]
@@ -287,10 +366,22 @@ fn bom_non_json_and_non_utf8_files_and_one_broken_among_many() {
     assert_eq!(out.code, 3);
     let lines: Vec<&str> = out.stderr.lines().collect();
     assert_eq!(lines.len(), 2, "{}", out.stderr);
-    assert!(lines[0].contains("broken.json") && lines[0].contains("not JSON"), "{}", lines[0]);
-    assert!(lines[1].contains("latin1.json") && lines[1].contains("not UTF-8"), "{}", lines[1]);
+    assert!(
+        lines[0].contains("broken.json") && lines[0].contains("not JSON"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains("latin1.json") && lines[1].contains("not UTF-8"),
+        "{}",
+        lines[1]
+    );
     // The good files are still reported.
-    assert!(out.stdout.contains("clean.json") && out.stdout.contains("bom.json"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("clean.json") && out.stdout.contains("bom.json"),
+        "{}",
+        out.stdout
+    );
 
     let (code, v) = json(&[&not_json, &clean]);
     assert_eq!(code, 3);
@@ -314,6 +405,10 @@ fn without_no_scan_it_says_what_is_missing() {
     cmd.arg("server").arg(&f);
     let out = run(cmd);
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("not implemented yet: use --no-scan"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("not implemented yet: use --no-scan"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stdout.is_empty());
 }
