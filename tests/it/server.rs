@@ -263,11 +263,14 @@ fn a_clean_file_passes_every_server_rule() {
     assert_eq!(code, 0);
 }
 
+/// An edit of the clean description.
+type Change = Box<dyn Fn(&mut Value)>;
+
 #[test]
 fn each_rule_fires_on_a_crafted_file() {
     let token = "ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789";
     let clean: Value = serde_json::from_str(CLEAN).unwrap();
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let cases: Vec<(&str, Change)> = vec![
         (
             "server-schema-problems",
             Box::new(|v| v["description"] = Value::from("x".repeat(101))),
