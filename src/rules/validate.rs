@@ -326,6 +326,34 @@ mod tests {
     }
 
     #[test]
+    fn server_json_rules_read_only_server_json_facts() {
+        let server = good()
+            .replace("version.major\", eq = 0", "serverjson.schema_problem_count\", gt = 0")
+            .replace("{name}@{version} is major {version.major}", "{serverjson.name}");
+        let set = load("good-rule.toml", &server).unwrap();
+        assert!(set.rules[0].is_server_json());
+        assert_eq!(set.package_rules().count(), 0);
+        assert_eq!(set.server_json_rules().count(), 1);
+        for (from, to, want) in [
+            ("{serverjson.name}", "{name}", "placeholder `{name}`"),
+            ("{serverjson.name}", "{package.name}", "placeholder `{package.name}`"),
+            ("{serverjson.name}", "{launch.target}", "placeholder `{launch.target}`"),
+            ("weight = 3", "weight = 3\nevidence = [\"package.name\"]", "field `evidence`"),
+            ("weight = 3", "weight = 3\necosystems = [\"npm\"]", "field `ecosystems`"),
+        ] {
+            let err = load("good-rule.toml", &server.replace(from, to)).unwrap_err();
+            assert!(err.to_string().contains(want), "want {want:?} in {err}");
+        }
+        // A package rule may not name the server.json document either.
+        let err = load(
+            "good-rule.toml",
+            &good().replace("weight = 3", "weight = 3\nevidence = [\"serverjson.name\"]"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("serverjson"), "{err}");
+    }
+
+    #[test]
     fn duplicate_ids_are_rejected() {
         let err = RuleSet::from_sources(
             vec![
