@@ -328,18 +328,40 @@ mod tests {
     #[test]
     fn server_json_rules_read_only_server_json_facts() {
         let server = good()
-            .replace("version.major\", eq = 0", "serverjson.schema_problem_count\", gt = 0")
-            .replace("{name}@{version} is major {version.major}", "{serverjson.name}");
+            .replace(
+                "version.major\", eq = 0",
+                "serverjson.schema_problem_count\", gt = 0",
+            )
+            .replace(
+                "{name}@{version} is major {version.major}",
+                "{serverjson.name}",
+            );
         let set = load("good-rule.toml", &server).unwrap();
         assert!(set.rules[0].is_server_json());
         assert_eq!(set.package_rules().count(), 0);
         assert_eq!(set.server_json_rules().count(), 1);
         for (from, to, want) in [
             ("{serverjson.name}", "{name}", "placeholder `{name}`"),
-            ("{serverjson.name}", "{package.name}", "placeholder `{package.name}`"),
-            ("{serverjson.name}", "{launch.target}", "placeholder `{launch.target}`"),
-            ("weight = 3", "weight = 3\nevidence = [\"package.name\"]", "field `evidence`"),
-            ("weight = 3", "weight = 3\necosystems = [\"npm\"]", "field `ecosystems`"),
+            (
+                "{serverjson.name}",
+                "{package.name}",
+                "placeholder `{package.name}`",
+            ),
+            (
+                "{serverjson.name}",
+                "{launch.target}",
+                "placeholder `{launch.target}`",
+            ),
+            (
+                "weight = 3",
+                "weight = 3\nevidence = [\"package.name\"]",
+                "field `evidence`",
+            ),
+            (
+                "weight = 3",
+                "weight = 3\necosystems = [\"npm\"]",
+                "field `ecosystems`",
+            ),
         ] {
             let err = load("good-rule.toml", &server.replace(from, to)).unwrap_err();
             assert!(err.to_string().contains(want), "want {want:?} in {err}");
