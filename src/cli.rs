@@ -12,7 +12,8 @@ const AFTER_HELP: &str =
      Registries and credentials come from npm's configuration (.npmrc, npm_config_*).\n\
      Status: provenance and registry signatures are verified offline (sigstore, npm keys); \
      tarballs are checked against dist.integrity and analysed in memory; `mcp-audit config` \
-     audits MCP client configs (npm launches scanned; PyPI not yet). --source-checks \
+     audits MCP client configs (npm launches scanned; PyPI not yet); `mcp-audit server \
+     --no-scan` audits server.json files (their packages are not scanned yet). --source-checks \
      (lockfile at the provenance commit) is not implemented (see README).";
 
 #[derive(Debug, Parser)]
@@ -39,6 +40,11 @@ pub enum Command {
     /// runs, resolved with that entry's own registry settings and credentials.
     #[command(after_help = CONFIG_AFTER_HELP)]
     Config(ConfigArgs),
+    /// Audit `server.json` files (MCP Registry server descriptions) on their own: schema,
+    /// version pins, file hashes, remote URLs, secrets and namespace identity. Partial: only
+    /// with --no-scan for now (the packages they list are not fetched).
+    #[command(after_help = SERVER_AFTER_HELP)]
+    Server(ServerArgs),
     /// Print the facts the rules see for one package, as JSON.
     Facts(FactsArgs),
     /// Run the rules over facts files written by `mcp-audit facts` (no network).
@@ -60,6 +66,27 @@ const CONFIG_AFTER_HELP: &str =
      --@scope:registry flags. Other launches are reported and judged by the launch rules only: \
      PyPI (uvx, pipx) is not yet supported, container images and local scripts are not scanned, \
      remote servers install nothing.";
+
+const SERVER_AFTER_HELP: &str =
+    "Exit codes as for config: 0 all passed; 1 a server failed the gate; 2 usage error; 3 a file \
+     could not be read as JSON (3 wins over 1).\n\
+     Every released schema (2025-07-09 … 2025-12-11) and the draft are read leniently: schema \
+     problems are findings and the rest is still audited.\n\
+     Status: partial. --no-scan is required: scanning the npm/PyPI packages a server.json lists \
+     (and comparing their mcpName) is not implemented yet, so package rules are inconclusive.";
+
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// `server.json` files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Judge the files only, with no registry requests; package rules inconclusive. Required
+    /// for now: package scanning is not implemented yet.
+    #[arg(long)]
+    pub no_scan: bool,
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
 
 #[derive(Debug, Args)]
 pub struct ConfigArgs {

@@ -9,6 +9,7 @@ mod evaluate;
 mod facts;
 mod rules;
 mod scan;
+mod server;
 mod verify_bundle;
 
 use std::io::Write;
@@ -45,6 +46,10 @@ pub fn run(cli: Cli) -> Result<u8, Fatal> {
         Command::Config(args) => {
             let settings = Settings::audit(&args.audit)?;
             config::run(&args, &settings).map_err(|f| settings.clean(f))
+        }
+        Command::Server(args) => {
+            let settings = Settings::offline(&args.gate)?;
+            server::run(&args, &settings)
         }
         Command::ConfigCheck(args) => {
             let specs = parse_specs(&args.specs)?;

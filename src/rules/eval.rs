@@ -74,6 +74,14 @@ impl RuleSet {
         evaluate_all(self.launch_rules(), facts)
     }
 
+    /// The `server.json` rules over one description's facts.
+    pub fn evaluate_server_json(
+        &self,
+        facts: &crate::mcpserver::ServerJsonFacts,
+    ) -> Vec<Evaluation<'_>> {
+        evaluate_all(self.server_json_rules(), facts)
+    }
+
     /// Every package rule, inconclusive for one reason: the package was not (or could not be)
     /// looked at, which must lower coverage rather than count as passed.
     pub fn package_not_checked(&self, reason: &str) -> Vec<Evaluation<'_>> {

@@ -124,6 +124,14 @@ impl Rule {
         self.category == LAUNCH
     }
 
+    /// Whether the rule reads a `server.json`'s facts (its condition names `serverjson.*`).
+    pub fn is_server_json(&self) -> bool {
+        self.when
+            .facts()
+            .iter()
+            .any(|p| paths::is_server_json_path(p))
+    }
+
     /// Whether the rule reads packages of `ecosystem` (the facts' `package.ecosystem`).
     pub fn applies_to(&self, ecosystem: &str) -> bool {
         self.ecosystems.is_empty() || self.ecosystems.iter().any(|e| e == ecosystem)
@@ -166,7 +174,14 @@ pub struct RuleSet {
 
 impl RuleSet {
     pub fn package_rules(&self) -> impl Iterator<Item = &Rule> {
-        self.rules.iter().filter(|r| !r.is_launch())
+        self.rules
+            .iter()
+            .filter(|r| !r.is_launch() && !r.is_server_json())
+    }
+
+    /// The rules over a `server.json` description (`mcp-audit server`).
+    pub fn server_json_rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().filter(|r| r.is_server_json())
     }
 
     pub fn launch_rules(&self) -> impl Iterator<Item = &Rule> {

@@ -39,6 +39,9 @@ pub fn catalogue() -> &'static BTreeMap<String, FactType> {
         walk(&v, String::new(), &mut out);
         let v = serde_json::to_value(LaunchFacts::example()).expect("facts serialize");
         walk(&v, String::new(), &mut out);
+        let v = serde_json::to_value(crate::mcpserver::ServerJsonFacts::example())
+            .expect("facts serialize");
+        walk(&v, String::new(), &mut out);
         out
     })
 }
@@ -72,6 +75,12 @@ fn walk(v: &Value, prefix: String, out: &mut BTreeMap<String, FactType>) {
 pub fn is_launch_path(path: &str) -> bool {
     let top = path.split('.').next().unwrap_or_default();
     top == "server" || top == "launch"
+}
+
+/// A path of the `server.json` facts document (`serverjson.*`), which only the rules whose
+/// condition reads it may name.
+pub fn is_server_json_path(path: &str) -> bool {
+    path.split('.').next() == Some("serverjson")
 }
 
 /// Where a path lands in a facts document.

@@ -111,13 +111,29 @@ pub(super) fn parse_rule(file: &str, stem: &str, text: &str) -> Result<Rule, Rul
         }
     }
     let launch = raw.category == LAUNCH;
-    let ecosystems = check_ecosystems(raw.ecosystems, launch).map_err(fail)?;
     let when = expr::parse(&raw.when, "when").map_err(|p| fail(format!("field {p}")))?;
+    // A rule whose condition reads `serverjson.*` reads the server.json document; like a launch
+    // rule it has no ecosystem.
+    let document = if launch {
+        Document::Launch
+    } else if when.facts().iter().any(|p| paths::is_server_json_path(p)) {
+        Document::ServerJson
+    } else {
+        Document::Package
+    };
+    let ecosystems = if document == Document::ServerJson && raw.ecosystems.is_some() {
+        return Err(fail(
+            "field `ecosystems`: a rule over `serverjson.*` reads server.json files, not packages"
+                .into(),
+        ));
+    } else {
+        check_ecosystems(raw.ecosystems, launch).map_err(fail)?
+    };
     check_documents(
         &when,
         &raw.evidence,
         [&raw.message, &raw.remediation],
-        launch,
+        document,
     )
     .map_err(fail)?;
     Ok(Rule {
@@ -166,6 +182,26 @@ fn check_ecosystems(listed: Option<Vec<String>>, launch: bool) -> Result<Vec<Str
     Ok(listed)
 }
 
+/// The facts document a rule reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Document {
+    Package,
+    Launch,
+    ServerJson,
+}
+
+impl Document {
+    fn of(path: &str) -> Document {
+        if paths::is_launch_path(path) {
+            Document::Launch
+        } else if paths::is_server_json_path(path) {
+            Document::ServerJson
+        } else {
+            Document::Package
+        }
+    }
+}
+
 /// Every fact path the rule reads (condition, evidence, placeholders) must exist, in the document
 /// the rule reads: a launch rule reads the launch document and every other rule the package
 /// document. A path from the other one would always be absent there, and silently decide the rule.
@@ -173,13 +209,17 @@ fn check_documents(
     when: &expr::Predicate,
     evidence: &[String],
     texts: [&String; 2],
-    launch: bool,
+    reads: Document,
 ) -> Result<(), String> {
-    let wrong_document = |path: &str| paths::is_launch_path(path) != launch;
-    let document = if launch {
-        "a `launch` rule reads only `server.*` and `launch.*` facts"
-    } else {
-        "only `launch` rules read `server.*` and `launch.*` facts"
+    let wrong_document = |path: &str| Document::of(path) != reads;
+    let document = match reads {
+        Document::Launch => "a `launch` rule reads only `server.*` and `launch.*` facts",
+        Document::ServerJson => {
+            "a rule over `serverjson.*` reads only `serverjson.*` facts (a server.json has no package or launch facts)"
+        }
+        Document::Package => {
+            "only `launch` rules read `server.*` and `launch.*` facts, and only rules whose `when` reads `serverjson.*` read those"
+        }
     };
     for path in when.facts() {
         if wrong_document(path) {
@@ -204,7 +244,9 @@ fn check_documents(
                     "field `{field}`: unknown placeholder `{{{placeholder}}}`"
                 ));
             }
-            if (shorthand && launch) || (!shorthand && wrong_document(placeholder)) {
+            if (shorthand && reads != Document::Package)
+                || (!shorthand && wrong_document(placeholder))
+            {
                 return Err(format!(
                     "field `{field}`: placeholder `{{{placeholder}}}`: {document}{}",
                     if shorthand {
@@ -281,6 +323,56 @@ mod tests {
         let text = good().replace("weight = 3", "weight = 3\necosystems = [\"npm\"]");
         let npm = &load("good-rule.toml", &text).unwrap().rules[0];
         assert!(npm.applies_to("npm") && !npm.applies_to("pypi"));
+    }
+
+    #[test]
+    fn server_json_rules_read_only_server_json_facts() {
+        let server = good()
+            .replace(
+                "version.major\", eq = 0",
+                "serverjson.schema_problem_count\", gt = 0",
+            )
+            .replace(
+                "{name}@{version} is major {version.major}",
+                "{serverjson.name}",
+            );
+        let set = load("good-rule.toml", &server).unwrap();
+        assert!(set.rules[0].is_server_json());
+        assert_eq!(set.package_rules().count(), 0);
+        assert_eq!(set.server_json_rules().count(), 1);
+        for (from, to, want) in [
+            ("{serverjson.name}", "{name}", "placeholder `{name}`"),
+            (
+                "{serverjson.name}",
+                "{package.name}",
+                "placeholder `{package.name}`",
+            ),
+            (
+                "{serverjson.name}",
+                "{launch.target}",
+                "placeholder `{launch.target}`",
+            ),
+            (
+                "weight = 3",
+                "weight = 3\nevidence = [\"package.name\"]",
+                "field `evidence`",
+            ),
+            (
+                "weight = 3",
+                "weight = 3\necosystems = [\"npm\"]",
+                "field `ecosystems`",
+            ),
+        ] {
+            let err = load("good-rule.toml", &server.replace(from, to)).unwrap_err();
+            assert!(err.to_string().contains(want), "want {want:?} in {err}");
+        }
+        // A package rule may not name the server.json document either.
+        let err = load(
+            "good-rule.toml",
+            &good().replace("weight = 3", "weight = 3\nevidence = [\"serverjson.name\"]"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("serverjson"), "{err}");
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod registry_server;
 mod registry_signatures;
 mod rule_fixtures;
 mod scan;
+mod server;
 mod snapshots;
 mod tarball;
 mod verdaccio;

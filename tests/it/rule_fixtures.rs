@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use mcp_audit::facts::deps::{self, Dependency, RangeClass};
 use mcp_audit::facts::{LaunchFacts, PackageFacts};
+use mcp_audit::mcpserver::ServerJsonFacts;
 use mcp_audit::rules::{Outcome, Rule, RuleSet, CATEGORIES};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -71,12 +72,15 @@ fn rules() -> RuleSet {
 enum Doc {
     Package,
     Launch,
+    ServerJson,
 }
 
 impl Doc {
     fn of(rule: &Rule) -> Doc {
         if rule.is_launch() {
             Doc::Launch
+        } else if rule.is_server_json() {
+            Doc::ServerJson
         } else {
             Doc::Package
         }
@@ -86,6 +90,7 @@ impl Doc {
         match self {
             Doc::Package => serde_json::to_value(PackageFacts::example()),
             Doc::Launch => serde_json::to_value(LaunchFacts::example()),
+            Doc::ServerJson => serde_json::to_value(ServerJsonFacts::example()),
         }
         .expect("example facts serialize")
     }
@@ -128,6 +133,7 @@ fn to_facts(kind: Doc, doc: &Value) -> Result<Value, String> {
     let back = match kind {
         Doc::Package => PackageFacts::deserialize(doc).map(serde_json::to_value),
         Doc::Launch => LaunchFacts::deserialize(doc).map(serde_json::to_value),
+        Doc::ServerJson => ServerJsonFacts::deserialize(doc).map(serde_json::to_value),
     };
     back.map(|v| v.expect("facts serialize"))
         .map_err(|e| format!("not a valid facts document: {e}"))
@@ -211,6 +217,37 @@ fn is_unknown(v: &Value) -> bool {
 /// `derive_facts` could have written. Checked on the JSON as written.
 fn inconsistencies(kind: Doc, doc: &Value) -> Vec<String> {
     let mut out = Vec::new();
+    if kind == Doc::ServerJson {
+        for (count, list) in [
+            (
+                "serverjson.schema_problem_count",
+                "serverjson.schema_problems",
+            ),
+            (
+                "serverjson.unpinned_version_count",
+                "serverjson.unpinned_versions",
+            ),
+            (
+                "serverjson.bad_file_hash_count",
+                "serverjson.bad_file_hashes",
+            ),
+            ("serverjson.insecure_url_count", "serverjson.insecure_urls"),
+            (
+                "serverjson.plaintext_secret_count",
+                "serverjson.plaintext_secrets",
+            ),
+            (
+                "serverjson.unmarked_secret_variable_count",
+                "serverjson.unmarked_secret_variables",
+            ),
+        ] {
+            let len = at_path(doc, list).as_array().map(|a| a.len() as u64);
+            if at_path(doc, count).as_u64() != len {
+                out.push(format!("`{count}` does not count `{list}`"));
+            }
+        }
+        return out;
+    }
     if kind == Doc::Launch {
         for (count, list) in [
             ("launch.plaintext_secret_count", "launch.plaintext_secrets"),
@@ -546,6 +583,15 @@ fn the_example_launch_passes_every_launch_rule() {
     assert_all_pass(
         &set.evaluate_launch(&LaunchFacts::example()),
         "LaunchFacts::example()",
+    );
+}
+
+#[test]
+fn the_example_server_json_passes_every_server_json_rule() {
+    let set = rules();
+    assert_all_pass(
+        &set.evaluate_server_json(&ServerJsonFacts::example()),
+        "ServerJsonFacts::example()",
     );
 }
 
