@@ -1,3 +1,7 @@
+pub mod github;
 pub mod json;
+pub mod markdown;
 pub mod sanitize;
+pub mod sarif;
+pub mod subjects;
 pub mod table;
