@@ -158,8 +158,16 @@ pub struct VerifyBundleArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// A table for a terminal.
     Table,
+    /// The versioned JSON document (schema_version 1, docs/output.md), for dashboards.
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning (`scan` and `config`).
+    Sarif,
+    /// A summary table and findings per package, for a pull-request comment (`scan` and `config`).
+    Markdown,
+    /// GitHub Actions workflow commands, one annotation per finding (`scan` and `config`).
+    Github,
 }
 
 #[derive(Debug, Args)]
@@ -221,7 +229,8 @@ pub struct VerifyArgs {
 
 #[derive(Debug, Args)]
 pub struct GateArgs {
-    /// Output format. JSON is versioned (schema_version 1, docs/output.md).
+    /// Output format: table, json (versioned, docs/output.md), sarif (code scanning), markdown
+    /// (PR comment) or github (workflow annotations). See docs/output.md.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Fail (exit 1) when a package scores below N (0-100).

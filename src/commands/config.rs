@@ -2,13 +2,14 @@
 
 use std::path::Path;
 
+use super::{cwd, emit_ci};
 use super::{eprint, print_json, print_table, runtime, scanner, table_options, Fatal};
 use crate::cli::{ConfigArgs, Format};
 use crate::pipeline::config::{
     self as configscan, discovered_inputs, ConfigInput, ConfigReport, PackageOutcome, ServerReport,
 };
 use crate::clients::{Client, Platform};
-use crate::render::{json, table};
+use crate::render::{json, subjects, table};
 use crate::settings::{usage, Settings};
 
 pub fn run(args: &ConfigArgs, settings: &Settings) -> Result<u8, Fatal> {
@@ -80,6 +81,12 @@ pub fn run(args: &ConfigArgs, settings: &Settings) -> Result<u8, Fatal> {
         discovered,
         files,
     };
+    if emit_ci(
+        &subjects::config_subjects(&report, &cwd(settings)),
+        settings,
+    ) {
+        return Ok(report.exit_code());
+    }
     match settings.output.format {
         Format::Json => print_json(clean, &json::render_config(&report)),
         Format::Table => {
@@ -107,6 +114,7 @@ pub fn run(args: &ConfigArgs, settings: &Settings) -> Result<u8, Fatal> {
                 }
             }
         }
+        Format::Sarif | Format::Markdown | Format::Github => unreachable!("emitted by emit_ci"),
     }
     Ok(report.exit_code())
 }

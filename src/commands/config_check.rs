@@ -30,7 +30,8 @@ pub fn run(specs: &[Spec], settings: &Settings) -> Result<u8, Fatal> {
             .expect("explanations serialize")
                 + "\n"),
         ),
-        Format::Table => {
+        // `commands::run` refuses the report formats for config-check.
+        _ => {
             for e in &explanations {
                 print_table(clean, &e.to_string());
             }

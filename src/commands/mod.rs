@@ -15,11 +15,12 @@ mod verify_bundle;
 use std::io::Write;
 
 use crate::cli::{Cli, Command, Format};
+use crate::pipeline::scan::{Registries, Scanner};
 use crate::registry::redact_url;
 use crate::render::sanitize::Sanitizer;
-use crate::render::{json, table};
+use crate::render::subjects::{self, Subjects};
+use crate::render::{github, json, markdown, sarif, table};
 use crate::report::Report;
-use crate::pipeline::scan::{Registries, Scanner};
 use crate::settings::{usage, Settings};
 use crate::spec::Spec;
 
@@ -52,6 +53,9 @@ pub fn run(cli: Cli) -> Result<u8, Fatal> {
             server::run(&args, &settings)
         }
         Command::ConfigCheck(args) => {
+            if !matches!(args.format, Format::Table | Format::Json) {
+                return Err(usage("config-check: --format is table or json"));
+            }
             let specs = parse_specs(&args.specs)?;
             let settings = Settings::npm_only(&args.registry, args.format)?;
             config_check::run(&specs, &settings)
@@ -123,9 +127,36 @@ fn table_options(settings: &Settings) -> table::TableOptions {
     }
 }
 
+/// The directory SARIF and annotation paths are relative to: npm's view of the current
+/// directory when settings have one.
+fn cwd(settings: &Settings) -> std::path::PathBuf {
+    settings
+        .npm
+        .as_ref()
+        .map(|n| n.base.cwd.clone())
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_default()
+}
+
+/// The CI formats, shared by `scan` and `config`. `false` for table and JSON, which each command
+/// renders itself.
+fn emit_ci(s: &Subjects<'_>, settings: &Settings) -> bool {
+    let clean = &settings.output.sanitizer;
+    match settings.output.format {
+        Format::Sarif => print_json(clean, &sarif::render(s, clean)),
+        Format::Markdown => print_table(clean, &markdown::render(s, clean)),
+        Format::Github => print_table(clean, &github::render(s, clean)),
+        Format::Table | Format::Json => return false,
+    }
+    true
+}
+
 /// A package report, in the chosen format.
 fn emit(report: &Report, settings: &Settings) {
     let clean = &settings.output.sanitizer;
+    if emit_ci(&subjects::scan_subjects(report, &cwd(settings)), settings) {
+        return;
+    }
     match settings.output.format {
         Format::Json => print_json(clean, &json::render(report)),
         Format::Table => {
@@ -138,6 +169,7 @@ fn emit(report: &Report, settings: &Settings) {
                 }
             }
         }
+        Format::Sarif | Format::Markdown | Format::Github => unreachable!("emitted by emit_ci"),
     }
 }
 

@@ -13,6 +13,12 @@ pub fn run(args: &ServerArgs, settings: &Settings) -> Result<u8, Fatal> {
             "server: scanning the packages of a server.json is not implemented yet: use --no-scan",
         ));
     }
+    if !matches!(settings.output.format, Format::Json | Format::Table) {
+        return Err(usage(
+            "server: --format sarif, markdown and github are not implemented for server.json yet: \
+             use table or json",
+        ));
+    }
     let mut policy = settings.policy("(not scanned)".into());
     policy.rules = settings.rules.rules.len();
     let reports = audit_files(&args.files, &settings.rules, &policy);
@@ -27,6 +33,7 @@ pub fn run(args: &ServerArgs, settings: &Settings) -> Result<u8, Fatal> {
                 }
             }
         }
+        Format::Sarif | Format::Markdown | Format::Github => unreachable!("refused above"),
     }
     Ok(exit_code(&reports))
 }

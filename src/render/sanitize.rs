@@ -235,6 +235,54 @@ impl Sanitizer {
         let scrubbed = self.scrub(text);
         escape_controls(&scrubbed, true).into_owned()
     }
+
+    /// A value in a markdown table cell or line (`--format markdown`): [`Sanitizer::inline`],
+    /// then `|` (which would end the cell), backticks (which would open a code span) and `<`/`>`
+    /// (HTML in a PR comment) escaped, so a package cannot reshape the table or the comment.
+    pub fn markdown(&self, value: &str) -> String {
+        markdown_escape(&self.line(value))
+    }
+
+    /// A value in a GitHub workflow command's message (`--format github`): [`Sanitizer::line`],
+    /// then GitHub's own escaping, so it can neither end the command nor start another.
+    pub fn workflow_message(&self, value: &str) -> String {
+        workflow_escape(&self.line(value), false)
+    }
+
+    /// A value in a workflow command's property (`file=`, `title=`): `:` and `,` also escaped.
+    pub fn workflow_property(&self, value: &str) -> String {
+        workflow_escape(&self.inline(value), true)
+    }
+}
+
+fn markdown_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '`' => out.push_str("\\`"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// GitHub's escaping for workflow commands (`%`, CR and LF; `:` and `,` in properties).
+fn workflow_escape(text: &str, property: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            ':' if property => out.push_str("%3A"),
+            ',' if property => out.push_str("%2C"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Length of the longest proper prefix of `secret` that `text` ends with (Knuth-Morris-Pratt
@@ -526,5 +574,25 @@ mod tests {
         assert_eq!(cut_prefix_len("xa", "a"), 0);
         assert_eq!(cut_prefix_len("", "abc"), 0);
         assert_eq!(cut_prefix_len("xé", "éa"), "é".len());
+    }
+
+    #[test]
+    fn markdown_cells_cannot_reshape_the_table() {
+        let s = Sanitizer::new(["s3cret".to_string()]);
+        assert_eq!(
+            s.markdown("a|b `c` <img> s3cret\nx"),
+            "a\\|b \\`c\\` &lt;img&gt; ***\\nx"
+        );
+    }
+
+    #[test]
+    fn workflow_commands_are_escaped_as_github_does() {
+        let s = Sanitizer::new(["s3cret".to_string()]);
+        // Controls are already visible escapes; `%` must not decode into a new line.
+        assert_eq!(
+            s.workflow_message("100% %0A::error::x s3cret"),
+            "100%25 %250A::error::x ***"
+        );
+        assert_eq!(s.workflow_property("a:b,c\r"), "a%3Ab%2Cc\\r");
     }
 }

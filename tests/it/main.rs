@@ -9,6 +9,7 @@ mod commands;
 mod config_cmd;
 mod conformance;
 mod content;
+mod formats;
 #[cfg(feature = "live")]
 mod live;
 mod mcpconfig;
