@@ -154,6 +154,8 @@ pub fn well_known_paths(
         .unwrap_or_else(|| home.to_path_buf())
         .join(".claude.json");
     let vscode_user = app_data.join("Code").join("User");
+    // Joined segment by segment, so the separators are the platform's.
+    let at = |base: &Path, rel: &str| rel.split('/').fold(base.to_path_buf(), |p, s| p.join(s));
     let entries = [
         (
             Client::ClaudeDesktop,
@@ -162,42 +164,28 @@ pub fn well_known_paths(
         ),
         (Client::ClaudeCode, claude_code_user, Scope::User),
         (Client::ClaudeCode, cwd.join(".mcp.json"), Scope::Project),
-        (
-            Client::Cursor,
-            home.join(".cursor").join("mcp.json"),
-            Scope::User,
-        ),
-        (
-            Client::Cursor,
-            cwd.join(".cursor").join("mcp.json"),
-            Scope::Project,
-        ),
-        (Client::VsCode, vscode_user.join("mcp.json"), Scope::User),
+        (Client::Cursor, at(home, ".cursor/mcp.json"), Scope::User),
+        (Client::Cursor, at(cwd, ".cursor/mcp.json"), Scope::Project),
+        (Client::VsCode, at(&vscode_user, "mcp.json"), Scope::User),
         (
             Client::VsCode,
-            vscode_user.join("settings.json"),
+            at(&vscode_user, "settings.json"),
             Scope::User,
         ),
-        (
-            Client::VsCode,
-            cwd.join(".vscode").join("mcp.json"),
-            Scope::Project,
-        ),
+        (Client::VsCode, at(cwd, ".vscode/mcp.json"), Scope::Project),
         (
             Client::Windsurf,
-            home.join(".codeium")
-                .join("windsurf")
-                .join("mcp_config.json"),
+            at(home, ".codeium/windsurf/mcp_config.json"),
             Scope::User,
         ),
         (
             Client::Gemini,
-            home.join(".gemini").join("settings.json"),
+            at(home, ".gemini/settings.json"),
             Scope::User,
         ),
         (
             Client::Gemini,
-            cwd.join(".gemini").join("settings.json"),
+            at(cwd, ".gemini/settings.json"),
             Scope::Project,
         ),
     ];
