@@ -12,12 +12,12 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
 
+use mcp_audit::pipeline::scan::{Registries, Scanner};
 use mcp_audit::registry::{parse_registry_url, HttpConfig};
 use mcp_audit::render::sanitize::Sanitizer;
 use mcp_audit::render::table::{self, TableOptions};
 use mcp_audit::report::Policy;
 use mcp_audit::rules::RuleSet;
-use mcp_audit::pipeline::scan::{Registries, Scanner};
 use mcp_audit::spec::Spec;
 
 const FIELD_BYTES: usize = 64_000_000;

@@ -112,15 +112,15 @@ impl PackageMatch {
         }
         let raw = raw.strip_prefix("npm:").unwrap_or(raw);
         let spec = crate::spec::Spec::parse(raw).map_err(|e| e.to_string())?;
+        // A bare name (`x`, `@s/x`) covers every version; npm would read it as `@latest`.
+        let bare = !raw.get(1..).unwrap_or_default().contains('@');
         let range = match spec.selector {
+            _ if bare => None,
             crate::spec::Selector::Version(v) => Some(v),
-            crate::spec::Selector::Range(r) if r == "*" && !raw[1..].contains('@') => None,
             crate::spec::Selector::Range(r) => Some(r),
-            crate::spec::Selector::Tag(t) => {
-                return Err(format!(
-                    "`{raw}`: a tag (`{t}`) moves from version to version; give a version or a range"
-                ))
-            }
+            crate::spec::Selector::Tag(t) => return Err(format!(
+                "`{raw}`: a tag (`{t}`) moves from version to version; give a version or a range"
+            )),
         };
         Ok(PackageMatch::Npm {
             name: spec.name,
@@ -136,7 +136,10 @@ impl PackageMatch {
                     && match range {
                         None => true,
                         // A range needs a version to hold against; without one it does not match.
-                        Some(r) => match (version.and_then(|v| Version::parse(v).ok()), Range::parse(r)) {
+                        Some(r) => match (
+                            version.and_then(|v| Version::parse(v).ok()),
+                            Range::parse(r),
+                        ) {
                             (Some(v), Ok(r)) => r.satisfies(&v),
                             _ => false,
                         },
@@ -181,9 +184,9 @@ impl Ignore {
 pub struct AllowedRegistries {
     pub default: Option<Vec<String>>,
     pub scopes: BTreeMap<String, Vec<String>>,
-    /// Where the lists are, for the message that refuses a registry.
+    /// Where the lists are, for the message that refuses a registry: the file, and each key's line.
     pub file: String,
-    pub line: usize,
+    pub lines: BTreeMap<String, usize>,
 }
 
 impl AllowedRegistries {
@@ -208,7 +211,7 @@ impl AllowedRegistries {
             "registry {} is not allowed for {name} by {}:{} (`{key}` allows {})",
             crate::registry::redact_url_text(registry),
             self.file,
-            self.line,
+            self.lines.get(&key).copied().unwrap_or(1),
             list.join(", ")
         ))
     }
@@ -258,10 +261,16 @@ impl PolicyFile {
         })?;
         let mut gate = FileGate::default();
         if let Some(g) = raw.gate {
-            for (name, v) in [("fail_under", &g.fail_under), ("min_coverage", &g.min_coverage)] {
+            for (name, v) in [
+                ("fail_under", &g.fail_under),
+                ("min_coverage", &g.min_coverage),
+            ] {
                 if let Some(v) = v {
                     if *v.get_ref() > 100 {
-                        return Err(at(v.span(), format!("`{name}` {} is over 100", v.get_ref())));
+                        return Err(at(
+                            v.span(),
+                            format!("`{name}` {} is over 100", v.get_ref()),
+                        ));
                     }
                 }
             }
@@ -276,7 +285,10 @@ impl PolicyFile {
         for (id, o) in raw.rules {
             if let Some(w) = &o.weight {
                 if *w.get_ref() > 100 {
-                    return Err(at(w.span(), format!("`weight` {} is over 100", w.get_ref())));
+                    return Err(at(
+                        w.span(),
+                        format!("`weight` {} is over 100", w.get_ref()),
+                    ));
                 }
             }
             let line = line_of(text, id.span().start);
@@ -295,9 +307,9 @@ impl PolicyFile {
             let line = line_of(text, key.span().start);
             let allowed = registries.get_or_insert_with(|| AllowedRegistries {
                 file: file.clone(),
-                line,
                 ..AllowedRegistries::default()
             });
+            allowed.lines.insert(key.get_ref().clone(), line);
             let mut urls = Vec::new();
             for u in list {
                 match url::Url::parse(u.get_ref()) {
@@ -484,7 +496,11 @@ mod tests {
         // The commented examples must stay valid once uncommented.
         let uncommented: String = STARTER
             .lines()
-            .map(|l| l.strip_prefix("# ").filter(|r| r.contains(" = ") || r.starts_with('[')).unwrap_or(l))
+            .map(|l| {
+                l.strip_prefix("# ")
+                    .filter(|r| r.contains(" = ") || r.starts_with('['))
+                    .unwrap_or(l)
+            })
             .collect::<Vec<_>>()
             .join("\n");
         let p = parse(&uncommented).unwrap();
@@ -495,14 +511,42 @@ mod tests {
     #[test]
     fn errors_name_the_line() {
         let cases = [
-            ("[gate]\nfail_under = 50\nfoo = 1\n", 3, "unknown field `foo`"),
-            ("\n[[ignore]]\nrule = \"no-license\"\n", 2, "missing field `reason`"),
-            ("[[ignore]]\nrule = \"x\"\nreason = \"  \"\n", 3, "needs a `reason`"),
-            ("[[ignore]]\nrule = \"x\"\nreason = \"r\"\nexpires = \"2026-13-01\"\n", 4, "not a date"),
-            ("[[ignore]]\nrule = \"x\"\nreason = \"r\"\npackage = \"a@latest\"\n", 4, "a tag"),
+            (
+                "[gate]\nfail_under = 50\nfoo = 1\n",
+                3,
+                "unknown field `foo`",
+            ),
+            (
+                "\n[[ignore]]\nrule = \"no-license\"\n",
+                2,
+                "missing field `reason`",
+            ),
+            (
+                "[[ignore]]\nrule = \"x\"\nreason = \"  \"\n",
+                3,
+                "needs a `reason`",
+            ),
+            (
+                "[[ignore]]\nrule = \"x\"\nreason = \"r\"\nexpires = \"2026-13-01\"\n",
+                4,
+                "not a date",
+            ),
+            (
+                "[[ignore]]\nrule = \"x\"\nreason = \"r\"\npackage = \"a@latest\"\n",
+                4,
+                "a tag",
+            ),
             ("[gate]\n\nmax_severity = \"huge\"\n", 3, "unknown variant"),
-            ("[registries]\ncorp = [\"https://x/\"]\n", 2, "neither `allowed`"),
-            ("[registries]\nallowed = [\"ftp://x/\"]\n", 2, "not an http(s)"),
+            (
+                "[registries]\ncorp = [\"https://x/\"]\n",
+                2,
+                "neither `allowed`",
+            ),
+            (
+                "[registries]\nallowed = [\"ftp://x/\"]\n",
+                2,
+                "not an http(s)",
+            ),
             ("[rules.a]\nweight = 300\n", 2, "over 100"),
         ];
         for (text, line, want) in cases {
@@ -533,7 +577,11 @@ mod tests {
         .unwrap();
         p.apply_to_rules(&mut set).unwrap();
         assert_eq!(set.rules.len(), n - 1);
-        let r = set.rules.iter().find(|r| r.id == "single-maintainer").unwrap();
+        let r = set
+            .rules
+            .iter()
+            .find(|r| r.id == "single-maintainer")
+            .unwrap();
         assert_eq!((r.severity, r.weight), (Severity::Critical, 1));
     }
 
@@ -550,7 +598,11 @@ mod tests {
         assert!(m.matches("@s/x", Some("1.4.0")));
         assert!(!m.matches("@s/x", Some("2.0.0")));
         assert!(!m.matches("@s/x", None));
-        assert!(!b.package.as_ref().unwrap().matches("requests", Some("1.0.0")));
+        assert!(!b
+            .package
+            .as_ref()
+            .unwrap()
+            .matches("requests", Some("1.0.0")));
         assert!(c.package.as_ref().unwrap().matches("y", None));
         let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         assert!(!a.expired(d("2026-06-30")));
@@ -568,8 +620,10 @@ mod tests {
         let a = p.registries.unwrap();
         assert!(a.check("x", "https://registry.npmjs.org/").is_ok());
         assert!(a.check("@corp/x", "https://npm.corp.example/").is_ok());
-        let e = a.check("@corp/x", "https://registry.npmjs.org/").unwrap_err();
-        assert!(e.contains("p.toml:2") && e.contains("`@corp`"), "{e}");
+        let e = a
+            .check("@corp/x", "https://registry.npmjs.org/")
+            .unwrap_err();
+        assert!(e.contains("p.toml:3") && e.contains("`@corp`"), "{e}");
         assert!(a.check("@other/x", "https://evil.example/").is_err());
     }
 

@@ -120,7 +120,11 @@ impl Policy {
     }
 
     /// The ignore that covers `rule` on the subject: an active one first, else an expired one.
-    fn ignore_for(&self, rule: &str, subject: Option<(&str, Option<&str>)>) -> Option<IgnoreApplied> {
+    fn ignore_for(
+        &self,
+        rule: &str,
+        subject: Option<(&str, Option<&str>)>,
+    ) -> Option<IgnoreApplied> {
         let mut expired = None;
         for i in self.ignores() {
             let covers = i.rule == rule

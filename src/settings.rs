@@ -15,11 +15,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::cli::{AuditArgs, Format, GateArgs, RegistryArgs, VerifyArgs};
-use crate::npmrc::Config;
 use crate::configscan::NpmBase;
+use crate::npmrc::Config;
+use crate::policy::PolicyFile;
 use crate::registry::HttpConfig;
 use crate::render::sanitize::Sanitizer;
-use crate::policy::PolicyFile;
 use crate::report::{Policy, Source, DEFAULT_FAIL_UNDER, DEFAULT_MAX_SEVERITY, EXIT_USAGE};
 use crate::rules::{RuleSet, Severity};
 use crate::verify::TrustedRoot;

@@ -15,11 +15,11 @@ mod verify_bundle;
 use std::io::Write;
 
 use crate::cli::{Cli, Command, Format};
+use crate::pipeline::scan::{Registries, Scanner};
 use crate::registry::redact_url;
 use crate::render::sanitize::Sanitizer;
 use crate::render::{json, table};
 use crate::report::Report;
-use crate::pipeline::scan::{Registries, Scanner};
 use crate::settings::{usage, Settings};
 use crate::spec::Spec;
 

@@ -19,8 +19,8 @@ use std::sync::Mutex;
 use url::Url;
 
 use crate::npmrc::{Config, Layer, ResolvedRegistry};
-use crate::registry::{http_client, parse_packument, HttpConfig, RegistryClient};
 use crate::policy::AllowedRegistries;
+use crate::registry::{http_client, parse_packument, HttpConfig, RegistryClient};
 use crate::report::{check, PackageReport, Policy, Report};
 use crate::rules::RuleSet;
 use crate::spec::{pick_version, PickError, Spec};

@@ -231,11 +231,7 @@ fn findings(list: &[Finding]) -> Vec<WireFinding<'_>> {
             evidence: &f.evidence,
             remediation: &f.remediation,
             docs: &f.docs,
-            ignored: f
-                .ignore
-                .as_ref()
-                .filter(|i| !i.expired)
-                .map(ignored),
+            ignored: f.ignore.as_ref().filter(|i| !i.expired).map(ignored),
             ignore_expired: f.ignore.as_ref().filter(|i| i.expired).map(ignored),
         })
         .collect()
@@ -302,10 +298,12 @@ fn policy(p: &Policy) -> WirePolicy<'_> {
                     .collect()
             })
             .unwrap_or_default(),
-        allowed_registries: file.and_then(|f| f.registries.as_ref()).map(|a| WireAllowed {
-            allowed: a.default.as_deref(),
-            scopes: &a.scopes,
-        }),
+        allowed_registries: file
+            .and_then(|f| f.registries.as_ref())
+            .map(|a| WireAllowed {
+                allowed: a.default.as_deref(),
+                scopes: &a.scopes,
+            }),
         ignores: file
             .map(|f| {
                 f.ignores

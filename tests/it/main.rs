@@ -13,6 +13,7 @@ mod content;
 mod live;
 mod mcpconfig;
 mod npmrc;
+mod policy;
 mod private_registry;
 mod provenance;
 mod registry_server;

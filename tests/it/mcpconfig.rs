@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use mcp_audit::npmrc::{Config, ConfigSource, Layer};
 use mcp_audit::mcpconfig::{
     client_for_path, discover, launch_risks, npm_layers, npm_layers_with_env, parse_config,
     parse_launch, well_known_paths, Client, ConfigFileError, Launch, ParsedConfig, Platform, Scope,
     ServerEntry,
 };
+use mcp_audit::npmrc::{Config, ConfigSource, Layer};
 use url::Url;
 
 use crate::support::assert_no_leak;
