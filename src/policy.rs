@@ -118,9 +118,11 @@ impl PackageMatch {
             _ if bare => None,
             crate::spec::Selector::Version(v) => Some(v),
             crate::spec::Selector::Range(r) => Some(r),
-            crate::spec::Selector::Tag(t) => return Err(format!(
+            crate::spec::Selector::Tag(t) => {
+                return Err(format!(
                 "`{raw}`: a tag (`{t}`) moves from version to version; give a version or a range"
-            )),
+            ))
+            }
         };
         Ok(PackageMatch::Npm {
             name: spec.name,
@@ -336,7 +338,6 @@ impl PolicyFile {
         }
         let mut ignores = Vec::new();
         for entry in raw.ignore {
-            let line = line_of(text, entry.span().start);
             let i = entry.into_inner();
             if i.reason.get_ref().trim().is_empty() {
                 return Err(at(
@@ -365,7 +366,7 @@ impl PolicyFile {
                 package,
                 reason: i.reason.into_inner(),
                 expires,
-                line: line_of(text, i.rule.span().start).max(line),
+                line: line_of(text, i.rule.span().start),
             });
         }
         Ok(PolicyFile {
@@ -607,7 +608,7 @@ mod tests {
         let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         assert!(!a.expired(d("2026-06-30")));
         assert!(a.expired(d("2026-07-01")));
-        assert_eq!(a.line, 1);
+        assert_eq!(a.line, 2);
         assert_eq!(c.line, 11);
     }
 

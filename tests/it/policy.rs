@@ -119,7 +119,7 @@ fn an_ignored_finding_is_listed_but_not_counted() {
         r["packages"][0]["coverage"],
         base["packages"][0]["coverage"]
     );
-    assert_eq!(r["policy"]["ignores"][0]["line"], 1);
+    assert_eq!(r["policy"]["ignores"][0]["line"], 2);
     assert_eq!(r["policy"]["ignores"][0]["expired"], false);
     let table = scan_in(&reg, dir.path(), &[RISKY]);
     assert!(
