@@ -62,6 +62,7 @@ fn bench(c: &mut Criterion) {
             registry: reg.url(),
             rules: rules.rules.len(),
             rules_dir: None,
+            ..Policy::default()
         },
         rules,
         now: chrono::Utc::now(),

@@ -8,7 +8,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Shown under `--help` so nobody mistakes a partial feature for a finished one.
 const AFTER_HELP: &str =
     "Exit codes: 0 all passed; 1 the gate failed (--fail-under, --min-coverage, \
-     --strict); 2 usage error; 3 some target could not be checked (3 wins over 1).\n\
+     --strict, --max-severity); 2 usage error; 3 some target could not be checked (3 wins over 1).\n\
+     Default gate: with no flag and no policy file, a package that scores below 50 or has a \
+     critical finding fails. A policy file (mcp-audit.toml in the current directory or the git \
+     root, or --policy FILE; `mcp-audit init` writes one) sets the gate, rule overrides, allowed \
+     registries and accepted findings; flags win over it.\n\
      Registries and credentials come from npm's configuration (.npmrc, npm_config_*).\n\
      Status: provenance and registry signatures are verified offline (sigstore, npm keys); \
      tarballs are checked against dist.integrity and analysed in memory; `mcp-audit config` \
@@ -56,6 +60,18 @@ pub enum Command {
     /// Show which registry and which credential (redacted) npm's configuration selects for
     /// each package, and where each setting comes from. Run this first when a private scan fails.
     ConfigCheck(ConfigCheckArgs),
+    /// Write a commented starter policy file, mcp-audit.toml, in the current directory.
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write it.
+    #[arg(value_name = "FILE", default_value = crate::policy::FILE_NAME)]
+    pub path: PathBuf,
+    /// Replace an existing file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 const CONFIG_AFTER_HELP: &str =
@@ -233,9 +249,19 @@ pub struct GateArgs {
     /// (PR comment) or github (workflow annotations). See docs/output.md.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Fail (exit 1) when a package scores below N (0-100).
+    /// Fail (exit 1) when a package scores below N (0-100). Default 50, or the policy file's.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
     pub fail_under: Option<u32>,
+    /// Fail (exit 1) when a counted finding is more severe than LEVEL. Default high (a critical
+    /// finding fails), or the policy file's; `critical` turns the check off.
+    #[arg(long, value_name = "LEVEL", value_parser = ["info", "low", "medium", "high", "critical"])]
+    pub max_severity: Option<String>,
+    /// The policy file (default: mcp-audit.toml in the current directory, else in the git root).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_policy")]
+    pub policy: Option<PathBuf>,
+    /// Ignore any mcp-audit.toml found.
+    #[arg(long)]
+    pub no_policy: bool,
     /// Fail (exit 1) when less than N% of the rule weight could be decided (0-100).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
     pub min_coverage: Option<u32>,

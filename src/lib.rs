@@ -12,6 +12,7 @@ pub mod facts;
 pub mod mcpserver;
 pub mod npmrc;
 pub mod pipeline;
+pub mod policy;
 pub mod registry;
 pub mod render;
 pub mod report;

@@ -2,11 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 
 use crate::error::TargetError;
 use crate::facts::PackageFacts;
+use crate::policy::{Ignore, PolicyFile};
 use crate::rules::score::{self, Score};
 use crate::rules::{Confidence, Evaluation, Outcome, RuleSet, Severity, DOCS_BASE};
 
@@ -15,14 +18,137 @@ pub const EXIT_GATE_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_UNCHECKED: u8 = 3;
 
-#[derive(Debug, Clone)]
+/// The gate a package scores below fails when neither a flag nor the policy file sets one.
+pub const DEFAULT_FAIL_UNDER: u32 = 50;
+/// A counted finding above this severity fails by default: a critical one.
+pub const DEFAULT_MAX_SEVERITY: Severity = Severity::High;
+
+/// Where a gate value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Source {
+    /// Not set anywhere, and no default: the check is off.
+    #[default]
+    Unset,
+    Default,
+    File,
+    Flag,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Unset => "unset",
+            Source::Default => "default",
+            Source::File => "file",
+            Source::Flag => "flag",
+        }
+    }
+}
+
+/// The gate in effect and where each of its values came from.
+#[derive(Debug, Clone, Default)]
 pub struct Policy {
     pub fail_under: Option<u32>,
     pub min_coverage: Option<u32>,
     pub strict: bool,
+    /// A counted finding more severe than this fails.
+    pub max_severity: Option<Severity>,
+    /// Sources of fail_under, min_coverage, strict and max_severity, in that order.
+    pub sources: [Source; 4],
     pub registry: String,
     pub rules: usize,
     pub rules_dir: Option<String>,
+    /// The policy file in effect, if any: its ignores, rule overrides and registries.
+    pub file: Option<Arc<PolicyFile>>,
+    /// The day ignores expire against: the run's clock (`--now`), never the machine's alone.
+    pub today: NaiveDate,
+}
+
+impl Policy {
+    /// How a gate value is named in a failure: the flag, the file key, or the default.
+    fn named(&self, i: usize, flag: &str, key: &str) -> String {
+        match self.sources[i] {
+            Source::Flag => flag.to_string(),
+            Source::File => format!(
+                "{key} ({})",
+                self.file
+                    .as_ref()
+                    .map_or(String::new(), |f| f.path.display().to_string())
+            ),
+            _ => format!("the default gate's {key}"),
+        }
+    }
+
+    /// Whether anything can fail: a zero `fail_under` and `critical` as the most severe allowed
+    /// finding, with no coverage bar and no `strict`, is no gate, and nothing "passes" it.
+    pub fn has_gate(&self) -> bool {
+        self.fail_under.is_some_and(|n| n > 0)
+            || self.min_coverage.is_some_and(|n| n > 0)
+            || self.strict
+            || self.max_severity.is_some_and(|s| s < Severity::Critical)
+    }
+
+    /// The gate in effect in one line, each value with its source.
+    pub fn describe_gate(&self) -> String {
+        let mut parts = Vec::new();
+        let src = |i: usize| self.sources[i].as_str();
+        if let Some(n) = self.fail_under {
+            parts.push(format!("fail_under {n} ({})", src(0)));
+        }
+        if let Some(n) = self.min_coverage {
+            parts.push(format!("min_coverage {n}% ({})", src(1)));
+        }
+        if self.strict {
+            parts.push(format!("strict ({})", src(2)));
+        }
+        if let Some(s) = self.max_severity {
+            parts.push(format!("max_severity {} ({})", s.as_str(), src(3)));
+        }
+        if !self.has_gate() {
+            return "gate: none: nothing can fail".into();
+        }
+        let file = self
+            .file
+            .as_ref()
+            .map(|f| format!("; policy {}", f.path.display()))
+            .unwrap_or_default();
+        format!("gate: {}{file}", parts.join(", "))
+    }
+
+    fn ignores(&self) -> &[Ignore] {
+        self.file.as_ref().map_or(&[], |f| &f.ignores[..])
+    }
+
+    /// The ignore that covers `rule` on the subject: an active one first, else an expired one.
+    fn ignore_for(
+        &self,
+        rule: &str,
+        subject: Option<(&str, Option<&str>)>,
+    ) -> Option<IgnoreApplied> {
+        let mut expired = None;
+        for i in self.ignores() {
+            let covers = i.rule == rule
+                && match (&i.package, subject) {
+                    (None, _) => true,
+                    (Some(m), Some((name, version))) => m.matches(name, version),
+                    (Some(_), None) => false,
+                };
+            if !covers {
+                continue;
+            }
+            let applied = IgnoreApplied {
+                reason: i.reason.clone(),
+                expires: i.expires,
+                expired: i.expired(self.today),
+                line: i.line,
+            };
+            if !applied.expired {
+                return Some(applied);
+            }
+            expired.get_or_insert(applied);
+        }
+        expired
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +191,25 @@ pub struct Finding {
     pub evidence: BTreeMap<String, Value>,
     pub remediation: String,
     pub docs: String,
+    /// The policy ignore that covers it. An active one keeps it out of the score and the
+    /// gate; an expired one is shown, and the finding counts.
+    pub ignore: Option<IgnoreApplied>,
+}
+
+impl Finding {
+    /// Counted in the score and the gate: not covered by an ignore that still holds.
+    pub fn counts(&self) -> bool {
+        self.ignore.as_ref().is_none_or(|i| i.expired)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IgnoreApplied {
+    pub reason: String,
+    pub expires: Option<NaiveDate>,
+    pub expired: bool,
+    /// The `[[ignore]]` entry's line in the policy file.
+    pub line: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -101,7 +246,11 @@ pub fn docs_link(rule: &str) -> String {
 /// Runs the rules over one package's facts and applies the gate. Pure.
 pub fn check(facts: PackageFacts, rules: &RuleSet, policy: &Policy) -> Checked {
     let evals = rules.evaluate(&facts);
-    let a = assess(&evals, rules, policy);
+    let subject = (
+        facts.package.name.as_str(),
+        Some(facts.package.version.as_str()),
+    );
+    let a = assess(&evals, rules, policy, Some(subject));
     Checked {
         version: facts.package.version.clone(),
         score: a.score,
@@ -124,13 +273,38 @@ pub struct Assessment {
     pub gate_failures: Vec<String>,
 }
 
-/// Scores `evals` and applies the gate. Pure.
-pub fn assess(evals: &[Evaluation<'_>], rules: &RuleSet, policy: &Policy) -> Assessment {
-    let score = score::score(evals, &rules.scoring);
+/// Scores `evals` and applies the gate. Pure. `subject` is the package (name, version) the
+/// policy's ignores are matched against; an ignore with no `package` matches any subject.
+pub fn assess(
+    evals: &[Evaluation<'_>],
+    rules: &RuleSet,
+    policy: &Policy,
+    subject: Option<(&str, Option<&str>)>,
+) -> Assessment {
+    let ignores: Vec<Option<IgnoreApplied>> = evals
+        .iter()
+        .map(|e| match e.outcome {
+            Outcome::Finding { .. } => policy.ignore_for(&e.rule.id, subject),
+            _ => None,
+        })
+        .collect();
+    // An accepted finding scores as a decided rule that passed: it stays in the coverage.
+    let scored: Vec<Evaluation<'_>> = evals
+        .iter()
+        .zip(&ignores)
+        .map(|(e, i)| match i {
+            Some(i) if !i.expired => Evaluation {
+                rule: e.rule,
+                outcome: Outcome::Pass,
+            },
+            _ => e.clone(),
+        })
+        .collect();
+    let score = score::score(&scored, &rules.scoring);
     let mut findings = Vec::new();
     let mut inconclusive = Vec::new();
     let mut passed = Vec::new();
-    for e in evals {
+    for (e, ignore) in evals.iter().zip(ignores) {
         let r = e.rule;
         match &e.outcome {
             Outcome::Pass => passed.push(r.id.clone()),
@@ -149,6 +323,7 @@ pub fn assess(evals: &[Evaluation<'_>], rules: &RuleSet, policy: &Policy) -> Ass
                 evidence: evidence.clone(),
                 remediation: remediation.clone(),
                 docs: docs_link(&r.id),
+                ignore,
             }),
             Outcome::Inconclusive { reasons } => inconclusive.push(Inconclusive {
                 rule: r.id.clone(),
@@ -175,22 +350,44 @@ pub fn assess(evals: &[Evaluation<'_>], rules: &RuleSet, policy: &Policy) -> Ass
     let mut gate_failures = Vec::new();
     if let Some(min) = policy.fail_under {
         if score.score < min {
-            gate_failures.push(format!("score {} is below --fail-under {min}", score.score));
+            gate_failures.push(format!(
+                "score {} is below {} {min}",
+                score.score,
+                policy.named(0, "--fail-under", "fail_under")
+            ));
         }
     }
     if let Some(min) = policy.min_coverage {
         if score.coverage < min {
             gate_failures.push(format!(
-                "coverage {}% is below --min-coverage {min}%",
-                score.coverage
+                "coverage {}% is below {} {min}%",
+                score.coverage,
+                policy.named(1, "--min-coverage", "min_coverage")
             ));
         }
     }
     if policy.strict && !inconclusive.is_empty() {
         gate_failures.push(format!(
-            "--strict: {} rule(s) could not be decided",
+            "{}: {} rule(s) could not be decided",
+            policy.named(2, "--strict", "strict"),
             inconclusive.len()
         ));
+    }
+    if let Some(max) = policy.max_severity {
+        let above: Vec<&str> = findings
+            .iter()
+            .filter(|f| f.counts() && f.severity > max)
+            .map(|f| f.rule.as_str())
+            .collect();
+        if !above.is_empty() {
+            gate_failures.push(format!(
+                "{} finding(s) above {} {} ({})",
+                above.len(),
+                policy.named(3, "--max-severity", "max_severity"),
+                max.as_str(),
+                above.join(", ")
+            ));
+        }
     }
     Assessment {
         score,

@@ -17,10 +17,11 @@ use chrono::{DateTime, Utc};
 use crate::cli::{AuditArgs, Format, GateArgs, RegistryArgs, VerifyArgs};
 use crate::npmrc::Config;
 use crate::pipeline::config::NpmBase;
+use crate::policy::PolicyFile;
 use crate::registry::HttpConfig;
 use crate::render::sanitize::Sanitizer;
-use crate::report::{Policy, EXIT_USAGE};
-use crate::rules::RuleSet;
+use crate::report::{Policy, Source, DEFAULT_FAIL_UNDER, DEFAULT_MAX_SEVERITY, EXIT_USAGE};
+use crate::rules::{RuleSet, Severity};
 use crate::verify::TrustedRoot;
 
 /// An error that ends the run before any target is checked, with its exit code.
@@ -51,14 +52,19 @@ pub struct Output {
     pub sanitizer: Sanitizer,
 }
 
-/// When a run fails (`--fail-under`, `--min-coverage`, `--strict`).
+/// When a run fails: the flags, else the policy file, else the default gate.
 #[derive(Debug, Clone, Default)]
 pub struct Gate {
     pub fail_under: Option<u32>,
     pub min_coverage: Option<u32>,
     pub strict: bool,
+    pub max_severity: Option<Severity>,
+    /// Where fail_under, min_coverage, strict and max_severity came from.
+    pub sources: [Source; 4],
     /// `--rules DIR`, as given.
     pub rules_dir: Option<PathBuf>,
+    /// The policy file in effect (its rule overrides are already in the rule set).
+    pub file: Option<Arc<PolicyFile>>,
 }
 
 /// npm's configuration as npm would load it for this process, and what built it.
@@ -101,8 +107,11 @@ pub struct Settings {
 impl Settings {
     /// `scan` and `config`: rules, npm's configuration, trusted root, time, HTTP settings.
     pub fn audit(args: &AuditArgs) -> Result<Settings, Fatal> {
-        let rules = load_rules(args.gate.rules.as_deref())?;
-        Self::fetching(rules, &args.registry, &args.verify, &args.gate)
+        let mut rules = load_rules(args.gate.rules.as_deref())?;
+        let file = load_policy(&args.gate, &mut rules)?;
+        let mut s = Self::fetching(rules, &args.registry, &args.verify, &args.gate)?;
+        s.gate = gate_of(&args.gate, file)?;
+        Ok(s)
     }
 
     /// `facts`: as [`Settings::audit`], with the embedded rules and JSON output.
@@ -113,6 +122,9 @@ impl Settings {
             fail_under: None,
             min_coverage: None,
             strict: false,
+            max_severity: None,
+            policy: None,
+            no_policy: true,
             rules: None,
             quiet: false,
             verbose: false,
@@ -122,10 +134,11 @@ impl Settings {
 
     /// `evaluate`: rules and gate only; no configuration, no network.
     pub fn offline(gate: &GateArgs) -> Result<Settings, Fatal> {
-        let rules = load_rules(gate.rules.as_deref())?;
+        let mut rules = load_rules(gate.rules.as_deref())?;
+        let file = load_policy(gate, &mut rules)?;
         Ok(Self::bare(
             rules,
-            gate_of(gate),
+            gate_of(gate, file)?,
             output_of(gate, Sanitizer::default()),
         ))
     }
@@ -178,6 +191,10 @@ impl Settings {
             fail_under: self.gate.fail_under,
             min_coverage: self.gate.min_coverage,
             strict: self.gate.strict,
+            max_severity: self.gate.max_severity,
+            sources: self.gate.sources,
+            file: self.gate.file.clone(),
+            today: self.now.date_naive(),
             registry,
             // `scan` and `evaluate` run the package rules only; `config` says otherwise.
             rules: self.rules.package_rules().count(),
@@ -234,7 +251,11 @@ impl Settings {
         let output = output_of(gate, sanitizer_for(&npm.config));
         Ok(Settings {
             output,
-            gate: gate_of(gate),
+            // The callers that gate replace it with the policy file's merge.
+            gate: Gate {
+                rules_dir: gate.rules.clone(),
+                ..Gate::default()
+            },
             rules,
             npm: Some(npm),
             fetch: Some(Fetch {
@@ -260,13 +281,60 @@ fn load_rules(dir: Option<&Path>) -> Result<RuleSet, Fatal> {
     RuleSet::load(dir).map_err(|e| usage(format!("invalid rules: {e}")))
 }
 
-fn gate_of(g: &GateArgs) -> Gate {
-    Gate {
-        fail_under: g.fail_under,
-        min_coverage: g.min_coverage,
-        strict: g.strict,
-        rules_dir: g.rules.clone(),
+/// The policy file of the run (`--policy`, else found; none with `--no-policy`), validated, with
+/// its rule overrides applied to `rules`.
+fn load_policy(g: &GateArgs, rules: &mut RuleSet) -> Result<Option<Arc<PolicyFile>>, Fatal> {
+    let path = match (&g.policy, g.no_policy) {
+        (_, true) => None,
+        (Some(p), false) => Some(p.clone()),
+        (None, false) => {
+            let cwd = std::env::current_dir()
+                .map_err(|e| usage(format!("cannot read the current directory: {e}")))?;
+            crate::policy::discover(&cwd)
+        }
+    };
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let file = PolicyFile::read(&path).map_err(|e| usage(e.to_string()))?;
+    file.apply_to_rules(rules)
+        .map_err(|e| usage(e.to_string()))?;
+    Ok(Some(Arc::new(file)))
+}
+
+/// Each gate value from its flag, else the policy file, else the default gate (a score of 50, no
+/// critical finding).
+fn gate_of(g: &GateArgs, file: Option<Arc<PolicyFile>>) -> Result<Gate, Fatal> {
+    fn pick<T>(flag: Option<T>, file: Option<T>, default: Option<T>) -> (Option<T>, Source) {
+        match (flag, file, default) {
+            (Some(v), _, _) => (Some(v), Source::Flag),
+            (None, Some(v), _) => (Some(v), Source::File),
+            (None, None, Some(v)) => (Some(v), Source::Default),
+            (None, None, None) => (None, Source::Unset),
+        }
     }
+    let fg = file.as_ref().map(|f| f.gate.clone()).unwrap_or_default();
+    let flag_severity = g
+        .max_severity
+        .as_deref()
+        .map(|s| {
+            serde_json::from_value::<Severity>(serde_json::Value::String(s.into()))
+                .map_err(|e| usage(format!("--max-severity {s}: {e}")))
+        })
+        .transpose()?;
+    let (fail_under, s0) = pick(g.fail_under, fg.fail_under, Some(DEFAULT_FAIL_UNDER));
+    let (min_coverage, s1) = pick(g.min_coverage, fg.min_coverage, None);
+    let (strict, s2) = pick(g.strict.then_some(true), fg.strict, None);
+    let (max_severity, s3) = pick(flag_severity, fg.max_severity, Some(DEFAULT_MAX_SEVERITY));
+    Ok(Gate {
+        fail_under,
+        min_coverage,
+        strict: strict.unwrap_or(false),
+        max_severity,
+        sources: [s0, s1, s2, s3],
+        rules_dir: g.rules.clone(),
+        file,
+    })
 }
 
 fn output_of(g: &GateArgs, sanitizer: Sanitizer) -> Output {

@@ -7,6 +7,7 @@ mod config;
 mod config_check;
 mod evaluate;
 mod facts;
+mod init;
 mod rules;
 mod scan;
 mod server;
@@ -64,6 +65,7 @@ pub fn run(cli: Cli) -> Result<u8, Fatal> {
             let settings = Settings::trusted_root_only(args.trusted_root.as_deref())?;
             verify_bundle::run(&args, &settings)
         }
+        Command::Init(args) => init::run(&args),
         Command::Rules(args) => {
             let settings = Settings::rules(args.rules.as_deref())?;
             rules::run(&settings)
@@ -102,7 +104,12 @@ fn scanner(settings: &Settings) -> Result<Scanner, Fatal> {
     .map_err(|e| Fatal {
         code: crate::report::EXIT_UNCHECKED,
         message: e.to_string(),
-    })?;
+    })?
+    .with_allowed(
+        (settings.gate.file.as_ref())
+            .and_then(|f| f.registries.clone())
+            .map(std::sync::Arc::new),
+    );
     let default_registry = registries
         .config()
         .default_registry()

@@ -66,7 +66,7 @@ pub fn audit(file: &str, server: ServerJson, rules: &RuleSet, policy: &Policy) -
     if !server.packages.is_empty() {
         evals.extend(rules.package_not_checked(&format!("packages {NOT_SCANNED}")));
     }
-    let assessment = assess(&evals, rules, policy);
+    let assessment = assess(&evals, rules, policy, None);
     Audited {
         server,
         facts,

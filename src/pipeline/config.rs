@@ -362,7 +362,23 @@ async fn audit_server(
             evals.extend(rules.package_not_checked(&format!("package not scanned: {reason}")))
         }
     }
-    let assessment = assess(&evals, rules, &scanner.policy);
+    // Ignores match the package the entry runs: the one scanned, else the name it launches.
+    let subject = match (&package, &launch) {
+        (PackageOutcome::Scanned { facts, .. }, _) => Some((
+            facts.package.name.clone(),
+            Some(facts.package.version.clone()),
+        )),
+        (_, Launch::Npm { spec, .. }) => registry_spec(spec).ok().map(|s| {
+            let version = match s.selector {
+                Selector::Version(v) => Some(v),
+                _ => None,
+            };
+            (s.name, version)
+        }),
+        _ => None,
+    };
+    let subject = subject.as_ref().map(|(n, v)| (n.as_str(), v.as_deref()));
+    let assessment = assess(&evals, rules, &scanner.policy, subject);
     if let Launch::Npm { extra_packages, .. } = &launch {
         if !extra_packages.is_empty() {
             notes.push(format!(

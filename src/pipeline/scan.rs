@@ -19,6 +19,7 @@ use std::sync::Mutex;
 use url::Url;
 
 use crate::npmrc::{Config, Layer, ResolvedRegistry};
+use crate::policy::AllowedRegistries;
 use crate::registry::{http_client, parse_packument, HttpConfig, RegistryClient};
 use crate::report::{check, PackageReport, Policy, Report};
 use crate::rules::RuleSet;
@@ -78,6 +79,8 @@ pub struct Registries {
     /// together would otherwise add up to many times the per-document cap.
     budget: ByteBudget,
     allow_http: bool,
+    /// The policy file's allowed registries: a package is never fetched from another one.
+    allowed: Option<Arc<AllowedRegistries>>,
     clients: Mutex<HashMap<String, RegistryClient>>,
 }
 
@@ -90,8 +93,15 @@ impl Registries {
             config,
             cfg,
             allow_http,
+            allowed: None,
             clients: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Refuses, in [`Registries::resolve`], every registry `allowed` does not list for a name.
+    pub fn with_allowed(mut self, allowed: Option<Arc<AllowedRegistries>>) -> Self {
+        self.allowed = allowed;
+        self
     }
 
     /// Every request goes to `base`, with no npm configuration files (benchmarks, tests).
@@ -115,6 +125,7 @@ impl Registries {
             permits: Arc::clone(&self.permits),
             budget: self.budget.clone(),
             allow_http: self.allow_http,
+            allowed: self.allowed.clone(),
             clients: Mutex::new(HashMap::new()),
         }
     }
@@ -137,6 +148,9 @@ impl Registries {
                 let at = resolved.source.at(resolved.line);
                 format!("{e} (set by `{}` in {at})", resolved.key)
             })?;
+        if let Some(allowed) = &self.allowed {
+            allowed.check(package, resolved.url.as_str())?;
+        }
         let url = resolved.url.clone();
         let mut clients = self
             .clients

@@ -11,7 +11,7 @@ use super::config_wire::{WireEntry, WireFileError, WireLaunch, WireNote, WirePro
 use crate::clients::Launch;
 use crate::facts::LaunchFacts;
 use crate::pipeline::config::{ConfigReport, FileReport, PackageOutcome, ServerReport};
-use crate::report::{Finding, Inconclusive, PackageReport, Policy, Report};
+use crate::report::{Finding, IgnoreApplied, Inconclusive, PackageReport, Policy, Report};
 use crate::rules::score::Score;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -38,9 +38,46 @@ struct WirePolicy<'a> {
     fail_under: Option<u32>,
     min_coverage: Option<u32>,
     strict: bool,
+    max_severity: Option<&'static str>,
+    /// Where each gate value came from: `flag`, `file`, `default` or `unset`.
+    gate_sources: BTreeMap<&'static str, &'static str>,
     registry: &'a str,
     rules: usize,
     rules_dir: Option<&'a str>,
+    /// The policy file in effect, or null.
+    file: Option<String>,
+    rule_overrides: BTreeMap<&'a str, WireOverride>,
+    allowed_registries: Option<WireAllowed<'a>>,
+    ignores: Vec<WireIgnoreEntry<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireOverride {
+    enabled: Option<bool>,
+    severity: Option<&'static str>,
+    weight: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct WireAllowed<'a> {
+    allowed: Option<&'a [String]>,
+    scopes: &'a BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Serialize)]
+struct WireIgnoreEntry<'a> {
+    rule: &'a str,
+    package: Option<String>,
+    reason: &'a str,
+    expires: Option<String>,
+    expired: bool,
+    line: usize,
+}
+
+#[derive(Serialize)]
+struct WireIgnored<'a> {
+    reason: &'a str,
+    expires: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -94,6 +131,10 @@ struct WireFinding<'a> {
     evidence: &'a BTreeMap<String, Value>,
     remediation: &'a str,
     docs: &'a str,
+    /// The policy ignore that keeps it out of the score and the gate, or null.
+    ignored: Option<WireIgnored<'a>>,
+    /// An ignore that covered it until it expired: the finding counts again.
+    ignore_expired: Option<WireIgnored<'a>>,
 }
 
 #[derive(Serialize)]
@@ -191,6 +232,8 @@ fn findings(list: &[Finding]) -> Vec<WireFinding<'_>> {
             evidence: &f.evidence,
             remediation: &f.remediation,
             docs: &f.docs,
+            ignored: f.ignore.as_ref().filter(|i| !i.expired).map(ignored),
+            ignore_expired: f.ignore.as_ref().filter(|i| i.expired).map(ignored),
         })
         .collect()
 }
@@ -216,14 +259,67 @@ fn tool() -> Tool {
     }
 }
 
+fn ignored(i: &IgnoreApplied) -> WireIgnored<'_> {
+    WireIgnored {
+        reason: &i.reason,
+        expires: i.expires.map(|d| d.to_string()),
+    }
+}
+
 fn policy(p: &Policy) -> WirePolicy<'_> {
+    let keys = ["fail_under", "min_coverage", "strict", "max_severity"];
+    let file = p.file.as_deref();
     WirePolicy {
         fail_under: p.fail_under,
         min_coverage: p.min_coverage,
         strict: p.strict,
+        max_severity: p.max_severity.map(|s| s.as_str()),
+        gate_sources: keys
+            .into_iter()
+            .zip(p.sources.iter().map(|s| s.as_str()))
+            .collect(),
         registry: &p.registry,
         rules: p.rules,
         rules_dir: p.rules_dir.as_deref(),
+        file: file.map(|f| f.path.display().to_string()),
+        rule_overrides: file
+            .map(|f| {
+                f.rules
+                    .iter()
+                    .map(|(id, o)| {
+                        (
+                            id.as_str(),
+                            WireOverride {
+                                enabled: o.enabled,
+                                severity: o.severity.map(|s| s.as_str()),
+                                weight: o.weight,
+                            },
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        allowed_registries: file
+            .and_then(|f| f.registries.as_ref())
+            .map(|a| WireAllowed {
+                allowed: a.default.as_deref(),
+                scopes: &a.scopes,
+            }),
+        ignores: file
+            .map(|f| {
+                f.ignores
+                    .iter()
+                    .map(|i| WireIgnoreEntry {
+                        rule: &i.rule,
+                        package: i.package.as_ref().map(|m| m.display()),
+                        reason: &i.reason,
+                        expires: i.expires.map(|d| d.to_string()),
+                        expired: i.expired(p.today),
+                        line: i.line,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 

@@ -72,15 +72,16 @@ fn provenance_summary(p: &ProvenanceFacts) -> String {
     }
 }
 
-fn verdict(p: &PackageReport) -> String {
+fn verdict(p: &PackageReport, gated: bool) -> String {
     match p.status() {
+        Status::Passed if !gated => "no gate".into(),
         Status::Passed => "PASS".into(),
         Status::Failed => "FAIL".into(),
         Status::Error => "ERROR".into(),
     }
 }
 
-fn header(p: &PackageReport, c: &Checked, clean: &Sanitizer) -> String {
+fn header(p: &PackageReport, c: &Checked, clean: &Sanitizer, gated: bool) -> String {
     format!(
         "{}@{}  score {}/100 ({})  coverage {}%  worst case {}  {}",
         clean.inline(&p.name),
@@ -89,11 +90,11 @@ fn header(p: &PackageReport, c: &Checked, clean: &Sanitizer) -> String {
         c.score.grade,
         c.score.coverage,
         c.score.floor,
-        verdict(p)
+        verdict(p, gated)
     )
 }
 
-fn package_block(out: &mut String, p: &PackageReport, opts: &TableOptions) {
+fn package_block(out: &mut String, p: &PackageReport, opts: &TableOptions, gated: bool) {
     let clean = &opts.sanitizer;
     let c = match &p.result {
         Err(e) => {
@@ -107,7 +108,7 @@ fn package_block(out: &mut String, p: &PackageReport, opts: &TableOptions) {
         }
         Ok(c) => c,
     };
-    let _ = writeln!(out, "{}", header(p, c, clean));
+    let _ = writeln!(out, "{}", header(p, c, clean, gated));
     for f in &c.gate_failures {
         let _ = writeln!(out, "  gate: {}", clean.line(f));
     }
@@ -153,18 +154,39 @@ fn findings_and_unknowns(
             .set_width(opts.width)
             .set_header(vec!["Severity", "Rule", "Finding"]);
         for x in findings {
+            // Each part sanitised on its own: joining them first would copy a huge message whole.
+            let mut text = format!(
+                "{}\n→ {}",
+                clean.text(&x.message),
+                clean.text(&x.remediation)
+            );
+            let mut severity = x.severity.as_str().to_string();
+            match &x.ignore {
+                Some(i) if !i.expired => {
+                    severity.push_str("\n(ignored)");
+                    let _ = write!(text, "\nignored by policy: {}", clean.text(&i.reason));
+                }
+                _ => {}
+            }
             t.add_row(vec![
-                Cell::new(x.severity.as_str()),
+                Cell::new(severity),
                 Cell::new(clean.inline(&x.rule)),
-                // Each part on its own: joining them first would copy a huge message whole.
-                Cell::new(format!(
-                    "{}\n→ {}",
-                    clean.text(&x.message),
-                    clean.text(&x.remediation)
-                )),
+                Cell::new(text),
             ]);
         }
         let _ = writeln!(out, "{t}");
+        for x in findings {
+            if let Some(i) = x.ignore.as_ref().filter(|i| i.expired) {
+                let until = i.expires.map(|d| d.to_string()).unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "{indent}note: the policy's ignore of {} (line {}) expired on {until}: it counts again ({})",
+                    clean.inline(&x.rule),
+                    i.line,
+                    clean.line(&i.reason)
+                );
+            }
+        }
     } else {
         let _ = writeln!(out, "{indent}no findings");
     }
@@ -198,12 +220,13 @@ fn findings_and_unknowns(
 }
 
 pub fn render(report: &Report, opts: &TableOptions) -> String {
+    let gated = report.policy.has_gate();
     let mut out = String::new();
     for (i, p) in report.packages.iter().enumerate() {
         if i > 0 && !opts.quiet {
             out.push('\n');
         }
-        package_block(&mut out, p, opts);
+        package_block(&mut out, p, opts, gated);
     }
     if report.packages.len() > 1 {
         let mut t = Table::new();
@@ -221,8 +244,8 @@ pub fn render(report: &Report, opts: &TableOptions) -> String {
                     c.score.score.to_string(),
                     c.score.grade.clone(),
                     format!("{}%", c.score.coverage),
-                    c.findings.len().to_string(),
-                    verdict(p),
+                    counted(&c.findings),
+                    verdict(p, gated),
                 ]),
                 Err(_) => t.add_row(vec![
                     opts.sanitizer.inline(&p.target),
@@ -231,7 +254,7 @@ pub fn render(report: &Report, opts: &TableOptions) -> String {
                     "-".into(),
                     "-".into(),
                     "-".into(),
-                    verdict(p),
+                    verdict(p, gated),
                 ]),
             };
         }
@@ -243,11 +266,26 @@ pub fn render(report: &Report, opts: &TableOptions) -> String {
         "{} package(s): {} passed, {} failed, {} could not be checked; {} rule evaluation(s) inconclusive",
         s.packages, s.passed, s.failed, s.errors, s.inconclusive
     );
+    let _ = writeln!(out, "{}", clean_gate(report.policy.describe_gate(), opts));
     out
 }
 
-fn server_verdict(s: &ServerReport) -> &'static str {
+fn clean_gate(line: String, opts: &TableOptions) -> String {
+    opts.sanitizer.line(&line)
+}
+
+/// Findings that count, and those an ignore keeps out: `3`, or `3 (+1 ignored)`.
+fn counted(findings: &[Finding]) -> String {
+    let n = findings.iter().filter(|f| f.counts()).count();
+    match findings.len() - n {
+        0 => n.to_string(),
+        k => format!("{n} (+{k} ignored)"),
+    }
+}
+
+fn server_verdict(s: &ServerReport, gated: bool) -> &'static str {
     match s.status() {
+        Status::Passed if !gated => "no gate",
         Status::Passed => "PASS",
         Status::Failed => "FAIL",
         Status::Error => "ERROR",
@@ -294,7 +332,7 @@ fn package_line(s: &ServerReport) -> String {
     }
 }
 
-fn server_block(out: &mut String, s: &ServerReport, opts: &TableOptions) {
+fn server_block(out: &mut String, s: &ServerReport, opts: &TableOptions, gated: bool) {
     let clean = &opts.sanitizer;
     let a = &s.assessment;
     let project = s
@@ -322,7 +360,7 @@ fn server_block(out: &mut String, s: &ServerReport, opts: &TableOptions) {
         a.score.grade,
         a.score.coverage,
         a.score.floor,
-        server_verdict(s)
+        server_verdict(s, gated)
     );
     for f in &a.gate_failures {
         let _ = writeln!(out, "    gate: {}", clean.line(f));
@@ -359,6 +397,7 @@ fn server_block(out: &mut String, s: &ServerReport, opts: &TableOptions) {
 }
 
 pub fn render_config(report: &ConfigReport, opts: &TableOptions) -> String {
+    let gated = report.policy.has_gate();
     let clean = &opts.sanitizer;
     let mut out = String::new();
     if let Some(found) = &report.discovered {
@@ -430,7 +469,7 @@ pub fn render_config(report: &ConfigReport, opts: &TableOptions) -> String {
             if !opts.quiet {
                 out.push('\n');
             }
-            server_block(&mut out, s, opts);
+            server_block(&mut out, s, opts, gated);
         }
     }
     let servers: Vec<(&FileReport, &ServerReport)> = report
@@ -463,8 +502,8 @@ pub fn render_config(report: &ConfigReport, opts: &TableOptions) -> String {
                 clean.inline(&launch_summary(s)),
                 s.assessment.score.score.to_string(),
                 format!("{}%", s.assessment.score.coverage),
-                s.assessment.findings.len().to_string(),
-                server_verdict(s).to_string(),
+                counted(&s.assessment.findings),
+                server_verdict(s, gated).to_string(),
             ]);
             t.add_row(row);
         }
@@ -476,5 +515,6 @@ pub fn render_config(report: &ConfigReport, opts: &TableOptions) -> String {
         "{} config file(s) ({} unreadable), {} server(s): {} passed, {} failed, {} could not be checked; {} package(s) not scanned; {} rule evaluation(s) inconclusive",
         s.files, s.file_errors, s.servers, s.passed, s.failed, s.errors, s.not_scanned, s.inconclusive
     );
+    let _ = writeln!(out, "{}", clean_gate(report.policy.describe_gate(), opts));
     out
 }

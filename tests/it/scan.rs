@@ -107,7 +107,7 @@ fn risky_package_fails_the_gate_with_the_expected_findings() {
 fn account_takeover_history_is_flagged() {
     let reg = fixture_registry();
     let out = run(scan(&reg, &["takeover-demo", "--format", "json"]));
-    assert_eq!(out.code, 0, "no gate was set: {}", out.stderr);
+    assert_eq!(out.code, 1, "the default gate fails it: {}", out.stderr);
     let r = json(&out);
     assert_eq!(r["packages"][0]["version"], "1.2.1");
     let ids = finding_ids(&r, 0);
@@ -426,7 +426,7 @@ fn registry_url_validation() {
 fn no_progress_bar_or_noise_when_piped() {
     let reg = fixture_registry();
     let out = run(scan(&reg, &["good-mcp-server", "takeover-demo"]));
-    assert_eq!(out.code, 0);
+    assert_eq!(out.code, 1, "takeover-demo fails the default gate");
     assert_eq!(out.stderr, "", "stderr must stay empty when not a TTY");
     // Two targets get a summary table.
     assert!(out.stdout.contains("│ Package"), "{}", out.stdout);
@@ -442,8 +442,23 @@ fn verbose_logs_each_target_and_quiet_is_one_line() {
         "{}",
         out.stderr
     );
+    // The verdict, the default gate's reasons, the summary and the gate in effect: no tables.
     let out = run(scan(&reg, &["risky-mcp-server", "-q"]));
-    assert_eq!(out.stdout.lines().count(), 2, "{}", out.stdout);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(lines[0].starts_with("risky-mcp-server@"), "{}", out.stdout);
+    assert!(
+        lines[1..lines.len() - 2]
+            .iter()
+            .all(|l| l.starts_with("  gate: ")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        lines[lines.len() - 1].starts_with("gate: fail_under 50"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains('│'), "{}", out.stdout);
 }
 
 #[test]

@@ -205,9 +205,7 @@ fn content_facts(r: &ContentReport) -> ContentFacts {
         // Only the top level can be told from part of the archive: a weaker signal may have a
         // stronger one in the part that was not read.
         obfuscation_confidence: match strongest {
-            Some(c) if complete || c == Confidence::High => {
-                Fact::Known(c.as_str().to_string())
-            }
+            Some(c) if complete || c == Confidence::High => Fact::Known(c.as_str().to_string()),
             None if complete => Fact::Known("none".into()),
             _ => Fact::unknown(&reason),
         },
