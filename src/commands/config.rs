@@ -5,10 +5,10 @@ use std::path::Path;
 use super::{cwd, emit_ci};
 use super::{eprint, print_json, print_table, runtime, scanner, table_options, Fatal};
 use crate::cli::{ConfigArgs, Format};
+use crate::clients::{Client, Platform};
 use crate::pipeline::config::{
     self as configscan, discovered_inputs, ConfigInput, ConfigReport, PackageOutcome, ServerReport,
 };
-use crate::clients::{Client, Platform};
 use crate::render::{json, subjects, table};
 use crate::settings::{usage, Settings};
 

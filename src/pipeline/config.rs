@@ -15,13 +15,13 @@ use crate::clients::{
     client_for_path, launch_risks, npm_layers_with_env, parse_config, parse_launch, Client,
     ConfigFileError, KnownConfig, Launch, Note, ServerEntry, ServerProblem,
 };
-use crate::npmrc::{env_setting_key, Config};
 use crate::error::TargetError;
 use crate::facts::{launch_facts, Fact, LaunchFacts, PackageFacts, ServerOrigin};
+use crate::npmrc::{env_setting_key, Config};
+use crate::pipeline::scan::Scanner;
 use crate::report::{
     assess, Assessment, Policy, Status, EXIT_GATE_FAILED, EXIT_OK, EXIT_UNCHECKED,
 };
-use crate::pipeline::scan::Scanner;
 use crate::secrets::Scrubber;
 use crate::spec::{registry_spec, Selector, Spec};
 

@@ -350,7 +350,7 @@ fn an_oversized_long_name_record_is_a_path_problem_and_the_content_is_unknown() 
     assert_eq!(content["complete"], false, "{content}");
     let problems = content["path_problems"].to_string();
     assert!(
-        problems.contains("OversizedHeader package/package.json") && problems.contains("65536"),
+        problems.contains("oversized-header package/package.json") && problems.contains("65536"),
         "{problems}"
     );
     assert!(ids.contains(&"tarball-unreadable".to_string()), "{ids:?}");

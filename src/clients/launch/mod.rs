@@ -37,9 +37,7 @@ mod shell;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-use crate::npmrc::{
-    env_setting_key, expand_env, ConfigSource, Diagnostic, Entry, Layer, Severity,
-};
+use crate::npmrc::{env_setting_key, expand_env, ConfigSource, Diagnostic, Entry, Layer, Severity};
 
 use super::parse::ServerEntry;
 use crate::secrets::{is_reference_only, npm_secret_key, redact, Scrubber};
