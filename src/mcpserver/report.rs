@@ -2,7 +2,6 @@
 //! through the command layer's sanitizer like every other report (see
 //! [`crate::render::sanitize`]).
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
@@ -11,6 +10,7 @@ use serde_json::Value;
 
 use super::facts::shown;
 use super::{parse, server_facts, ServerJson, ServerJsonFacts};
+use crate::render::json;
 use crate::report::{assess, Assessment, Policy, EXIT_GATE_FAILED, EXIT_OK, EXIT_UNCHECKED};
 use crate::rules::RuleSet;
 
@@ -133,37 +133,13 @@ struct WireServer<'a> {
     score_floor: Option<u32>,
     grade: Option<&'a str>,
     coverage: Option<u32>,
-    findings: Vec<WireFinding<'a>>,
-    inconclusive: Vec<WireInconclusive<'a>>,
+    findings: Vec<json::WireFinding<'a>>,
+    inconclusive: Vec<json::WireInconclusive<'a>>,
     gate_failures: Vec<&'a str>,
     packages: Vec<WirePackage<'a>>,
     remotes: Vec<WireRemote<'a>>,
     facts: Option<Value>,
     error: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct WireFinding<'a> {
-    rule: &'a str,
-    title: &'a str,
-    category: &'a str,
-    severity: &'static str,
-    confidence: &'static str,
-    weight: u32,
-    message: &'a str,
-    evidence: &'a BTreeMap<String, Value>,
-    remediation: &'a str,
-    docs: &'a str,
-}
-
-#[derive(Serialize)]
-struct WireInconclusive<'a> {
-    rule: &'a str,
-    title: &'a str,
-    category: &'a str,
-    severity: &'static str,
-    weight: u32,
-    reason: String,
 }
 
 #[derive(Serialize)]
@@ -222,34 +198,8 @@ fn server(r: &ServerFileReport) -> WireServer<'_> {
         score_floor: Some(s.score.floor),
         grade: Some(&s.score.grade),
         coverage: Some(s.score.coverage),
-        findings: s
-            .findings
-            .iter()
-            .map(|f| WireFinding {
-                rule: &f.rule,
-                title: &f.title,
-                category: &f.category,
-                severity: f.severity.as_str(),
-                confidence: f.confidence.as_str(),
-                weight: f.weight,
-                message: &f.message,
-                evidence: &f.evidence,
-                remediation: &f.remediation,
-                docs: &f.docs,
-            })
-            .collect(),
-        inconclusive: s
-            .inconclusive
-            .iter()
-            .map(|i| WireInconclusive {
-                rule: &i.rule,
-                title: &i.title,
-                category: &i.category,
-                severity: i.severity.as_str(),
-                weight: i.weight,
-                reason: i.reasons.join("; "),
-            })
-            .collect(),
+        findings: json::findings(&s.findings),
+        inconclusive: json::inconclusive(&s.inconclusive),
         gate_failures: s.gate_failures.iter().map(String::as_str).collect(),
         packages: a
             .server

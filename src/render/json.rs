@@ -75,7 +75,7 @@ struct WireIgnoreEntry<'a> {
 }
 
 #[derive(Serialize)]
-struct WireIgnored<'a> {
+pub(crate) struct WireIgnored<'a> {
     reason: &'a str,
     expires: Option<String>,
 }
@@ -120,7 +120,7 @@ struct WireCategory {
 }
 
 #[derive(Serialize)]
-struct WireFinding<'a> {
+pub(crate) struct WireFinding<'a> {
     rule: &'a str,
     title: &'a str,
     category: &'a str,
@@ -138,7 +138,7 @@ struct WireFinding<'a> {
 }
 
 #[derive(Serialize)]
-struct WireInconclusive<'a> {
+pub(crate) struct WireInconclusive<'a> {
     rule: &'a str,
     title: &'a str,
     category: &'a str,
@@ -219,7 +219,7 @@ fn categories(score: &Score) -> BTreeMap<&str, WireCategory> {
         .collect()
 }
 
-fn findings(list: &[Finding]) -> Vec<WireFinding<'_>> {
+pub(crate) fn findings(list: &[Finding]) -> Vec<WireFinding<'_>> {
     list.iter()
         .map(|f| WireFinding {
             rule: &f.rule,
@@ -238,7 +238,7 @@ fn findings(list: &[Finding]) -> Vec<WireFinding<'_>> {
         .collect()
 }
 
-fn inconclusive(list: &[Inconclusive]) -> Vec<WireInconclusive<'_>> {
+pub(crate) fn inconclusive(list: &[Inconclusive]) -> Vec<WireInconclusive<'_>> {
     list.iter()
         .map(|i| WireInconclusive {
             rule: &i.rule,

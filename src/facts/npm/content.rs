@@ -7,18 +7,11 @@ use crate::facts::{ContentFacts, Fact, LockfileFacts, TarballEvidence, TarballFa
 
 pub(super) fn tarball_facts(evidence: &TarballEvidence) -> (TarballFacts, Fact<ContentFacts>) {
     let (url, compressed, integrity, report) = match evidence {
-        TarballEvidence::NotChecked => {
-            let why = "the tarball was not checked";
-            return (
-                TarballFacts {
-                    integrity: Fact::unknown(why),
-                    url: None,
-                    compressed_bytes: Fact::unknown(why),
-                },
-                Fact::unknown(why),
-            );
-        }
-        TarballEvidence::Unavailable(why) => {
+        TarballEvidence::NotChecked | TarballEvidence::Unavailable(_) => {
+            let why = match evidence {
+                TarballEvidence::Unavailable(why) => why.as_str(),
+                _ => "the tarball was not checked",
+            };
             return (
                 TarballFacts {
                     integrity: Fact::unknown(why),
@@ -115,22 +108,14 @@ fn content_facts(r: &ContentReport) -> ContentFacts {
                 .map(move |sig| format!("{}: {sig}", s.name))
         })
         .collect();
-    let manifest_confusion: Vec<String> = r
-        .manifest_confusion
-        .iter()
-        .map(|m| {
-            format!(
-                "{}: registry {} / tarball {}",
-                m.field, m.registry, m.tarball
-            )
-        })
-        .collect();
-    let secrets: Vec<String> = r
-        .secrets
-        .iter()
-        // The analysis already words it as "<file>:<line>: <kind> <redacted value>".
-        .map(|s| s.evidence.clone())
-        .collect();
+    let manifest_confusion = strings(&r.manifest_confusion, |m| {
+        format!(
+            "{}: registry {} / tarball {}",
+            m.field, m.registry, m.tarball
+        )
+    });
+    // The analysis already words it as "<file>:<line>: <kind> <redacted value>".
+    let secrets = strings(&r.secrets, |s| s.evidence.clone());
     // Low-confidence matches are listed for a reader but do not make the rule fire, so this is
     // the one count that is not the length of its list.
     let secret_count = r
@@ -138,38 +123,22 @@ fn content_facts(r: &ContentReport) -> ContentFacts {
         .iter()
         .filter(|s| matches!(s.confidence, Confidence::Medium | Confidence::High))
         .count() as u64;
-    let native_binaries: Vec<String> = r
-        .native_binaries
-        .iter()
-        .map(|b| format!("{} ({})", b.file, b.kind))
-        .collect();
-    let obfuscation: Vec<String> = r
-        .obfuscation
-        .iter()
-        .map(|o| {
-            format!(
-                "{}: {} ({}) {}",
-                o.file,
-                o.signal,
-                o.confidence.as_str(),
-                o.detail
-            )
-        })
-        .collect();
+    let native_binaries = strings(&r.native_binaries, |b| format!("{} ({})", b.file, b.kind));
+    let obfuscation = strings(&r.obfuscation, |o| {
+        format!(
+            "{}: {} ({}) {}",
+            o.file,
+            o.signal,
+            o.confidence.as_str(),
+            o.detail
+        )
+    });
     let strongest = r.obfuscation.iter().map(|o| o.confidence).max();
-    let bin_shadowing: Vec<String> = r
-        .bin_shadowing
-        .iter()
-        .map(|b| format!("{} -> {}", b.bin, b.path))
-        .collect();
-    let path_problems: Vec<String> = r
-        .path_problems
-        .iter()
-        .map(|p| match &p.detail {
-            Some(d) => format!("{} {} ({d})", p.kind.as_str(), p.path),
-            None => format!("{} {}", p.kind.as_str(), p.path),
-        })
-        .collect();
+    let bin_shadowing = strings(&r.bin_shadowing, |b| format!("{} -> {}", b.bin, b.path));
+    let path_problems = strings(&r.path_problems, |p| match &p.detail {
+        Some(d) => format!("{} {} ({d})", p.kind.as_str(), p.path),
+        None => format!("{} {}", p.kind.as_str(), p.path),
+    });
     // A package.json npm cannot read makes the rest of the analysis (manifest, scripts, bins)
     // partial too, so it counts against completeness like a truncated archive.
     let mut errors = r.errors.clone();
@@ -216,4 +185,9 @@ fn content_facts(r: &ContentReport) -> ContentFacts {
         has_shrinkwrap: partial.found(r.has_shrinkwrap),
         errors,
     }
+}
+
+/// Each item of a content report as the one-line string its fact lists.
+fn strings<T>(items: &[T], show: impl Fn(&T) -> String) -> Vec<String> {
+    items.iter().map(show).collect()
 }
