@@ -6,6 +6,7 @@ use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
 use mcp_audit::clients::{launch_risks, npm_layers, parse_config, parse_launch, Client};
+use mcp_audit::render::config_wire::{WireEntry, WireLaunch};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -23,8 +24,10 @@ fuzz_target!(|data: &[u8]| {
             let launch = parse_launch(server);
             let _ = launch_risks(server, &launch);
             let _ = npm_layers(server, &launch);
-            let _ = launch.redacted();
-            let _ = server.redacted();
+            // What the JSON shows: the entry and its launch, scrubbed of what the entry holds.
+            let scrub = server.scrubber();
+            let _ = serde_json::to_string(&WireLaunch::new(&launch, &scrub)).unwrap();
+            let _ = serde_json::to_string(&WireEntry::new(server, &scrub)).unwrap();
         }
     }
 });
