@@ -476,8 +476,6 @@ fn json_output_never_contains_a_progress_bar_and_is_one_document() {
 /// A gzip stream cut short, served with an integrity that matches the cut bytes: the damage was
 /// published, so it reaches the archive reader.
 fn publish_truncated(reg: &TestRegistry, name: &str, entries: &[(&str, &[u8])]) {
-    use base64::Engine;
-    use sha2::Digest;
     let mut builder = tar::Builder::new(Vec::new());
     for (path, data) in entries {
         let mut h = tar::Header::new_gnu();
@@ -491,29 +489,7 @@ fn publish_truncated(reg: &TestRegistry, name: &str, entries: &[(&str, &[u8])]) 
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     std::io::Write::write_all(&mut gz, &builder.into_inner().unwrap()).unwrap();
     let full = gz.finish().unwrap();
-    let tgz = full[..full.len() - 12].to_vec();
-    let integrity = format!(
-        "sha512-{}",
-        base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(&tgz))
-    );
-    reg.add_file(
-        &format!("/{name}/-/{name}-1.0.0.tgz"),
-        tgz,
-        "application/octet-stream",
-    );
-    reg.add_packument(
-        name,
-        json!({
-            "name": name,
-            "dist-tags": {"latest": "1.0.0"},
-            "time": {"1.0.0": "2026-01-01T00:00:00.000Z"},
-            "versions": {"1.0.0": {
-                "name": name, "version": "1.0.0", "license": "MIT",
-                "dist": {"integrity": integrity,
-                         "tarball": format!("{{{{registry}}}}/{name}/-/{name}-1.0.0.tgz")}
-            }}
-        }),
-    );
+    crate::tarball::publish_crafted(reg, name, full[..full.len() - 12].to_vec());
 }
 
 /// Issue K: content rules passed on a partial read. What the unread part may hold is unknown, so

@@ -193,7 +193,7 @@ fn no_tarball_makes_content_rules_inconclusive_not_passed() {
 
 /// A tarball as a malicious publisher would craft it, served with a matching integrity so it
 /// gets past the download checks and reaches the archive reader.
-fn publish_crafted(reg: &TestRegistry, name: &str, tgz: Vec<u8>) {
+pub(crate) fn publish_crafted(reg: &TestRegistry, name: &str, tgz: Vec<u8>) {
     use base64::Engine;
     use sha2::Digest;
     let integrity = format!(
