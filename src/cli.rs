@@ -62,6 +62,33 @@ pub enum Command {
     ConfigCheck(ConfigCheckArgs),
     /// Write a commented starter policy file, mcp-audit.toml, in the current directory.
     Init(InitArgs),
+    /// Audit every package a lockfile pins (package-lock.json v1-v3, npm-shrinkwrap.json,
+    /// pnpm-lock.yaml 5.x-9.0, yarn.lock v1 and berry), each with the package rules as
+    /// `scan name@version` does, and the lockfile itself as lockfile-lint does: resolved hosts,
+    /// http URLs, integrity missing or different from the registry's.
+    #[command(after_help = LOCK_AFTER_HELP)]
+    Lock(LockArgs),
+}
+
+const LOCK_AFTER_HELP: &str =
+    "With no FILE, every lockfile in the current directory is audited: npm-shrinkwrap.json, \
+     package-lock.json, pnpm-lock.yaml, yarn.lock, in that order. Each locked package is scanned \
+     once per name@version (its dependencies are the other entries); git, remote-tarball, file, \
+     link and workspace entries are judged by the lockfile rules and not fetched. Registries and \
+     credentials come from npm's configuration, whichever tool wrote the lockfile (pnpm and npm \
+     read the same .npmrc; yarn berry's .yarnrc.yml is not read). yarn berry's checksum hashes \
+     its own archive, so lock-integrity-mismatch is inconclusive for yarn berry lockfiles.\n\
+     Exit codes as for scan: 0 all passed; 1 a package failed the gate; 2 usage error; 3 a \
+     lockfile could not be read or parsed (file:line in the message), a package could not be \
+     checked, or no lockfile was found (3 wins over 1). The other lockfiles are still audited.";
+
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// Lockfiles. Without any, the lockfiles of the current directory.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub audit: AuditArgs,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod content;
 pub mod error;
 pub mod facts;
+pub mod lockfile;
 pub mod mcpserver;
 pub mod npmrc;
 pub mod pipeline;

@@ -8,6 +8,7 @@ mod config_check;
 mod evaluate;
 mod facts;
 mod init;
+mod lock;
 mod rules;
 mod scan;
 mod server;
@@ -66,6 +67,10 @@ pub fn run(cli: Cli) -> Result<u8, Fatal> {
             verify_bundle::run(&args, &settings)
         }
         Command::Init(args) => init::run(&args),
+        Command::Lock(args) => {
+            let settings = Settings::audit(&args.audit)?;
+            lock::run(&args, &settings).map_err(|f| settings.clean(f))
+        }
         Command::Rules(args) => {
             let settings = Settings::rules(args.rules.as_deref())?;
             rules::run(&settings)

@@ -2,4 +2,5 @@
 //! edges.
 
 pub mod config;
+pub mod lock;
 pub mod scan;

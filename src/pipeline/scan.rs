@@ -172,6 +172,13 @@ impl Registries {
     }
 }
 
+/// A version's `dist.integrity` and `dist.shasum`, as the registry lists them.
+#[derive(Debug, Clone, Default)]
+pub struct Dist {
+    pub integrity: Option<String>,
+    pub shasum: Option<String>,
+}
+
 pub struct Scanner {
     pub registries: Registries,
     pub rules: RuleSet,
@@ -215,6 +222,18 @@ impl Scanner {
         registries: &Registries,
         spec: &Spec,
     ) -> Result<PackageFacts, TargetError> {
+        self.facts_and_dist(registries, spec)
+            .await
+            .map(|(facts, _)| facts)
+    }
+
+    /// [`Self::facts_in`], plus the version's `dist.integrity` and `dist.shasum` as the registry
+    /// lists them (`lock` compares them with the lockfile's).
+    pub async fn facts_and_dist(
+        &self,
+        registries: &Registries,
+        spec: &Spec,
+    ) -> Result<(PackageFacts, Dist), TargetError> {
         let (client, chosen) =
             registries
                 .resolve(&spec.name)
@@ -268,6 +287,10 @@ impl Scanner {
         })?;
         let missing = VersionDoc::default();
         let doc = packument.versions.get(&version).unwrap_or(&missing);
+        let dist = Dist {
+            integrity: doc.dist.integrity.clone(),
+            shasum: doc.dist.shasum.clone(),
+        };
         let published = packument
             .time_of(&version)
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
@@ -285,7 +308,7 @@ impl Scanner {
             }
         };
         drop(body);
-        Ok(derive_facts(&DeriveInput {
+        let facts = derive_facts(&DeriveInput {
             packument: &packument,
             version: &version,
             requested: &spec.raw,
@@ -294,7 +317,8 @@ impl Scanner {
             now: self.now,
             evidence: &evidence,
             trust_window_days: self.trust_window_days,
-        }))
+        });
+        Ok((facts, dist))
     }
 
     /// Checks the registry signature and the attestations of one version. Network first, then

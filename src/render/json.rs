@@ -587,3 +587,179 @@ pub fn render_config(report: &ConfigReport) -> String {
     out.push('\n');
     out
 }
+
+/// `mcp-audit lock`: the scan document (`packages[]`, one per locked entry, same fields as
+/// `scan`), plus `kind`, the lockfiles read, and for each package where the lockfile locks it.
+#[derive(Serialize)]
+struct WireLock<'a> {
+    schema_version: u32,
+    kind: &'static str,
+    tool: Tool,
+    generated_at: String,
+    policy: WirePolicy<'a>,
+    summary: WireLockSummary,
+    exit_code: u8,
+    lockfiles: Vec<WireLockfile>,
+    packages: Vec<WireLockedPackage<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireLockSummary {
+    packages: usize,
+    passed: usize,
+    failed: usize,
+    errors: usize,
+    inconclusive: usize,
+    lockfiles: usize,
+    lockfile_errors: usize,
+}
+
+#[derive(Serialize)]
+struct WireLockfile {
+    path: String,
+    /// `ok`, or `error` when it could not be read or parsed.
+    status: &'static str,
+    format: Option<String>,
+    entries: usize,
+    /// `{line, message}`: the line is null when the error has none.
+    error: Option<WireLockError>,
+}
+
+#[derive(Serialize)]
+struct WireLockError {
+    line: Option<usize>,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct WireLockedPackage<'a> {
+    #[serde(flatten)]
+    package: WirePackage<'a>,
+    /// Where the lockfile locks it, and what it says.
+    lock: WireLockEntry<'a>,
+}
+
+#[derive(Serialize)]
+struct WireLockEntry<'a> {
+    file: String,
+    line: Option<usize>,
+    key: &'a str,
+    alias: Option<&'a str>,
+    /// `registry`, `git`, `remote-tarball`, `file`, `link`, `workspace` or `bundled`.
+    source: &'static str,
+    resolved: Option<&'a str>,
+    integrity: Option<&'a str>,
+    /// `scanned`, `error` or `not-fetched` (not from a registry: package rules inconclusive).
+    package_status: &'static str,
+    not_fetched_reason: Option<&'a str>,
+    lock_facts: &'a crate::lockfile::facts::LockFacts,
+}
+
+pub fn render_lock(report: &crate::pipeline::lock::LockReport) -> String {
+    use crate::pipeline::lock::LockedPackage;
+    let s = report.summary();
+    let mut packages = Vec::new();
+    for (f, r) in report.entries() {
+        let a = &r.assessment;
+        let e = &r.entry;
+        let (facts, error, package_status, reason) = match &r.package {
+            LockedPackage::Scanned(facts) => (
+                Some(serde_json::to_value(facts).expect("facts serialize")),
+                None,
+                "scanned",
+                None,
+            ),
+            LockedPackage::Failed(err) => (
+                None,
+                Some(WireError {
+                    kind: err.kind(),
+                    message: err.to_string(),
+                }),
+                "error",
+                None,
+            ),
+            LockedPackage::NotFetched(reason) => (None, None, "not-fetched", Some(reason.as_str())),
+        };
+        packages.push(WireLockedPackage {
+            package: WirePackage {
+                target: &e.key,
+                ecosystem: "npm",
+                name: &e.name,
+                version: Some(&e.version),
+                registry: &r.registry,
+                status: r.status().as_str(),
+                score: Some(a.score.score),
+                score_floor: Some(a.score.floor),
+                grade: Some(&a.score.grade),
+                coverage: Some(a.score.coverage),
+                capped: Some(a.score.capped),
+                categories: categories(&a.score),
+                findings: findings(&a.findings),
+                inconclusive: inconclusive(&a.inconclusive),
+                passed: a.passed.iter().map(String::as_str).collect(),
+                gate_failures: a.gate_failures.iter().map(String::as_str).collect(),
+                facts,
+                error,
+            },
+            lock: WireLockEntry {
+                file: f.path.display().to_string(),
+                line: e.line,
+                key: &e.key,
+                alias: e.alias.as_deref(),
+                source: e.source.as_str(),
+                resolved: e.resolved.as_deref(),
+                integrity: e.integrity.as_deref(),
+                package_status,
+                not_fetched_reason: reason,
+                lock_facts: &r.lock_facts,
+            },
+        });
+    }
+    let lockfiles: Vec<WireLockfile> = report
+        .files
+        .iter()
+        .map(|f| match &f.result {
+            Ok(a) => WireLockfile {
+                path: f.path.display().to_string(),
+                status: "ok",
+                format: Some(a.format.describe()),
+                entries: a.entries.len(),
+                error: None,
+            },
+            Err(e) => WireLockfile {
+                path: f.path.display().to_string(),
+                status: "error",
+                format: None,
+                entries: 0,
+                error: Some(WireLockError {
+                    line: e.line,
+                    message: e.message.clone(),
+                }),
+            },
+        })
+        .collect();
+    let wire = WireLock {
+        schema_version: SCHEMA_VERSION,
+        kind: "lock",
+        tool: tool(),
+        generated_at: report
+            .generated_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        policy: policy(&report.policy),
+        summary: WireLockSummary {
+            packages: s.packages,
+            passed: s.passed,
+            failed: s.failed,
+            errors: s.errors,
+            inconclusive: s.inconclusive,
+            lockfiles: report.files.len(),
+            lockfile_errors: report.files.iter().filter(|f| f.result.is_err()).count(),
+        },
+        exit_code: report.exit_code(),
+        lockfiles,
+        packages,
+    };
+    let mut out = serde_json::to_string_pretty(&wire).expect("wire types serialize");
+    out.push('\n');
+    out
+}

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::pipeline::config::{ConfigReport, PackageOutcome};
+use crate::pipeline::lock::{LockReport, LockedPackage};
 use crate::report::{Finding, Inconclusive, Report, Status};
 
 /// Where a finding is fixed.
@@ -255,6 +256,66 @@ pub fn config_subjects<'a>(report: &'a ConfigReport, cwd: &Path) -> Subjects<'a>
                     line: s.entry.line,
                     purl: None,
                 },
+            });
+        }
+    }
+    Subjects { subjects, problems }
+}
+
+/// `lock`: each locked entry, placed at its line in its lockfile; an unreadable lockfile is a
+/// problem at the line its error names.
+pub fn lock_subjects<'a>(report: &'a LockReport, cwd: &Path) -> Subjects<'a> {
+    let mut subjects = Vec::new();
+    let mut problems = Vec::new();
+    for f in &report.files {
+        let uri = uri_for(&f.path, cwd);
+        let audit = match &f.result {
+            Ok(a) => a,
+            Err(e) => {
+                problems.push(Problem {
+                    message: e.at(&f.path),
+                    place: Some(Place {
+                        uri,
+                        line: e.line,
+                        purl: None,
+                    }),
+                });
+                continue;
+            }
+        };
+        for r in &audit.entries {
+            let e = &r.entry;
+            let a = &r.assessment;
+            // Never the version: an alert must survive an upgrade. npm's install path tells
+            // apart two copies of one name; other formats key by name (and alias) alone.
+            let path = if e.key.contains("node_modules/") {
+                e.key.as_str()
+            } else {
+                e.alias.as_deref().unwrap_or_default()
+            };
+            let label = match &e.alias {
+                Some(alias) => format!("{alias} (npm:{})", e.name),
+                None => e.name.clone(),
+            };
+            subjects.push(Subject {
+                label,
+                package: Some(e.name.clone()),
+                version: Some(e.version.clone()),
+                server: None,
+                score: Some((a.score.score, a.score.grade.clone(), a.score.coverage)),
+                status: r.status(),
+                findings: &a.findings,
+                inconclusive: &a.inconclusive,
+                error: match &r.package {
+                    LockedPackage::Failed(err) => Some(err.to_string()),
+                    _ => None,
+                },
+                place: Place {
+                    uri: uri.clone(),
+                    line: e.line,
+                    purl: None,
+                },
+                identity: format!("{}\0{uri}\0{path}", e.name),
             });
         }
     }

@@ -518,3 +518,111 @@ pub fn render_config(report: &ConfigReport, opts: &TableOptions) -> String {
     let _ = writeln!(out, "{}", clean_gate(report.policy.describe_gate(), opts));
     out
 }
+
+fn locked_verdict(r: &crate::pipeline::lock::LockedReport, gated: bool) -> &'static str {
+    match r.status() {
+        Status::Passed if !gated => "no gate",
+        Status::Passed => "PASS",
+        Status::Failed => "FAIL",
+        Status::Error => "ERROR",
+    }
+}
+
+/// `mcp-audit lock`: one block per lockfile, one per locked entry inside it, then a summary.
+pub fn render_lock(report: &crate::pipeline::lock::LockReport, opts: &TableOptions) -> String {
+    use crate::pipeline::lock::LockedPackage;
+    let gated = report.policy.has_gate();
+    let clean = &opts.sanitizer;
+    let mut out = String::new();
+    for (i, f) in report.files.iter().enumerate() {
+        if i > 0 && !opts.quiet {
+            out.push('\n');
+        }
+        let audit = match &f.result {
+            Err(e) => {
+                let _ = writeln!(out, "{}  ERROR", clean.line(&e.at(&f.path)));
+                continue;
+            }
+            Ok(a) => a,
+        };
+        let _ = writeln!(
+            out,
+            "{} ({}): {} locked package(s)",
+            clean.line(&f.path.display().to_string()),
+            audit.format.describe(),
+            audit.entries.len()
+        );
+        for r in &audit.entries {
+            let e = &r.entry;
+            let a = &r.assessment;
+            let line = e.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+            let alias = e
+                .alias
+                .as_deref()
+                .map(|x| format!(" as {}", clean.inline(x)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {}@{}{alias}{line}  score {}/100 ({})  coverage {}%  worst case {}  {}",
+                clean.inline(&e.name),
+                clean.inline(&e.version),
+                a.score.score,
+                a.score.grade,
+                a.score.coverage,
+                a.score.floor,
+                locked_verdict(r, gated)
+            );
+            for g in &a.gate_failures {
+                let _ = writeln!(out, "    gate: {}", clean.line(g));
+            }
+            match &r.package {
+                LockedPackage::Failed(err) => {
+                    let _ = writeln!(out, "    package: ERROR {}", clean.line(&err.to_string()));
+                }
+                LockedPackage::NotFetched(reason) => {
+                    let _ = writeln!(out, "    package: not fetched: {}", clean.line(reason));
+                }
+                LockedPackage::Scanned(_) => {}
+            }
+            if opts.quiet {
+                continue;
+            }
+            if let LockedPackage::Scanned(facts) = &r.package {
+                facts_lines(&mut out, facts, "    ", clean);
+            }
+            // An entry whose package was not looked at leaves every package rule undecided for
+            // one reason, said above; only the lockfile rules' unknowns are listed.
+            let shown: Vec<Inconclusive> = match &r.package {
+                LockedPackage::Scanned(_) => a.inconclusive.clone(),
+                _ => a
+                    .inconclusive
+                    .iter()
+                    .filter(|i| i.category == "lockfile")
+                    .cloned()
+                    .collect(),
+            };
+            findings_and_unknowns(&mut out, &a.findings, &shown, opts, "    ");
+            let hidden = a.inconclusive.len() - shown.len();
+            if hidden > 0 {
+                let _ = writeln!(
+                    out,
+                    "    {hidden} package rule(s) inconclusive: the package was not checked (not counted as passed)"
+                );
+            }
+        }
+    }
+    let s = report.summary();
+    let errors = report.files.iter().filter(|f| f.result.is_err()).count();
+    let _ = writeln!(
+        out,
+        "\n{} lockfile(s) ({errors} unreadable), {} locked package(s): {} passed, {} failed, {} could not be checked; {} rule evaluation(s) inconclusive",
+        report.files.len(),
+        s.packages,
+        s.passed,
+        s.failed,
+        s.errors,
+        s.inconclusive
+    );
+    let _ = writeln!(out, "{}", clean_gate(report.policy.describe_gate(), opts));
+    out
+}

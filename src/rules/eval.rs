@@ -82,6 +82,14 @@ impl RuleSet {
         evaluate_all(self.server_json_rules(), facts)
     }
 
+    /// The lockfile rules over one locked entry's facts.
+    pub fn evaluate_lock(
+        &self,
+        facts: &crate::lockfile::facts::LockFacts,
+    ) -> Vec<Evaluation<'_>> {
+        evaluate_all(self.lock_rules(), facts)
+    }
+
     /// Every package rule, inconclusive for one reason: the package was not (or could not be)
     /// looked at, which must lower coverage rather than count as passed.
     pub fn package_not_checked(&self, reason: &str) -> Vec<Evaluation<'_>> {

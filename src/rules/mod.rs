@@ -132,6 +132,11 @@ impl Rule {
             .any(|p| paths::is_server_json_path(p))
     }
 
+    /// Whether the rule reads a lockfile entry's facts (its condition names `lockentry.*`).
+    pub fn is_lock(&self) -> bool {
+        self.when.facts().iter().any(|p| paths::is_lock_path(p))
+    }
+
     /// Whether the rule reads packages of `ecosystem` (the facts' `package.ecosystem`).
     pub fn applies_to(&self, ecosystem: &str) -> bool {
         self.ecosystems.is_empty() || self.ecosystems.iter().any(|e| e == ecosystem)
@@ -176,7 +181,12 @@ impl RuleSet {
     pub fn package_rules(&self) -> impl Iterator<Item = &Rule> {
         self.rules
             .iter()
-            .filter(|r| !r.is_launch() && !r.is_server_json())
+            .filter(|r| !r.is_launch() && !r.is_server_json() && !r.is_lock())
+    }
+
+    /// The rules over one lockfile entry (`mcp-audit lock`).
+    pub fn lock_rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().filter(|r| r.is_lock())
     }
 
     /// The rules over a `server.json` description (`mcp-audit server`).

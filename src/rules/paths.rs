@@ -42,6 +42,9 @@ pub fn catalogue() -> &'static BTreeMap<String, FactType> {
         let v = serde_json::to_value(crate::mcpserver::ServerJsonFacts::example())
             .expect("facts serialize");
         walk(&v, String::new(), &mut out);
+        let v = serde_json::to_value(crate::lockfile::facts::LockFacts::example())
+            .expect("facts serialize");
+        walk(&v, String::new(), &mut out);
         out
     })
 }
@@ -81,6 +84,12 @@ pub fn is_launch_path(path: &str) -> bool {
 /// condition reads it may name.
 pub fn is_server_json_path(path: &str) -> bool {
     path.split('.').next() == Some("serverjson")
+}
+
+/// A path of a lockfile entry's facts document (`lockentry.*`), which only the rules whose
+/// condition reads it may name (`mcp-audit lock`).
+pub fn is_lock_path(path: &str) -> bool {
+    path.split('.').next() == Some("lockentry")
 }
 
 /// Where a path lands in a facts document.

@@ -118,12 +118,19 @@ pub(super) fn parse_rule(file: &str, stem: &str, text: &str) -> Result<Rule, Rul
         Document::Launch
     } else if when.facts().iter().any(|p| paths::is_server_json_path(p)) {
         Document::ServerJson
+    } else if when.facts().iter().any(|p| paths::is_lock_path(p)) {
+        Document::Lock
     } else {
         Document::Package
     };
     let ecosystems = if document == Document::ServerJson && raw.ecosystems.is_some() {
         return Err(fail(
             "field `ecosystems`: a rule over `serverjson.*` reads server.json files, not packages"
+                .into(),
+        ));
+    } else if document == Document::Lock && raw.ecosystems.is_some() {
+        return Err(fail(
+            "field `ecosystems`: a rule over `lockentry.*` reads lockfile entries, not packages"
                 .into(),
         ));
     } else {
@@ -188,6 +195,7 @@ enum Document {
     Package,
     Launch,
     ServerJson,
+    Lock,
 }
 
 impl Document {
@@ -196,6 +204,8 @@ impl Document {
             Document::Launch
         } else if paths::is_server_json_path(path) {
             Document::ServerJson
+        } else if paths::is_lock_path(path) {
+            Document::Lock
         } else {
             Document::Package
         }
@@ -216,6 +226,9 @@ fn check_documents(
         Document::Launch => "a `launch` rule reads only `server.*` and `launch.*` facts",
         Document::ServerJson => {
             "a rule over `serverjson.*` reads only `serverjson.*` facts (a server.json has no package or launch facts)"
+        }
+        Document::Lock => {
+            "a rule over `lockentry.*` reads only `lockentry.*` facts (a lockfile entry has no package or launch facts)"
         }
         Document::Package => {
             "only `launch` rules read `server.*` and `launch.*` facts, and only rules whose `when` reads `serverjson.*` read those"

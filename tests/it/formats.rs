@@ -31,7 +31,7 @@ fn scan_in(reg: &TestRegistry, dir: &Path, args: &[&str]) -> Output {
     run(cmd)
 }
 
-fn validate_sarif(doc: &Value) {
+pub(crate) fn validate_sarif(doc: &Value) {
     let schema: Value = serde_json::from_slice(
         &std::fs::read(concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -51,7 +51,7 @@ fn validate_sarif(doc: &Value) {
 }
 
 /// What GitHub code scanning requires beyond the schema.
-fn assert_github_requirements(doc: &Value) {
+pub(crate) fn assert_github_requirements(doc: &Value) {
     let run = &doc["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
     assert!(!rules.is_empty());

@@ -12,6 +12,7 @@ mod content;
 mod formats;
 #[cfg(feature = "live")]
 mod live;
+mod lock;
 mod mcpconfig;
 mod npmrc;
 mod policy;

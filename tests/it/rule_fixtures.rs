@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use mcp_audit::facts::deps::{self, Dependency, RangeClass};
 use mcp_audit::facts::{LaunchFacts, PackageFacts};
+use mcp_audit::lockfile::facts::LockFacts;
 use mcp_audit::mcpserver::ServerJsonFacts;
 use mcp_audit::rules::{Outcome, Rule, RuleSet, CATEGORIES};
 use serde::Deserialize;
@@ -73,6 +74,7 @@ enum Doc {
     Package,
     Launch,
     ServerJson,
+    Lock,
 }
 
 impl Doc {
@@ -81,6 +83,8 @@ impl Doc {
             Doc::Launch
         } else if rule.is_server_json() {
             Doc::ServerJson
+        } else if rule.is_lock() {
+            Doc::Lock
         } else {
             Doc::Package
         }
@@ -91,6 +95,7 @@ impl Doc {
             Doc::Package => serde_json::to_value(PackageFacts::example()),
             Doc::Launch => serde_json::to_value(LaunchFacts::example()),
             Doc::ServerJson => serde_json::to_value(ServerJsonFacts::example()),
+            Doc::Lock => serde_json::to_value(LockFacts::example()),
         }
         .expect("example facts serialize")
     }
@@ -134,6 +139,7 @@ fn to_facts(kind: Doc, doc: &Value) -> Result<Value, String> {
         Doc::Package => PackageFacts::deserialize(doc).map(serde_json::to_value),
         Doc::Launch => LaunchFacts::deserialize(doc).map(serde_json::to_value),
         Doc::ServerJson => ServerJsonFacts::deserialize(doc).map(serde_json::to_value),
+        Doc::Lock => LockFacts::deserialize(doc).map(serde_json::to_value),
     };
     back.map(|v| v.expect("facts serialize"))
         .map_err(|e| format!("not a valid facts document: {e}"))
