@@ -244,6 +244,7 @@ fn each_tampered_entry_is_a_finding_on_its_package_and_line() {
         assert_eq!(f["category"], "lockfile");
     }
     // The git entry is not fetched: its package rules are inconclusive, not passed.
+    let reg = lock_registry();
     let out = lock_cmd(&reg, &["tampered/git-source/package-lock.json", "--format", "json"]);
     let doc = json(&out);
     let git = package(&doc, "toidentifier");
