@@ -1,6 +1,8 @@
 //! `mcp-audit lock`: the packages a project's lockfiles pin, and the lockfiles themselves.
 
-use super::{cwd, emit_ci, eprint, print_json, print_table, runtime, scanner, table_options, Fatal};
+use super::{
+    cwd, emit_ci, eprint, print_json, print_table, runtime, scanner, table_options, Fatal,
+};
 use crate::cli::{Format, LockArgs};
 use crate::lockfile;
 use crate::pipeline::lock::audit;

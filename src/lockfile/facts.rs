@@ -159,7 +159,9 @@ pub fn lock_facts(input: &LockInput<'_>) -> LockFacts {
         )
     } else {
         match (&e.integrity, &registry_integrity) {
-            (None, _) => Fact::unknown("the entry records no integrity (see lock-integrity-missing)"),
+            (None, _) => {
+                Fact::unknown("the entry records no integrity (see lock-integrity-missing)")
+            }
             (_, Fact::Unknown { reason }) => Fact::unknown(reason.clone()),
             (Some(lock), Fact::Known(reg)) => match compare_sri(lock, reg) {
                 Some(same) => Fact::Known(!same),
@@ -292,7 +294,12 @@ mod tests {
         }
     }
 
-    fn facts(e: &LockedEntry, registry: &str, by_scope: bool, dist: Option<&str>) -> LockEntryFacts {
+    fn facts(
+        e: &LockedEntry,
+        registry: &str,
+        by_scope: bool,
+        dist: Option<&str>,
+    ) -> LockEntryFacts {
         lock_facts(&LockInput {
             file: "package-lock.json",
             format: "npm lockfileVersion 3",
@@ -316,14 +323,34 @@ mod tests {
             Some("https://registry.npmjs.org/@s/a/-/a-1.0.0.tgz"),
             Some("sha512-AA=="),
         );
-        let evil = entry(Some("https://evil.example/@s/a/-/a-1.0.0.tgz"), Some("sha512-AA=="));
+        let evil = entry(
+            Some("https://evil.example/@s/a/-/a-1.0.0.tgz"),
+            Some("sha512-AA=="),
+        );
         let mirror = "https://npm.corp.example/";
-        assert_eq!(facts(&public, "https://registry.npmjs.org/", false, None).foreign_host, Fact::Known(false));
-        assert_eq!(facts(&public, mirror, false, None).foreign_host, Fact::Known(false), "replace-registry-host");
-        assert_eq!(facts(&public, mirror, true, None).foreign_host, Fact::Known(true), "a scope's registry");
-        assert_eq!(facts(&evil, "https://registry.npmjs.org/", false, None).foreign_host, Fact::Known(true));
+        assert_eq!(
+            facts(&public, "https://registry.npmjs.org/", false, None).foreign_host,
+            Fact::Known(false)
+        );
+        assert_eq!(
+            facts(&public, mirror, false, None).foreign_host,
+            Fact::Known(false),
+            "replace-registry-host"
+        );
+        assert_eq!(
+            facts(&public, mirror, true, None).foreign_host,
+            Fact::Known(true),
+            "a scope's registry"
+        );
+        assert_eq!(
+            facts(&evil, "https://registry.npmjs.org/", false, None).foreign_host,
+            Fact::Known(true)
+        );
         let none = entry(None, Some("sha512-AA=="));
-        assert_eq!(facts(&none, mirror, true, None).foreign_host, Fact::Known(false));
+        assert_eq!(
+            facts(&none, mirror, true, None).foreign_host,
+            Fact::Known(false)
+        );
         let http = entry(Some("http://registry.npmjs.org/@s/a/-/a-1.0.0.tgz"), None);
         let f = facts(&http, "https://registry.npmjs.org/", false, None);
         assert!(f.resolved_http && f.integrity_missing);
@@ -333,10 +360,25 @@ mod tests {
     fn integrity_is_compared_on_a_shared_algorithm() {
         let e = entry(None, Some("sha1-AA== sha512-BB=="));
         let reg = "https://registry.npmjs.org/";
-        assert_eq!(facts(&e, reg, false, Some("sha512-BB==")).integrity_mismatch, Fact::Known(false));
-        assert_eq!(facts(&e, reg, false, Some("sha512-CC==")).integrity_mismatch, Fact::Known(true));
-        assert!(matches!(facts(&e, reg, false, Some("sha256-CC==")).integrity_mismatch, Fact::Unknown { .. }));
-        assert!(matches!(facts(&e, reg, false, None).integrity_mismatch, Fact::Unknown { .. }));
-        assert_eq!(sha1_sri("8b0beeb98605adf1b128fa4386403c009e0221a5").as_deref(), Some("sha1-iwvuuYYFrfGxKPpDhkA8AJ4CIaU="));
+        assert_eq!(
+            facts(&e, reg, false, Some("sha512-BB==")).integrity_mismatch,
+            Fact::Known(false)
+        );
+        assert_eq!(
+            facts(&e, reg, false, Some("sha512-CC==")).integrity_mismatch,
+            Fact::Known(true)
+        );
+        assert!(matches!(
+            facts(&e, reg, false, Some("sha256-CC==")).integrity_mismatch,
+            Fact::Unknown { .. }
+        ));
+        assert!(matches!(
+            facts(&e, reg, false, None).integrity_mismatch,
+            Fact::Unknown { .. }
+        ));
+        assert_eq!(
+            sha1_sri("8b0beeb98605adf1b128fa4386403c009e0221a5").as_deref(),
+            Some("sha1-iwvuuYYFrfGxKPpDhkA8AJ4CIaU=")
+        );
     }
 }

@@ -297,7 +297,10 @@ mod tests {
         use SourceKind::*;
         for (r, k) in [
             ("https://registry.npmjs.org/a/-/a-1.0.0.tgz", Registry),
-            ("https://registry.yarnpkg.com/@s/a/-/a-1.0.0.tgz#abc", Registry),
+            (
+                "https://registry.yarnpkg.com/@s/a/-/a-1.0.0.tgz#abc",
+                Registry,
+            ),
             ("https://example.com/a.tgz", RemoteTarball),
             ("git+ssh://git@github.com/o/r.git#abc", Git),
             ("https://codeload.github.com/o/r/tar.gz/abc", Git),

@@ -10,7 +10,11 @@ use super::{classify, Format, LockError, LockedEntry, SourceKind};
 pub(super) fn parse(text: &str) -> Result<(Format, Vec<LockedEntry>), LockError> {
     let docs = yaml::parse(text)?;
     // pnpm 10 may put an environment document first: the lockfile is the one with a version.
-    let Some(doc) = docs.iter().rev().find(|d| d.get("lockfileVersion").is_some()) else {
+    let Some(doc) = docs
+        .iter()
+        .rev()
+        .find(|d| d.get("lockfileVersion").is_some())
+    else {
         return Err(LockError::new(
             Some(1),
             "no `lockfileVersion`: not a pnpm-lock.yaml",
@@ -23,7 +27,11 @@ pub(super) fn parse(text: &str) -> Result<(Format, Vec<LockedEntry>), LockError>
         .and_then(|m| m.parse().ok())
         .unwrap_or(0);
     if !(5..=9).contains(&major) {
-        let line = doc.entries().iter().find(|e| e.0 == "lockfileVersion").map(|e| e.1);
+        let line = doc
+            .entries()
+            .iter()
+            .find(|e| e.0 == "lockfileVersion")
+            .map(|e| e.1);
         return Err(LockError::new(
             line,
             format!("lockfileVersion `{version}` is not one mcp-audit reads (5.x, 6.0, 9.0)"),
@@ -34,7 +42,11 @@ pub(super) fn parse(text: &str) -> Result<(Format, Vec<LockedEntry>), LockError>
         None => return Ok((Format::Pnpm(version), out)),
         Some(p @ Node::Map(_)) => p,
         Some(_) => {
-            let line = doc.entries().iter().find(|e| e.0 == "packages").map(|e| e.1);
+            let line = doc
+                .entries()
+                .iter()
+                .find(|e| e.0 == "packages")
+                .map(|e| e.1);
             return Err(LockError::new(line, "`packages` is not a mapping"));
         }
     };
@@ -116,7 +128,10 @@ mod tests {
     fn keys_of_each_version() {
         assert_eq!(split_key("/@s/a/1.0.0_b@2.0.0", 5), Some(("@s/a", "1.0.0")));
         assert_eq!(split_key("/a/1.0.0", 5), Some(("a", "1.0.0")));
-        assert_eq!(split_key("/@s/a@1.0.0(b@2.0.0)", 6), Some(("@s/a", "1.0.0")));
+        assert_eq!(
+            split_key("/@s/a@1.0.0(b@2.0.0)", 6),
+            Some(("@s/a", "1.0.0"))
+        );
         assert_eq!(split_key("a@1.0.0", 9), Some(("a", "1.0.0")));
         assert_eq!(split_key("a", 9), None);
     }
@@ -139,6 +154,9 @@ mod tests {
                 ("d", "file:../d", SourceKind::File, Some(11)),
             ]
         );
-        assert!(parse("lockfileVersion: '3.0'\n").unwrap_err().message.contains("3.0"));
+        assert!(parse("lockfileVersion: '3.0'\n")
+            .unwrap_err()
+            .message
+            .contains("3.0"));
     }
 }

@@ -61,7 +61,10 @@ pub fn parse(text: &str) -> Result<Vec<Node>, LockError> {
     let mut stack: Vec<Frame> = Vec::new();
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|e| {
-            LockError::new(Some(e.marker().line()), format!("not valid YAML: {}", e.info()))
+            LockError::new(
+                Some(e.marker().line()),
+                format!("not valid YAML: {}", e.info()),
+            )
         })?;
         let line = span.start.line();
         let node = match event {
@@ -158,7 +161,9 @@ mod tests {
         let deep = format!("{}x{}", "[".repeat(10_000), "]".repeat(10_000));
         let e = parse(&deep).unwrap_err();
         assert!(e.message.contains("recursion limit"), "{}", e.message);
-        let block: String = (0..200).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+        let block: String = (0..200)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
         let e = parse(&block).unwrap_err();
         assert!(e.message.contains("deeper"), "{}", e.message);
         let e = parse("a: [1, 2\nb: {").unwrap_err();

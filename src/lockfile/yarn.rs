@@ -21,8 +21,12 @@ fn unquote(raw: &str, line: usize) -> Result<String, LockError> {
     if !raw.starts_with('"') {
         return Ok(raw.to_string());
     }
-    serde_json::from_str::<String>(raw)
-        .map_err(|_| LockError::new(Some(line), format!("unterminated or malformed string {raw}")))
+    serde_json::from_str::<String>(raw).map_err(|_| {
+        LockError::new(
+            Some(line),
+            format!("unterminated or malformed string {raw}"),
+        )
+    })
 }
 
 /// The specs of a v1 block header (`"a@^1", a@^1.1:`), unquoted.
@@ -145,7 +149,10 @@ fn v1(text: &str) -> Result<(Format, Vec<LockedEntry>), LockError> {
 fn finish(b: Block) -> Result<LockedEntry, LockError> {
     let first = &b.specs[0];
     let (installed_as, range) = split_name(first).ok_or_else(|| {
-        LockError::new(Some(b.line), format!("`{first}` names no package and range"))
+        LockError::new(
+            Some(b.line),
+            format!("`{first}` names no package and range"),
+        )
     })?;
     let (name, range) = match range.strip_prefix("npm:") {
         Some(aliased) => match split_name(aliased) {
@@ -155,9 +162,9 @@ fn finish(b: Block) -> Result<LockedEntry, LockError> {
         },
         None => (installed_as, range),
     };
-    let version = b.version.ok_or_else(|| {
-        LockError::new(Some(b.line), format!("block `{}` has no version", b.key))
-    })?;
+    let version = b
+        .version
+        .ok_or_else(|| LockError::new(Some(b.line), format!("block `{}` has no version", b.key)))?;
     let source = match &b.resolved {
         Some(r) => classify(r),
         None => match classify(range) {
@@ -188,16 +195,18 @@ fn berry_parse(text: &str) -> Result<(Format, Vec<LockedEntry>), LockError> {
         .get("__metadata")
         .and_then(|m| m.str("version"))
         .and_then(|v| v.parse().ok())
-        .ok_or_else(|| LockError::new(Some(1), "`__metadata.version` is missing or not a number"))?;
+        .ok_or_else(|| {
+            LockError::new(Some(1), "`__metadata.version` is missing or not a number")
+        })?;
     let mut out = Vec::new();
     for (key, line, meta) in doc.entries() {
         if key == "__metadata" {
             continue;
         }
         let line = Some(*line);
-        let resolution = meta.str("resolution").ok_or_else(|| {
-            LockError::new(line, format!("entry `{key}` has no resolution"))
-        })?;
+        let resolution = meta
+            .str("resolution")
+            .ok_or_else(|| LockError::new(line, format!("entry `{key}` has no resolution")))?;
         let (name, reference) = split_name(resolution).ok_or_else(|| {
             LockError::new(line, format!("resolution `{resolution}` names no package"))
         })?;
@@ -237,13 +246,22 @@ fn berry_source(
     }
     if let Some(inner) = reference.strip_prefix("patch:") {
         // `patch:pkg@npm%3A1.0.0#…`: a registry package with a local patch applied on install.
-        let spec = inner.split('#').next().unwrap_or_default().replace("%3A", ":");
+        let spec = inner
+            .split('#')
+            .next()
+            .unwrap_or_default()
+            .replace("%3A", ":");
         if let Some((n, r)) = split_name(&spec) {
             if let Some(v) = r.strip_prefix("npm:") {
                 return (SourceKind::Registry, n.to_string(), v.to_string(), None);
             }
         }
-        return (SourceKind::File, name.to_string(), version, Some(reference.to_string()));
+        return (
+            SourceKind::File,
+            name.to_string(),
+            version,
+            Some(reference.to_string()),
+        );
     }
     let kind = if reference.starts_with("workspace:") {
         SourceKind::Workspace

@@ -226,7 +226,9 @@ fn judge(
     let mut evals = rules.evaluate_lock(&lock_facts);
     match &package {
         LockedPackage::Scanned(facts) => evals.extend(rules.evaluate(facts)),
-        LockedPackage::Failed(e) => evals.extend(rules.package_not_checked(&format!("package: {e}"))),
+        LockedPackage::Failed(e) => {
+            evals.extend(rules.package_not_checked(&format!("package: {e}")))
+        }
         LockedPackage::NotFetched(reason) => {
             evals.extend(rules.package_not_checked(&format!("package not fetched: {reason}")))
         }
@@ -248,7 +250,9 @@ fn judge(
 
 fn not_fetched_reason(source: SourceKind) -> String {
     match source {
-        SourceKind::Bundled => "bundled inside its parent's tarball, which is where it is audited".into(),
+        SourceKind::Bundled => {
+            "bundled inside its parent's tarball, which is where it is audited".into()
+        }
         SourceKind::Git => "a git dependency: mcp-audit does not fetch git sources".into(),
         SourceKind::RemoteTarball => {
             "a tarball URL outside the registry: mcp-audit does not fetch it".into()

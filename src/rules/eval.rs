@@ -83,10 +83,7 @@ impl RuleSet {
     }
 
     /// The lockfile rules over one locked entry's facts.
-    pub fn evaluate_lock(
-        &self,
-        facts: &crate::lockfile::facts::LockFacts,
-    ) -> Vec<Evaluation<'_>> {
+    pub fn evaluate_lock(&self, facts: &crate::lockfile::facts::LockFacts) -> Vec<Evaluation<'_>> {
         evaluate_all(self.lock_rules(), facts)
     }
 

@@ -40,7 +40,8 @@ fn lock_cmd(reg: &TestRegistry, args: &[&str]) -> Output {
 }
 
 fn json(out: &Output) -> Value {
-    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", out.stdout, out.stderr))
+    serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", out.stdout, out.stderr))
 }
 
 /// The package report for `name` in a lock JSON document.
@@ -96,16 +97,32 @@ fn every_real_format_locks_the_same_packages_at_their_lines() {
         ("npm-v1", "package-lock.json", "npm lockfileVersion 1"),
         ("npm-v2", "package-lock.json", "npm lockfileVersion 2"),
         ("npm-v3", "package-lock.json", "npm lockfileVersion 3"),
-        ("npm-shrinkwrap", "npm-shrinkwrap.json", "npm lockfileVersion 3"),
+        (
+            "npm-shrinkwrap",
+            "npm-shrinkwrap.json",
+            "npm lockfileVersion 3",
+        ),
         ("pnpm-v5.4", "pnpm-lock.yaml", "pnpm lockfileVersion 5.4"),
         ("pnpm-v6", "pnpm-lock.yaml", "pnpm lockfileVersion 6.0"),
         ("pnpm-v9", "pnpm-lock.yaml", "pnpm lockfileVersion 9.0"),
         ("yarn-v1", "yarn.lock", "yarn v1"),
-        ("yarn-berry", "yarn.lock", "yarn berry (__metadata.version 10)"),
+        (
+            "yarn-berry",
+            "yarn.lock",
+            "yarn berry (__metadata.version 10)",
+        ),
         ("alias-npm-v3", "package-lock.json", "npm lockfileVersion 3"),
-        ("alias-pnpm-v9", "pnpm-lock.yaml", "pnpm lockfileVersion 9.0"),
+        (
+            "alias-pnpm-v9",
+            "pnpm-lock.yaml",
+            "pnpm lockfileVersion 9.0",
+        ),
         ("alias-yarn-v1", "yarn.lock", "yarn v1"),
-        ("alias-yarn-berry", "yarn.lock", "yarn berry (__metadata.version 10)"),
+        (
+            "alias-yarn-berry",
+            "yarn.lock",
+            "yarn berry (__metadata.version 10)",
+        ),
     ] {
         let path = fixtures().join("real").join(dir).join(file);
         let lock = lockfile::read(&path).unwrap_or_else(|e| panic!("{dir}: {}", e.at(&path)));
@@ -115,7 +132,10 @@ fn every_real_format_locks_the_same_packages_at_their_lines() {
             .iter()
             .map(|e| format!("{}@{}", e.name, e.version))
             .collect();
-        assert_eq!(got, expected, "{dir}: aliases must resolve to the real name");
+        assert_eq!(
+            got, expected,
+            "{dir}: aliases must resolve to the real name"
+        );
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         for e in &lock.entries {
@@ -124,10 +144,17 @@ fn every_real_format_locks_the_same_packages_at_their_lines() {
             let line = lines[e.line.expect("every entry has a line") - 1];
             let shown = e.alias.as_deref().unwrap_or(&e.name);
             let bare = shown.rsplit('/').next().unwrap();
-            assert!(line.contains(bare), "{dir}: line {:?} of {}: {line}", e.line, e.key);
+            assert!(
+                line.contains(bare),
+                "{dir}: line {:?} of {}: {line}",
+                e.line,
+                e.key
+            );
             if !dir.contains("berry") {
                 assert!(
-                    e.integrity.as_deref().is_some_and(|i| i.starts_with("sha512-")),
+                    e.integrity
+                        .as_deref()
+                        .is_some_and(|i| i.starts_with("sha512-")),
                     "{dir} {}",
                     e.key
                 );
@@ -158,7 +185,13 @@ fn a_real_lockfile_is_audited_package_by_package_like_scan() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| format!("{}@{}", p["name"].as_str().unwrap(), p["version"].as_str().unwrap()))
+        .map(|p| {
+            format!(
+                "{}@{}",
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap()
+            )
+        })
         .collect();
     assert_eq!(names, expected_set());
     assert!(lock_rules_in(&doc).is_empty(), "{:?}", lock_rules_in(&doc));
@@ -166,7 +199,10 @@ fn a_real_lockfile_is_audited_package_by_package_like_scan() {
     assert_eq!(zod["lock"]["source"], "registry");
     assert_eq!(zod["lock"]["package_status"], "scanned");
     assert_eq!(zod["facts"]["package"]["version"], "3.25.76");
-    assert_eq!(zod["lock"]["lock_facts"]["lockentry"]["integrity_mismatch"], false);
+    assert_eq!(
+        zod["lock"]["lock_facts"]["lockentry"]["integrity_mismatch"],
+        false
+    );
     // The mirror strips maintainers: those rules are inconclusive, never passed.
     assert!(zod["inconclusive"]
         .as_array()
@@ -178,7 +214,11 @@ fn a_real_lockfile_is_audited_package_by_package_like_scan() {
     // The table says the same.
     let out = lock_cmd(&reg, &["real/npm-v3/package-lock.json"]);
     assert!(out.stdout.contains("zod@3.25.76 (line "), "{}", out.stdout);
-    assert!(out.stdout.contains("15 locked package(s)"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("15 locked package(s)"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -195,11 +235,18 @@ fn every_format_reaches_the_registry_and_passes_the_lockfile_checks() {
         let out = lock_cmd(&reg, &[file, "--format", "json"]);
         assert_ne!(out.code, 3, "{file}: {}", out.stderr);
         let doc = json(&out);
-        assert!(lock_rules_in(&doc).is_empty(), "{file}: {:?}", lock_rules_in(&doc));
+        assert!(
+            lock_rules_in(&doc).is_empty(),
+            "{file}: {:?}",
+            lock_rules_in(&doc)
+        );
         let bytes = package(&doc, "bytes");
         let mismatch = &bytes["lock"]["lock_facts"]["lockentry"]["integrity_mismatch"];
         if file.contains("berry") {
-            assert!(mismatch["$unknown"].as_str().unwrap().contains("berry"), "{mismatch}");
+            assert!(
+                mismatch["$unknown"].as_str().unwrap().contains("berry"),
+                "{mismatch}"
+            );
         } else {
             assert_eq!(mismatch, false, "{file}");
         }
@@ -210,13 +257,48 @@ fn every_format_reaches_the_registry_and_passes_the_lockfile_checks() {
 fn each_tampered_entry_is_a_finding_on_its_package_and_line() {
     let reg = lock_registry();
     for (file, name, rule, exit) in [
-        ("tampered/foreign-host/package-lock.json", "zod", "lock-resolved-foreign-host", None),
-        ("tampered/http/package-lock.json", "bytes", "lock-resolved-http", None),
-        ("tampered/integrity-mismatch/package-lock.json", "depd", "lock-integrity-mismatch", Some(1)),
-        ("tampered/integrity-missing/package-lock.json", "unpipe", "lock-integrity-missing", None),
-        ("tampered/git-source/package-lock.json", "toidentifier", "lock-source-not-registry", None),
-        ("tampered/yarn-foreign-host/yarn.lock", "zod", "lock-resolved-foreign-host", None),
-        ("tampered/pnpm-integrity-mismatch/pnpm-lock.yaml", "depd", "lock-integrity-mismatch", Some(1)),
+        (
+            "tampered/foreign-host/package-lock.json",
+            "zod",
+            "lock-resolved-foreign-host",
+            None,
+        ),
+        (
+            "tampered/http/package-lock.json",
+            "bytes",
+            "lock-resolved-http",
+            None,
+        ),
+        (
+            "tampered/integrity-mismatch/package-lock.json",
+            "depd",
+            "lock-integrity-mismatch",
+            Some(1),
+        ),
+        (
+            "tampered/integrity-missing/package-lock.json",
+            "unpipe",
+            "lock-integrity-missing",
+            None,
+        ),
+        (
+            "tampered/git-source/package-lock.json",
+            "toidentifier",
+            "lock-source-not-registry",
+            None,
+        ),
+        (
+            "tampered/yarn-foreign-host/yarn.lock",
+            "zod",
+            "lock-resolved-foreign-host",
+            None,
+        ),
+        (
+            "tampered/pnpm-integrity-mismatch/pnpm-lock.yaml",
+            "depd",
+            "lock-integrity-mismatch",
+            Some(1),
+        ),
     ] {
         let out = lock_cmd(&reg, &[file, "--format", "json"]);
         let doc = json(&out);
@@ -240,16 +322,29 @@ fn each_tampered_entry_is_a_finding_on_its_package_and_line() {
             .iter()
             .find(|f| f["rule"] == rule)
             .unwrap();
-        assert!(f["message"].as_str().unwrap().contains(&format!(":{line}:")), "{f}");
+        assert!(
+            f["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!(":{line}:")),
+            "{f}"
+        );
         assert_eq!(f["category"], "lockfile");
     }
     // The git entry is not fetched: its package rules are inconclusive, not passed.
     let reg = lock_registry();
-    let out = lock_cmd(&reg, &["tampered/git-source/package-lock.json", "--format", "json"]);
+    let out = lock_cmd(
+        &reg,
+        &["tampered/git-source/package-lock.json", "--format", "json"],
+    );
     let doc = json(&out);
     let git = package(&doc, "toidentifier");
     assert_eq!(git["lock"]["package_status"], "not-fetched");
-    assert!(git["passed"].as_array().unwrap().iter().all(|r| r.as_str().unwrap().starts_with("lock-")));
+    assert!(git["passed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r.as_str().unwrap().starts_with("lock-")));
     assert_eq!(reg.hits("/toidentifier"), 0);
 }
 
@@ -259,14 +354,23 @@ fn a_scoped_package_locked_to_the_public_registry_is_foreign_to_its_scope_regist
     let scope = format!("@modelcontextprotocol:registry={}", reg.url());
     let out = lock_cmd(
         &reg,
-        &["real/npm-v3/package-lock.json", "--npm-config", &scope, "--format", "json"],
+        &[
+            "real/npm-v3/package-lock.json",
+            "--npm-config",
+            &scope,
+            "--format",
+            "json",
+        ],
     );
     let doc = json(&out);
     let found = lock_rules_in(&doc);
-    let expected: BTreeSet<(String, String)> = ["@modelcontextprotocol/sdk", "@modelcontextprotocol/server-memory"]
-        .iter()
-        .map(|n| (n.to_string(), "lock-resolved-foreign-host".to_string()))
-        .collect();
+    let expected: BTreeSet<(String, String)> = [
+        "@modelcontextprotocol/sdk",
+        "@modelcontextprotocol/server-memory",
+    ]
+    .iter()
+    .map(|n| (n.to_string(), "lock-resolved-foreign-host".to_string()))
+    .collect();
     assert_eq!(found, expected);
 }
 
@@ -303,7 +407,11 @@ fn a_broken_lockfile_is_one_line_with_its_line_and_the_others_are_still_audited(
     ] {
         let out = lock_cmd(&reg, &[file]);
         assert_eq!(out.code, 3, "{file}");
-        assert!(out.stderr.contains(&format!("{file}:")), "{file}: {}", out.stderr);
+        assert!(
+            out.stderr.contains(&format!("{file}:")),
+            "{file}: {}",
+            out.stderr
+        );
         assert!(out.stderr.contains(says), "{file}: {}", out.stderr);
         assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
     }
@@ -320,9 +428,16 @@ fn with_no_file_every_lockfile_of_the_directory_is_audited() {
         std::fs::copy(fixtures().join(from), dir.path().join(to)).unwrap();
     }
     let mut cmd = mcp_audit();
-    cmd.current_dir(dir.path())
-        .env("HOME", dir.path())
-        .args(["lock", "--registry", &reg.url(), "--now", NOW, "--no-tarball", "--format", "json"]);
+    cmd.current_dir(dir.path()).env("HOME", dir.path()).args([
+        "lock",
+        "--registry",
+        &reg.url(),
+        "--now",
+        NOW,
+        "--no-tarball",
+        "--format",
+        "json",
+    ]);
     let out = run(cmd);
     let doc = json(&out);
     let files: Vec<&str> = doc["lockfiles"]
@@ -331,7 +446,10 @@ fn with_no_file_every_lockfile_of_the_directory_is_audited() {
         .iter()
         .map(|f| f["path"].as_str().unwrap())
         .collect();
-    assert!(files[0].ends_with("package-lock.json") && files[1].ends_with("yarn.lock"), "{files:?}");
+    assert!(
+        files[0].ends_with("package-lock.json") && files[1].ends_with("yarn.lock"),
+        "{files:?}"
+    );
     assert_eq!(doc["packages"].as_array().unwrap().len(), 30);
 
     let empty = tempfile::tempdir().unwrap();
@@ -361,7 +479,11 @@ fn sarif_points_at_the_lockfile_line_with_stable_fingerprints() {
     assert_eq!(loc["artifactLocation"]["uri"], file);
     let line = loc["region"]["startLine"].as_u64().unwrap() as usize;
     let text = std::fs::read_to_string(fixtures().join(file)).unwrap();
-    assert!(text.lines().nth(line - 1).unwrap().contains("\"node_modules/zod\""));
+    assert!(text
+        .lines()
+        .nth(line - 1)
+        .unwrap()
+        .contains("\"node_modules/zod\""));
     let again = lock_cmd(&reg, &[file, "--format", "sarif"]);
     assert_eq!(
         fingerprints(&doc),
@@ -375,7 +497,11 @@ fn sarif_points_at_the_lockfile_line_with_stable_fingerprints() {
         gh.stdout
     );
     let md = lock_cmd(&reg, &[file, "--format", "markdown"]);
-    assert!(md.stdout.contains("lock-resolved-foreign-host"), "{}", md.stdout);
+    assert!(
+        md.stdout.contains("lock-resolved-foreign-host"),
+        "{}",
+        md.stdout
+    );
 }
 
 fn fingerprints(doc: &Value) -> Vec<String> {
@@ -396,7 +522,13 @@ fn a_token_goes_only_to_its_registry_and_never_into_the_output() {
     let auth = format!("{host}:_authToken={token}");
     let out = lock_cmd(
         &reg,
-        &["tampered/foreign-host/package-lock.json", "--npm-config", &auth, "--format", "json"],
+        &[
+            "tampered/foreign-host/package-lock.json",
+            "--npm-config",
+            &auth,
+            "--format",
+            "json",
+        ],
     );
     assert_ne!(out.code, 3, "{}", out.stderr);
     out.assert_no_leak(&[token]);
