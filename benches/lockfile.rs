@@ -23,7 +23,9 @@ fn npm_v3() -> String {
 }
 
 fn pnpm_v9() -> String {
-    let mut t = String::from("lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    dependencies: {}\n\npackages:\n\n");
+    let mut t = String::from(
+        "lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    dependencies: {}\n\npackages:\n\n",
+    );
     for i in 0..N {
         t.push_str(&format!(
             "  p{i}@1.0.{i}:\n    resolution: {{integrity: {SRI}}}\n    engines: {{node: '>= 0.8'}}\n\n"
