@@ -532,9 +532,46 @@ fn verify_inner(
         .ok_or_else(|| VerifyError::Tlog("no verified integrated time".into()))?;
 
     // The signature holds; now, is the statement about this file?
-    match stmt["_type"].as_str() {
-        Some("https://in-toto.io/Statement/v1" | "https://in-toto.io/Statement/v0.1") => {}
-        other => bail!(Unsupported, "in-toto statement _type {other:?}"),
+    let predicate_type = check_statement(&stmt, dist)?;
+    let predicate_identity = PredicateIdentity::from_statement(predicate_type, &stmt);
+    Ok((
+        VerifiedPep740 {
+            predicate_type: predicate_type.to_string(),
+            subject: subject_name.to_string(),
+            certificate: CertIdentity::from_cert(cert),
+            integrated_time,
+            predicate_identity,
+        },
+        cert_der,
+    ))
+}
+
+/// pypi-attestations' checks on the signed statement (`Attestation.verify` after
+/// `verify_dsse`): an in-toto v1 statement with exactly one subject whose filename parses to the
+/// distribution's and whose sha256 is the file's, and a predicate type PyPI knows. Returns the
+/// predicate type.
+fn check_statement<'a>(stmt: &'a Value, dist: &DistFile) -> Result<&'a str> {
+    if stmt["_type"] != "https://in-toto.io/Statement/v1" {
+        bail!(
+            Unsupported,
+            "in-toto statement _type {}, want https://in-toto.io/Statement/v1",
+            stmt["_type"]
+        );
+    }
+    let subjects = stmt["subject"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if subjects.len() != 1 {
+        bail!(
+            Subject,
+            "statement has {} subjects, must have exactly one",
+            subjects.len()
+        );
+    }
+    let subject_name = subjects[0]["name"].as_str().unwrap_or_default();
+    if subject_name.is_empty() {
+        bail!(Subject, "invalid subject: missing name");
     }
     let parsed_subject = parse_dist_filename(subject_name)
         .map_err(|e| VerifyError::Subject(format!("invalid subject: {e}")))?;
@@ -547,10 +584,11 @@ fn verify_inner(
             dist.filename
         );
     }
-    if subject_digest != dist.sha256 {
+    let digest = subjects[0]["digest"]["sha256"].as_str().unwrap_or_default();
+    if unhex("subject sha256", digest).ok().as_deref() != Some(&dist.sha256[..]) {
         bail!(
             Subject,
-            "subject sha256 {subject_sha256} does not match the distribution's sha256 {}",
+            "subject sha256 {digest:?} does not match the distribution's sha256 {}",
             hex(&dist.sha256)
         );
     }
@@ -558,17 +596,7 @@ fn verify_inner(
     if predicate_type != PYPI_PUBLISH_V1 && predicate_type != SLSA_PROVENANCE_V1 {
         bail!(Unsupported, "unknown attestation type: {predicate_type:?}");
     }
-    let predicate_identity = PredicateIdentity::from_statement(predicate_type, &stmt);
-    Ok((
-        VerifiedPep740 {
-            predicate_type: predicate_type.to_string(),
-            subject: subject_name.to_string(),
-            certificate: CertIdentity::from_cert(cert),
-            integrated_time,
-            predicate_identity,
-        },
-        cert_der,
-    ))
+    Ok(predicate_type)
 }
 
 /// pypi-attestations compares parsed filenames: normalised name and version, and for wheels
@@ -730,4 +758,126 @@ fn san_values(cert_der: &[u8]) -> Vec<String> {
             _ => None,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stmt(subjects: Value, predicate: &str) -> Value {
+        json!({"_type": "https://in-toto.io/Statement/v1", "subject": subjects,
+               "predicateType": predicate, "predicate": null})
+    }
+
+    fn subject(name: &str, digest: &[u8; 32]) -> Value {
+        json!({"name": name, "digest": {"sha256": hex(digest)}})
+    }
+
+    // These run on statements that were never signed: the checks that follow a good signature,
+    // which tampering with a real attestation cannot reach (the signature breaks first).
+    #[test]
+    fn statement_checks_after_the_signature() {
+        let d = DistFile::new("sampleproject-1.0-py3-none-any.whl", [7; 32]);
+        let ok = stmt(json!([subject(&d.filename, &d.sha256)]), PYPI_PUBLISH_V1);
+        assert_eq!(check_statement(&ok, &d).unwrap(), PYPI_PUBLISH_V1);
+        let slsa = stmt(json!([subject(&d.filename, &d.sha256)]), SLSA_PROVENANCE_V1);
+        assert!(check_statement(&slsa, &d).is_ok());
+        // Same wheel, other spellings packaging parses identically.
+        let alt = stmt(
+            json!([subject("SampleProject-1.0.0-py3-none-any.whl", &d.sha256)]),
+            PYPI_PUBLISH_V1,
+        );
+        assert!(check_statement(&alt, &d).is_ok());
+
+        let two = stmt(
+            json!([
+                subject(&d.filename, &d.sha256),
+                subject(&d.filename, &d.sha256)
+            ]),
+            PYPI_PUBLISH_V1,
+        );
+        assert!(
+            matches!(check_statement(&two, &d), Err(VerifyError::Subject(m)) if m.contains("2 subjects"))
+        );
+        let none = stmt(json!([]), PYPI_PUBLISH_V1);
+        assert!(check_statement(&none, &d).is_err());
+        let unknown = stmt(
+            json!([subject(&d.filename, &d.sha256)]),
+            "https://example.com/x/v1",
+        );
+        assert!(
+            matches!(check_statement(&unknown, &d), Err(VerifyError::Unsupported(m)) if m.contains("unknown attestation type"))
+        );
+        let npm = stmt(
+            json!([subject(&d.filename, &d.sha256)]),
+            "https://slsa.dev/provenance/v0.2",
+        );
+        assert!(check_statement(&npm, &d).is_err());
+        let name = stmt(
+            json!([subject("sampleproject-1.1-py3-none-any.whl", &d.sha256)]),
+            PYPI_PUBLISH_V1,
+        );
+        assert!(
+            matches!(check_statement(&name, &d), Err(VerifyError::Subject(m)) if m.contains("distribution name"))
+        );
+        let tags = stmt(
+            json!([subject(
+                "sampleproject-1.0-cp312-cp312-manylinux_2_17_x86_64.whl",
+                &d.sha256
+            )]),
+            PYPI_PUBLISH_V1,
+        );
+        assert!(check_statement(&tags, &d).is_err());
+        let sdist = stmt(
+            json!([subject("sampleproject-1.0.tar.gz", &d.sha256)]),
+            PYPI_PUBLISH_V1,
+        );
+        assert!(check_statement(&sdist, &d).is_err());
+        let invalid = stmt(
+            json!([subject("sampleproject.whl", &d.sha256)]),
+            PYPI_PUBLISH_V1,
+        );
+        assert!(
+            matches!(check_statement(&invalid, &d), Err(VerifyError::Subject(m)) if m.contains("invalid subject"))
+        );
+        let digest = stmt(json!([subject(&d.filename, &[8; 32])]), PYPI_PUBLISH_V1);
+        assert!(
+            matches!(check_statement(&digest, &d), Err(VerifyError::Subject(m)) if m.contains("sha256"))
+        );
+        let mut old = ok.clone();
+        old["_type"] = json!("https://in-toto.io/Statement/v0.1");
+        assert!(check_statement(&old, &d).is_err());
+    }
+
+    #[test]
+    fn publisher_objects() {
+        let gh = parse_publisher(&json!({"kind": "GitHub", "repository": "o/r", "workflow": "w.yml", "environment": null})).unwrap();
+        assert_eq!(
+            gh,
+            TrustedPublisher::GitHub {
+                repository: "o/r".into(),
+                workflow: "w.yml".into(),
+                environment: None
+            }
+        );
+        assert!(parse_publisher(&json!({"kind": "GitHub", "repository": "o/r"})).is_err());
+        assert!(parse_publisher(&json!({"repository": "o/r"})).is_err());
+        assert!(parse_publisher(&json!("GitHub")).is_err());
+        let other = parse_publisher(&json!({"kind": "CircleCI", "project_id": "x"})).unwrap();
+        assert_eq!(other.kind(), "CircleCI");
+        // A Google publisher never matches anything but its own policy.
+        assert!(matches!(
+            match_publisher(
+                &TrustedPublisher::Google {
+                    email: "a@b".into()
+                },
+                b"junk"
+            ),
+            PublisherMatch::Mismatch(_)
+        ));
+        assert!(matches!(
+            match_publisher(&other, b"junk"),
+            PublisherMatch::NotChecked(_)
+        ));
+    }
 }

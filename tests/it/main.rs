@@ -14,6 +14,7 @@ mod formats;
 mod live;
 mod mcpconfig;
 mod npmrc;
+mod pep740;
 mod policy;
 mod private_registry;
 mod provenance;
