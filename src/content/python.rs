@@ -663,6 +663,22 @@ fn walk_zip(bytes: &[u8], limits: &Limits, walk: &mut PyWalk, report: &mut Pytho
             limits.max_files, limits.max_files
         ));
     }
+    // The zip crate keys entries by name, so a repeated name hides the earlier copies from it;
+    // the central directory read directly still lists them.
+    if let Some(names) = central_directory_names(bytes, limits.max_files) {
+        let mut seen_names = HashSet::new();
+        for raw in names {
+            if !seen_names.insert(raw.clone()) {
+                let shown = String::from_utf8_lossy(&raw).into_owned();
+                path_problem(
+                    report,
+                    PyPathProblemKind::Duplicate,
+                    &shown,
+                    Some("an earlier entry has the same name; only the last copy was read".into()),
+                );
+            }
+        }
+    }
     // Declared sizes first: a bomb announces itself here before a byte is inflated.
     let mut declared = 0u64;
     for i in 0..count.min(limits.max_files) {
@@ -707,9 +723,7 @@ fn walk_zip(bytes: &[u8], limits: &Limits, walk: &mut PyWalk, report: &mut Pytho
         if is_dir {
             continue;
         }
-        if !walk.seen.insert(path.clone()) {
-            path_problem(report, PyPathProblemKind::Duplicate, &shown, None);
-        }
+        walk.seen.insert(path.clone());
         if symlink {
             path_problem(report, PyPathProblemKind::Symlink, &shown, None);
             continue;
@@ -797,6 +811,39 @@ fn walk_zip(bytes: &[u8], limits: &Limits, walk: &mut PyWalk, report: &mut Pytho
         }
     }
     report.complete = complete;
+}
+
+/// The raw entry names of the central directory the end record points at, in order (at most
+/// `max` of them); `None` for zip64 or anything that does not parse, where the zip crate's own
+/// reading is all there is.
+fn central_directory_names(bytes: &[u8], max: usize) -> Option<Vec<Vec<u8>>> {
+    const EOCD: &[u8] = b"PK\x05\x06";
+    let tail_start = bytes.len().saturating_sub(22 + 65_535);
+    let at = tail_start + bytes[tail_start..].windows(4).rposition(|w| w == EOCD)?;
+    let u16_at = |i: usize| -> Option<usize> {
+        Some(u16::from_le_bytes(bytes.get(i..i + 2)?.try_into().ok()?) as usize)
+    };
+    let u32_at = |i: usize| -> Option<usize> {
+        Some(u32::from_le_bytes(bytes.get(i..i + 4)?.try_into().ok()?) as usize)
+    };
+    let total = u16_at(at + 10)?;
+    let offset = u32_at(at + 16)?;
+    if total == 0xFFFF || offset == 0xFFFF_FFFF {
+        return None;
+    }
+    let mut names = Vec::new();
+    let mut pos = offset;
+    for _ in 0..total.min(max) {
+        if bytes.get(pos..pos + 4)? != b"PK\x01\x02" {
+            return None;
+        }
+        let name_len = u16_at(pos + 28)?;
+        let extra_len = u16_at(pos + 30)?;
+        let comment_len = u16_at(pos + 32)?;
+        names.push(bytes.get(pos + 46..pos + 46 + name_len)?.to_vec());
+        pos += 46 + name_len + extra_len + comment_len;
+    }
+    Some(names)
 }
 
 static PYPI_TOKEN_RE: LazyLock<Regex> = LazyLock::new(|| {

@@ -18,6 +18,7 @@ mod pep740;
 mod policy;
 mod private_registry;
 mod provenance;
+mod python_content;
 mod registry_server;
 mod registry_signatures;
 mod rule_fixtures;
