@@ -464,6 +464,7 @@ struct PyWalk {
     roots: BTreeSet<String>,
     /// Files whose content is kept: core metadata, entry points, pyproject.toml.
     kept: BTreeMap<String, Vec<u8>>,
+    kept_bytes: usize,
     /// Build-time signals of every `.py` file, by path; which of them count is decided once
     /// pyproject.toml has been read.
     py_signals: BTreeMap<String, Vec<(String, u64)>>,
@@ -479,6 +480,8 @@ fn keep(path: &str) -> bool {
 }
 
 const MAX_KEPT: usize = 1024 * 1024;
+/// All kept files together: a hostile archive of a thousand `PKG-INFO`s keeps no more than this.
+const MAX_KEPT_TOTAL: usize = 8 * 1024 * 1024;
 
 /// Everything done for one regular file's scanned bytes, whatever the archive format.
 fn visit_file(path: &str, data: &[u8], walk: &mut PyWalk, report: &mut PythonContentReport) {
@@ -507,7 +510,8 @@ fn visit_file(path: &str, data: &[u8], walk: &mut PyWalk, report: &mut PythonCon
         report.pth_files.push(path.to_string());
         pth_exec(path, data, &mut report.pth_exec);
     }
-    if keep(path) && data.len() <= MAX_KEPT {
+    if keep(path) && data.len() <= MAX_KEPT && walk.kept_bytes + data.len() <= MAX_KEPT_TOTAL {
+        walk.kept_bytes += data.len();
         walk.kept.insert(path.to_string(), data.to_vec());
     }
 }
@@ -719,7 +723,11 @@ fn walk_zip(bytes: &[u8], limits: &Limits, walk: &mut PyWalk, report: &mut Pytho
         if name.contains(&b'\\') {
             path_problem(report, PyPathProblemKind::Backslash, &shown, None);
         }
-        let path = split_join(&archive::split_path(&shown));
+        let split = archive::split_path(&shown);
+        if let Some(root) = &split.root {
+            walk.roots.insert(root.clone());
+        }
+        let path = split_join(&split);
         if is_dir {
             continue;
         }
@@ -1228,6 +1236,7 @@ fn finish(report: &mut PythonContentReport, walk: PyWalk) {
         py_signals,
         roots,
         seen,
+        ..
     } = walk;
     let seen: BTreeSet<String> = seen.into_iter().collect();
     let project = report.filename.as_ref().map(|f| f.normalized_name.clone());

@@ -169,15 +169,16 @@ impl ProvenanceReport {
         }
     }
 
-    /// There is at least one attestation, and every attestation verified with its publisher
-    /// matching the certificate.
+    /// Every bundle has a readable publisher and at least one attestation, and every
+    /// attestation verified with its publisher matching the certificate.
     pub fn all_verified(&self) -> bool {
         self.error.is_none()
-            && self.bundles.iter().any(|b| !b.attestations.is_empty())
-            && self
-                .bundles
-                .iter()
-                .all(|b| b.publisher.is_some() && b.attestations.iter().all(|a| a.is_verified()))
+            && !self.bundles.is_empty()
+            && self.bundles.iter().all(|b| {
+                b.publisher.is_some()
+                    && !b.attestations.is_empty()
+                    && b.attestations.iter().all(|a| a.is_verified())
+            })
     }
 
     /// The Trusted Publisher of the first bundle in which some attestation verified and matched

@@ -582,3 +582,35 @@ fn garbage_huge_and_deep_documents_are_errors() {
         .count();
     assert_eq!(capped, 100 - mcp_audit::verify::pep740::MAX_ATTESTATIONS);
 }
+
+#[test]
+fn an_empty_or_unreadable_bundle_next_to_a_good_one_is_not_a_pass() {
+    let file = "pypi_attestations-0.0.19.tar.gz.provenance";
+    let good: Value = serde_json::from_slice(&fixture(&format!("pypi/pep740/{file}"))).unwrap();
+    for extra in [
+        json!({"publisher": good["attestation_bundles"][0]["publisher"].clone(), "attestations": []}),
+        json!({"publisher": {"kind": "GitHub"}, "attestations": good["attestation_bundles"][0]["attestations"].clone()}),
+    ] {
+        let mut doc = good.clone();
+        doc["attestation_bundles"]
+            .as_array_mut()
+            .unwrap()
+            .push(extra);
+        let r = verify_provenance(
+            &serde_json::to_vec(&doc).unwrap(),
+            &dist("pypi_attestations-0.0.19.tar.gz"),
+            &public_good_root(),
+        );
+        assert!(!r.all_verified());
+        // The good bundle still proves its publisher.
+        assert_eq!(
+            r.publisher(),
+            Some(&github("trailofbits/pypi-attestations", "release.yml"))
+        );
+        assert!(
+            r.failures().iter().any(|f| f.starts_with("bundle 2")),
+            "{:?}",
+            r.failures()
+        );
+    }
+}

@@ -658,3 +658,19 @@ fn sdist_gzip_bomb_stops() {
         r.errors
     );
 }
+
+#[test]
+fn legacy_zip_sdist_is_read_like_a_tarball() {
+    let bytes = zip_of(&[
+        z("demo-1.0/PKG-INFO", PKG_INFO),
+        z(
+            "demo-1.0/setup.py",
+            b"import requests\nrequests.get('https://x.invalid')\n",
+        ),
+    ]);
+    let r = analyze_dist("demo-1.0.zip", &bytes, &Limits::default());
+    assert_eq!(r.kind, DistKind::Sdist);
+    assert!(r.complete, "{:?}", r.errors);
+    assert_eq!(r.metadata.unwrap().name.as_deref(), Some("demo-server"));
+    assert_eq!(r.build_scripts[0].signals, ["fetch"]);
+}
