@@ -1026,11 +1026,12 @@ fn build_signals(data: &[u8]) -> Vec<(String, u64)> {
         // A real exec/eval outranks an exec of a local file; the number of matches looked at
         // is capped so a file of a million `exec(` costs no more than a few.
         for m in re.find_iter(data).take(256) {
+            let at = match_start(&m);
             if *name == "exec" && EXEC_FILE.is_match(m.as_bytes()) {
-                found.get_or_insert(("exec-file".to_string(), m.start()));
+                found.get_or_insert(("exec-file".to_string(), at));
                 continue;
             }
-            found = Some((name.to_string(), m.start()));
+            found = Some((name.to_string(), at));
             break;
         }
         if let Some((signal, at)) = found {
@@ -1038,6 +1039,16 @@ fn build_signals(data: &[u8]) -> Vec<(String, u64)> {
         }
     }
     out
+}
+
+/// Where a match's code starts: the patterns open with the character before the keyword (to
+/// refuse `re.compile(`), which may be the previous line's newline.
+fn match_start(m: &regex::bytes::Match<'_>) -> usize {
+    m.start()
+        + m.as_bytes()
+            .iter()
+            .take_while(|b| !b.is_ascii_alphanumeric() && **b != b'_')
+            .count()
 }
 
 /// Python-specific obfuscation: `exec` of a decoded blob in one expression, and PyArmor.
@@ -1054,7 +1065,7 @@ fn python_obfuscation(path: &str, data: &[u8], out: &mut Vec<Obfuscation>) {
             signal: "exec-decoded".to_string(),
             detail: format!(
                 "executes decoded or decompressed data (line {})",
-                line_at(data, (0, 1), m.start())
+                line_at(data, (0, 1), match_start(&m))
             ),
             confidence: Confidence::High,
         });
@@ -1360,4 +1371,66 @@ fn finish(report: &mut PythonContentReport, walk: PyWalk) {
         DistKind::Unknown => {}
     }
     report.entry_points.dedup();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pep440_normal_forms() {
+        for (a, b) in [
+            ("1.0", "1"),
+            ("1.0.0", "1.0"),
+            ("v1.0", "1.0"),
+            ("1.0a1", "1.0.0-alpha.1"),
+            ("1.0rc1", "1.0c1"),
+            ("1.0-1", "1.0.post1"),
+            ("1.0.dev0", "1.0-dev"),
+            ("0!1.0", "1.0"),
+            ("1.0+Local.01", "1.0+local.1"),
+            ("01.002", "1.2"),
+        ] {
+            assert_eq!(normalize_version(a), normalize_version(b), "{a} vs {b}");
+            assert!(normalize_version(a).is_some(), "{a}");
+        }
+        assert_ne!(normalize_version("1.0"), normalize_version("1.0.1"));
+        assert_ne!(normalize_version("1.0a1"), normalize_version("1.0b1"));
+        assert_ne!(normalize_version("1!1.0"), normalize_version("1.0"));
+        for bad in ["", "abc", "1.0-foo", "1..0", "1.0+", "1.0 2"] {
+            assert_eq!(normalize_version(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn pep503_names() {
+        assert_eq!(normalize_name("Foo.Bar__baz-Qux"), "foo-bar-baz-qux");
+        assert_eq!(normalize_name("rfc8785"), "rfc8785");
+    }
+
+    #[test]
+    fn core_metadata_headers() {
+        let m = parse_core_metadata(
+            "PKG-INFO",
+            b"Metadata-Version: 2.1\nName: x\nVersion: 1\nRequires-Dist: a\nRequires-Dist: b; extra == 'c'\nSummary: one\n  two\nProject-URL: Source, https://example.com\n\nRequires-Dist: not-a-header\n",
+        )
+        .unwrap();
+        assert_eq!(m.requires_dist, ["a", "b; extra == 'c'"]);
+        assert_eq!(m.summary.as_deref(), Some("one\ntwo"));
+        assert_eq!(m.project_urls, ["Source, https://example.com"]);
+        assert!(parse_core_metadata("M", b"Name: x\n").is_err());
+        assert!(parse_core_metadata("M", b"garbage line\n").is_err());
+    }
+
+    #[test]
+    fn build_signal_lines_and_kinds() {
+        let s = build_signals(b"x = 1\nimport socket\nexec(open('v.py').read())\n");
+        assert_eq!(s, [("fetch".to_string(), 2), ("exec-file".to_string(), 3)]);
+        let s = build_signals(b"exec(open('v.py').read())\neval(payload)\n");
+        assert_eq!(s, [("exec".to_string(), 2)]);
+        assert!(build_signals(
+            b"import re\nre.compile('x')\nsetup(install_requires=['requests'])\n"
+        )
+        .is_empty());
+    }
 }
