@@ -89,6 +89,20 @@ pub enum TrustedPublisher {
 }
 
 impl TrustedPublisher {
+    /// The source repository the publisher names, as a URL to compare with the project's URLs;
+    /// `None` for kinds that name no repository (Google, ActiveState, others).
+    pub fn repository_url(&self) -> Option<String> {
+        match self {
+            TrustedPublisher::GitHub { repository, .. } => {
+                Some(format!("https://github.com/{repository}"))
+            }
+            TrustedPublisher::GitLab { repository, .. } => {
+                Some(format!("https://gitlab.com/{repository}"))
+            }
+            _ => None,
+        }
+    }
+
     /// The `kind` string as PyPI writes it.
     pub fn kind(&self) -> &str {
         match self {
@@ -864,7 +878,12 @@ mod tests {
         assert!(parse_publisher(&json!({"kind": "GitHub", "repository": "o/r"})).is_err());
         assert!(parse_publisher(&json!({"repository": "o/r"})).is_err());
         assert!(parse_publisher(&json!("GitHub")).is_err());
+        assert_eq!(
+            gh.repository_url().as_deref(),
+            Some("https://github.com/o/r")
+        );
         let other = parse_publisher(&json!({"kind": "CircleCI", "project_id": "x"})).unwrap();
+        assert_eq!(other.repository_url(), None);
         assert_eq!(other.kind(), "CircleCI");
         // A Google publisher never matches anything but its own policy.
         assert!(matches!(
