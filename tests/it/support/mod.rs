@@ -32,7 +32,16 @@ pub fn mcp_audit() -> Command {
         cmd.env_remove(var);
     }
     cmd.env("NO_PROXY", "*").env("COLUMNS", "100");
+    // Never the developer's own cache: one private directory per test process (a test of the
+    // cache itself passes its own `--cache-dir`, which wins over the environment).
+    cmd.env("MCP_AUDIT_CACHE_DIR", test_cache_dir());
     cmd
+}
+
+fn test_cache_dir() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("a temporary cache directory"))
+        .path()
 }
 
 /// `mcp-audit scan` against `reg`, at the fixed clock, with fast retries.
