@@ -339,8 +339,9 @@ fn one_bulk_request_serves_every_package_of_the_run() {
 
 #[test]
 fn a_registry_without_the_endpoint_leaves_the_rules_inconclusive() {
-    // The loopback registry answers 405 to the POST by default, as the mirror here does.
+    // Answers 405 to the POST, as the mirror reachable here does.
     let reg = fixture_registry();
+    reg.clear_advisories();
     let cache = tempfile::tempdir().unwrap();
     let out = cached_scan(&reg, cache.path(), &["good-mcp-server"]);
     assert_eq!(out.code, 0, "{}", out.stderr);

@@ -13,8 +13,12 @@ pub use registry::{Fault, TestRegistry};
 /// The fixed clock every test scans at, so release ages and snapshots are stable.
 pub const NOW: &str = "2026-11-22T00:00:00Z";
 
+/// The fixture registry, which like registry.npmjs.org answers the advisories bulk request (with
+/// no advisories unless a test sets some; `clear_advisories` makes it answer 405 like a mirror).
 pub fn fixture_registry() -> TestRegistry {
-    TestRegistry::start(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/registry"))
+    let reg = TestRegistry::start(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/registry"));
+    reg.set_advisories(serde_json::json!({}));
+    reg
 }
 
 /// `mcp-audit` with a clean environment: no proxy (loopback traffic must not leave the machine)

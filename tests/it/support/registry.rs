@@ -166,6 +166,11 @@ impl TestRegistry {
         self.shared.lock().advisories = Some(doc);
     }
 
+    /// Answer the advisories bulk request with 405 again, as a registry without it does.
+    pub fn clear_advisories(&self) {
+        self.shared.lock().advisories = None;
+    }
+
     /// The bodies of the POSTs received so far.
     pub fn posted(&self) -> Vec<Vec<u8>> {
         self.shared.lock().posted.clone()
