@@ -10,8 +10,8 @@ use crate::error::{FetchError, TargetError};
 use crate::facts::npm::select::{attestations_to_fetch, signature_plan, SignaturePlan};
 use crate::facts::npm::{version_document, VersionDoc};
 use crate::facts::{
-    derive_facts, AdvisoryFacts, AttestationEvidence, DeriveInput, Evidence, PackageFacts, SignatureEvidence,
-    TarballEvidence,
+    derive_facts, AdvisoryFacts, AttestationEvidence, DeriveInput, Evidence, PackageFacts,
+    SignatureEvidence, TarballEvidence,
 };
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -198,7 +198,8 @@ impl Scanner {
             .collect()
             .await;
         let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
-        self.add_advisories(&self.registries, &names, &mut facts).await;
+        self.add_advisories(&self.registries, &names, &mut facts)
+            .await;
         let packages = specs
             .iter()
             .zip(facts)
@@ -511,11 +512,7 @@ impl Scanner {
         }
     }
 
-    fn report_of(
-        &self,
-        spec: &Spec,
-        facts: Result<PackageFacts, TargetError>,
-    ) -> PackageReport {
+    fn report_of(&self, spec: &Spec, facts: Result<PackageFacts, TargetError>) -> PackageReport {
         let result = facts.map(|facts| check(facts, &self.rules, &self.policy));
         // The same (cached) resolution `facts` used, so an error names the registry it asked.
         let registry = self

@@ -163,10 +163,7 @@ pub fn parse_bulk(
     out
 }
 
-fn all(
-    asked: &BTreeSet<(String, String)>,
-    reason: String,
-) -> BTreeMap<(String, String), Outcome> {
+fn all(asked: &BTreeSet<(String, String)>, reason: String) -> BTreeMap<(String, String), Outcome> {
     asked
         .iter()
         .map(|k| (k.clone(), Err(reason.clone())))
@@ -177,12 +174,12 @@ fn all(
 fn unavailable(client: &RegistryClient, e: &FetchError) -> String {
     let registry = client.base_display();
     match e {
-        FetchError::NotFound { .. } => format!(
-            "{registry} does not offer the advisories bulk endpoint (HTTP 404)"
-        ),
-        FetchError::Status { code, .. } if matches!(code, 405 | 501) => format!(
-            "{registry} does not offer the advisories bulk endpoint (HTTP {code})"
-        ),
+        FetchError::NotFound { .. } => {
+            format!("{registry} does not offer the advisories bulk endpoint (HTTP 404)")
+        }
+        FetchError::Status { code, .. } if matches!(code, 405 | 501) => {
+            format!("{registry} does not offer the advisories bulk endpoint (HTTP {code})")
+        }
         FetchError::NotCached { .. } => "not in the cache (--offline)".into(),
         other => format!("could not ask {registry} for advisories: {other}"),
     }
@@ -241,21 +238,35 @@ mod tests {
         let body = br#"{"axios":[{"id":1098583,"url":"https://github.com/advisories/GHSA-8hc4-vh64-cxmj",
             "title":"Server-Side Request Forgery in axios","severity":"high","cwe":["CWE-918"],
             "cvss":{"score":7.5,"vectorString":"CVSS:3.1/AV:N"},"vulnerable_versions":">=1.3.2 <=1.7.3"}]}"#;
-        let got = parse_bulk(body, &asked(&[("axios", "1.7.0"), ("axios", "1.8.0"), ("zod", "3.0.0")]));
+        let got = parse_bulk(
+            body,
+            &asked(&[("axios", "1.7.0"), ("axios", "1.8.0"), ("zod", "3.0.0")]),
+        );
         let hit = got[&("axios".into(), "1.7.0".into())].as_ref().unwrap();
         assert_eq!(hit.len(), 1);
         assert_eq!(hit[0].id, "1098583");
         assert_eq!(hit[0].severity, "high");
         assert_eq!(hit[0].cvss_score, Some(7.5));
         assert_eq!(hit[0].cwe, vec!["CWE-918"]);
-        assert!(got[&("axios".into(), "1.8.0".into())].as_ref().unwrap().is_empty());
-        assert!(got[&("zod".into(), "3.0.0".into())].as_ref().unwrap().is_empty());
+        assert!(got[&("axios".into(), "1.8.0".into())]
+            .as_ref()
+            .unwrap()
+            .is_empty());
+        assert!(got[&("zod".into(), "3.0.0".into())]
+            .as_ref()
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
     fn hostile_answers_are_unknown_not_clean() {
         let a = asked(&[("x", "1.0.0")]);
-        for body in [&b"[]"[..], b"not json", b"{\"x\": 5}", b"{\"x\": [{\"title\": \"no id\"}]}"] {
+        for body in [
+            &b"[]"[..],
+            b"not json",
+            b"{\"x\": 5}",
+            b"{\"x\": [{\"title\": \"no id\"}]}",
+        ] {
             let got = parse_bulk(body, &a);
             assert!(got[&("x".into(), "1.0.0".into())].is_err(), "{body:?}");
         }
@@ -266,8 +277,10 @@ mod tests {
         let body = serde_json::to_vec(&serde_json::json!({ "x": many })).unwrap();
         assert!(parse_bulk(&body, &a)[&("x".into(), "1.0.0".into())].is_err());
         // Long texts are clipped; an unreadable range applies.
-        let body = serde_json::to_vec(&serde_json::json!({"x": [{"id": "GHSA-1", "severity": "critical",
-            "title": "t".repeat(10_000), "vulnerable_versions": "not a range ~~"}]}))
+        let body = serde_json::to_vec(
+            &serde_json::json!({"x": [{"id": "GHSA-1", "severity": "critical",
+            "title": "t".repeat(10_000), "vulnerable_versions": "not a range ~~"}]}),
+        )
         .unwrap();
         let got = parse_bulk(&body, &a);
         let list = got[&("x".into(), "1.0.0".into())].as_ref().unwrap();

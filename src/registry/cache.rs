@@ -226,7 +226,13 @@ mod tests {
     fn round_trip_and_keys_are_apart() {
         let dir = tempfile::tempdir().unwrap();
         let anon = Key::new("GET", "http://r/x", "application/json", "anonymous", None);
-        let token = Key::new("GET", "http://r/x", "application/json", "//r/:_authToken", None);
+        let token = Key::new(
+            "GET",
+            "http://r/x",
+            "application/json",
+            "//r/:_authToken",
+            None,
+        );
         store(dir.path(), &anon, &entry(b"{\"a\":1}")).unwrap();
         assert_eq!(load(dir.path(), &anon, 1024), Some(entry(b"{\"a\":1}")));
         assert_eq!(load(dir.path(), &token, 1024), None);

@@ -115,9 +115,15 @@ impl RegistryClient {
 
     pub(crate) async fn get_with(&self, url: &Url, want: Want) -> Result<Vec<u8>, FetchError> {
         let cache = self.cfg.cache.as_ref();
-        let key = cache
-            .filter(|_| want.cacheable)
-            .map(|_| Key::new("GET", url.as_str(), want.accept, &self.cache_scope(url), None));
+        let key = cache.filter(|_| want.cacheable).map(|_| {
+            Key::new(
+                "GET",
+                url.as_str(),
+                want.accept,
+                &self.cache_scope(url),
+                None,
+            )
+        });
         let cached = match (cache, &key) {
             (Some(c), Some(k)) => cache::load(&c.dir, k, want.limit),
             _ => None,

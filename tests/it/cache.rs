@@ -13,7 +13,11 @@ const TOKEN: &str = "npm_CacheTestTokenNeverStored0123456789";
 const BULK: &str = "/-/npm/v1/security/advisories/bulk";
 
 /// `scan` with a cache directory of its own and no tarball (tarballs are never cached).
-fn cached_scan(reg: &crate::support::registry::TestRegistry, cache: &Path, args: &[&str]) -> Output {
+fn cached_scan(
+    reg: &crate::support::registry::TestRegistry,
+    cache: &Path,
+    args: &[&str],
+) -> Output {
     let mut cmd = scan(reg, args);
     cmd.args(["--no-tarball", "--format", "json", "--cache-dir"])
         .arg(cache);
@@ -74,7 +78,9 @@ fn a_second_run_revalidates_with_the_etag_and_a_change_is_refetched() {
     assert_eq!(second.code, 0, "{}", second.stderr);
     let gets = packument_gets(&reg);
     assert_eq!(gets.len(), 2, "the server is still asked");
-    let etag = gets[1].header("if-none-match").expect("a conditional request");
+    let etag = gets[1]
+        .header("if-none-match")
+        .expect("a conditional request");
     assert!(etag.starts_with('"'), "{etag}");
     // Same answer from the 304 as from the 200.
     assert_eq!(
@@ -179,7 +185,11 @@ fn a_token_fetched_document_is_kept_apart_and_the_token_is_never_stored() {
 
     // Fetched with the token: an anonymous offline run is not served it.
     reg.require_bearer(TOKEN);
-    let with_token = cached_scan(&reg, cache.path(), &["good-mcp-server", "--npm-config", &auth]);
+    let with_token = cached_scan(
+        &reg,
+        cache.path(),
+        &["good-mcp-server", "--npm-config", &auth],
+    );
     assert_eq!(with_token.code, 0, "{}", with_token.stderr);
     let anon = cached_scan(&reg, cache.path(), &["good-mcp-server", "--offline"]);
     assert_eq!(anon.code, 3, "{}", anon.stdout);
@@ -233,7 +243,10 @@ fn the_cache_is_private() {
         assert_eq!(mode(f), 0o600, "{}", f.display());
         assert_eq!(mode(f.parent().unwrap()), 0o700, "{}", f.display());
         let name = f.file_name().unwrap().to_string_lossy();
-        assert!(!name.starts_with(".tmp-"), "a temporary file was left: {name}");
+        assert!(
+            !name.starts_with(".tmp-"),
+            "a temporary file was left: {name}"
+        );
     }
 }
 
@@ -294,9 +307,15 @@ fn a_critical_advisory_fails_the_default_gate() {
     let out = cached_scan(&reg, cache.path(), &["good-mcp-server"]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     let ids = finding_ids(&out);
-    assert!(ids.contains(&"known-vulnerability-critical".to_string()), "{ids:?}");
+    assert!(
+        ids.contains(&"known-vulnerability-critical".to_string()),
+        "{ids:?}"
+    );
     // The high advisory's range excludes this version.
-    assert!(!ids.contains(&"known-vulnerability-high".to_string()), "{ids:?}");
+    assert!(
+        !ids.contains(&"known-vulnerability-high".to_string()),
+        "{ids:?}"
+    );
     let r = json(&out);
     let details = &r["packages"][0]["facts"]["advisories"]["details"];
     assert_eq!(details[0]["id"], "1096727");
@@ -333,7 +352,10 @@ fn one_bulk_request_serves_every_package_of_the_run() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|i| i["rule"].as_str().unwrap().starts_with("known-vulnerability")));
+            .any(|i| i["rule"]
+                .as_str()
+                .unwrap()
+                .starts_with("known-vulnerability")));
     }
 }
 

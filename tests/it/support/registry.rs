@@ -257,7 +257,6 @@ fn fault_key(path: &str) -> String {
     decode_path(path).to_lowercase()
 }
 
-
 /// Every 200 gets an ETag over its body, and a GET whose `If-None-Match` names it gets 304, as
 /// the npm registry and Verdaccio answer conditional requests.
 async fn with_validators(req_headers: &HeaderMap, resp: Response) -> Response {
@@ -439,7 +438,11 @@ fn serve(shared: &Shared, method: &Method, headers: &HeaderMap, decoded: &str) -
             }
         }
         return match advisories {
-            Some(doc) => respond(StatusCode::OK, "application/json", doc.to_string().into_bytes()),
+            Some(doc) => respond(
+                StatusCode::OK,
+                "application/json",
+                doc.to_string().into_bytes(),
+            ),
             None => json_error(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed"),
         };
     }
