@@ -247,6 +247,21 @@ pub struct RegistryArgs {
     /// inconclusive.
     #[arg(long, value_name = "MIB", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub max_tarball_mb: u64,
+    /// Keep registry documents (packuments, signing keys, attestations, advisories) here,
+    /// revalidated with ETag / Last-Modified on every run. Default: the OS cache directory
+    /// (`$XDG_CACHE_HOME/mcp-audit`, `~/Library/Caches/mcp-audit`, `%LOCALAPPDATA%\mcp-audit`).
+    /// Private (0700/0600); never holds a credential. Tarballs are not cached.
+    // Not in conflict with --no-cache: the environment variable may set it for every run, and
+    // --no-cache then wins.
+    #[arg(long, value_name = "DIR", env = "MCP_AUDIT_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Answer from the cache only, with no network at all. What the cache lacks (tarballs
+    /// always) is reported as inconclusive: "not in the cache (--offline)".
+    #[arg(long, conflicts_with = "no_cache")]
+    pub offline: bool,
+    /// Neither read nor write the cache.
+    #[arg(long)]
+    pub no_cache: bool,
     /// Base delay of the exponential retry backoff, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 250, hide = true)]
     pub retry_base_ms: u64,

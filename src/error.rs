@@ -41,6 +41,9 @@ pub enum FetchError {
     Malformed { url: String, detail: String },
     #[error("cannot set up the HTTP client: {0}")]
     Client(String),
+    /// `--offline` and the cache holds no answer for this request.
+    #[error("{url}: {detail}")]
+    NotCached { url: String, detail: &'static str },
 }
 
 /// Why one target could not be checked. It is reported on that target and the scan goes on.
@@ -97,6 +100,7 @@ impl TargetError {
                 FetchError::NotJson { .. } => "not-json",
                 FetchError::Malformed { .. } => "malformed",
                 FetchError::Client(_) => "client",
+                FetchError::NotCached { .. } => "not-cached",
             },
         }
     }

@@ -246,6 +246,7 @@ impl Settings {
             backoff_base: Duration::from_millis(reg.retry_base_ms),
             max_body_bytes: reg.max_body_mb * 1024 * 1024,
             concurrency: reg.concurrency as usize,
+            cache: cache_config(reg)?,
             ..HttpConfig::default()
         };
         let output = output_of(gate, sanitizer_for(&npm.config));
@@ -270,6 +271,29 @@ impl Settings {
             trusted_root,
             now,
         })
+    }
+}
+
+/// `--cache-dir`, `--offline`, `--no-cache`. With no directory given and none the OS names, the
+/// run goes without a cache, except `--offline`, which has nothing to answer from.
+fn cache_config(reg: &RegistryArgs) -> Result<Option<crate::registry::CacheConfig>, Fatal> {
+    if reg.no_cache {
+        return Ok(None);
+    }
+    let dir = reg
+        .cache_dir
+        .clone()
+        .filter(|d| !d.as_os_str().is_empty())
+        .or_else(crate::registry::CacheConfig::default_dir);
+    match dir {
+        Some(dir) => Ok(Some(crate::registry::CacheConfig {
+            dir,
+            offline: reg.offline,
+        })),
+        None if reg.offline => Err(usage(
+            "--offline needs a cache, and this system names no cache directory: give --cache-dir DIR",
+        )),
+        None => Ok(None),
     }
 }
 

@@ -116,6 +116,69 @@ pub struct PackageFacts {
     pub lockfile: LockfileFacts,
     pub dependencies: DependencyFacts,
     pub registry: RegistryFacts,
+    /// Known vulnerabilities of this version, from the registry's advisories bulk endpoint.
+    /// Absent from facts files written before it existed: then unknown, never "none".
+    #[serde(default)]
+    pub advisories: AdvisoryFacts,
+}
+
+/// Advisories that name this version, split by severity for the `known-vulnerability-*` rules.
+/// Each entry reads `<id> <title> (<url>)`. Unknown when the registry does not offer the bulk
+/// endpoint (the mirror reachable here answers 405), on a network failure, a malformed answer,
+/// or `--offline` without a cached answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdvisoryFacts {
+    pub critical: Fact<Vec<String>>,
+    pub high: Fact<Vec<String>>,
+    pub moderate: Fact<Vec<String>>,
+    /// `low` and `info` advisories.
+    pub low: Fact<Vec<String>>,
+    /// Every advisory that names this version, as the registry described it (clipped).
+    pub details: Vec<crate::registry::advisories::Advisory>,
+}
+
+impl AdvisoryFacts {
+    pub fn unknown(reason: &str) -> AdvisoryFacts {
+        AdvisoryFacts {
+            critical: Fact::unknown(reason),
+            high: Fact::unknown(reason),
+            moderate: Fact::unknown(reason),
+            low: Fact::unknown(reason),
+            details: vec![],
+        }
+    }
+
+    /// The advisories that apply to this version, bucketed by severity.
+    pub fn known(advisories: Vec<crate::registry::advisories::Advisory>) -> AdvisoryFacts {
+        let mut out = AdvisoryFacts {
+            critical: Fact::Known(vec![]),
+            high: Fact::Known(vec![]),
+            moderate: Fact::Known(vec![]),
+            low: Fact::Known(vec![]),
+            details: vec![],
+        };
+        for a in &advisories {
+            let bucket = match a.severity.as_str() {
+                "critical" => &mut out.critical,
+                "high" => &mut out.high,
+                "low" | "info" => &mut out.low,
+                // `moderate`, and a severity npm does not define: flagged, not dropped.
+                _ => &mut out.moderate,
+            };
+            if let Fact::Known(list) = bucket {
+                list.push(a.summary());
+            }
+        }
+        out.details = advisories;
+        out
+    }
+}
+
+impl Default for AdvisoryFacts {
+    fn default() -> Self {
+        AdvisoryFacts::unknown("advisories were not asked for")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -544,6 +607,7 @@ impl PackageFacts {
                 serves_maintainers: true,
                 serves_publishers: true,
             },
+            advisories: AdvisoryFacts::known(vec![]),
         }
     }
 }

@@ -464,7 +464,12 @@ async fn npm_package(
         };
         return (package, Some(shown), exists);
     }
-    let (package, exists) = match scanner.facts_in(&registries, spec).await {
+    let mut fetched = [scanner.facts_in(&registries, spec).await];
+    scanner
+        .add_advisories(&registries, &[spec.name.as_str()], &mut fetched)
+        .await;
+    let [fetched] = fetched;
+    let (package, exists) = match fetched {
         Ok(facts) => (
             PackageOutcome::Scanned {
                 registry: shown.clone(),

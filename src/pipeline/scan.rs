@@ -10,10 +10,10 @@ use crate::error::{FetchError, TargetError};
 use crate::facts::npm::select::{attestations_to_fetch, signature_plan, SignaturePlan};
 use crate::facts::npm::{version_document, VersionDoc};
 use crate::facts::{
-    derive_facts, AttestationEvidence, DeriveInput, Evidence, PackageFacts, SignatureEvidence,
-    TarballEvidence,
+    derive_facts, AdvisoryFacts, AttestationEvidence, DeriveInput, Evidence, PackageFacts,
+    SignatureEvidence, TarballEvidence,
 };
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use url::Url;
@@ -194,17 +194,28 @@ pub struct Scanner {
 impl Scanner {
     /// Scans every spec concurrently (the client's semaphore bounds the requests in flight) and
     /// returns the reports in input order. `on_done` runs once per finished target, for progress.
+    ///
+    /// Facts first, for every target; then one advisories request per registry for all of them
+    /// (as `npm audit` sends a whole tree at once); then the rules.
     pub async fn scan(&self, specs: &[Spec], on_done: &(dyn Fn(&PackageReport) + Sync)) -> Report {
         let width = specs.len().clamp(1, 64);
-        let packages = stream::iter(specs)
-            .map(|spec| async move {
-                let report = self.scan_one(spec).await;
-                on_done(&report);
-                report
-            })
+        let mut facts: Vec<Result<PackageFacts, TargetError>> = stream::iter(specs)
+            .map(|spec| self.facts_in(&self.registries, spec))
             .buffered(width)
             .collect()
             .await;
+        let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+        self.add_advisories(&self.registries, &names, &mut facts)
+            .await;
+        let packages = specs
+            .iter()
+            .zip(facts)
+            .map(|(spec, facts)| {
+                let report = self.report_of(spec, facts);
+                on_done(&report);
+                report
+            })
+            .collect();
         Report {
             generated_at: self.now,
             policy: self.policy.clone(),
@@ -212,8 +223,58 @@ impl Scanner {
         }
     }
 
+    /// One target's facts, advisories included.
     pub async fn facts(&self, spec: &Spec) -> Result<PackageFacts, TargetError> {
-        self.facts_in(&self.registries, spec).await
+        let mut facts = [self.facts_in(&self.registries, spec).await];
+        self.add_advisories(&self.registries, &[spec.name.as_str()], &mut facts)
+            .await;
+        let [facts] = facts;
+        facts
+    }
+
+    /// The known vulnerabilities of every checked package in `facts`, asked of the registry
+    /// each package came from (with that registry's credential, as every request): one bulk
+    /// request per registry, run concurrently. Fills `advisories` in each facts document.
+    /// `names[i]` is the name asked for `facts[i]`: the registry is chosen by it, never by the
+    /// name a (possibly hostile) packument claims.
+    pub async fn add_advisories(
+        &self,
+        registries: &Registries,
+        names: &[&str],
+        facts: &mut [Result<PackageFacts, TargetError>],
+    ) {
+        let mut by_registry: HashMap<String, (RegistryClient, BTreeSet<(String, String)>)> =
+            HashMap::new();
+        for (name, f) in names.iter().zip(facts.iter()) {
+            let (Ok(f), Ok((client, _))) = (f, registries.resolve(name)) else {
+                continue;
+            };
+            by_registry
+                .entry(client.base().as_str().to_string())
+                .or_insert_with(|| (client, BTreeSet::new()))
+                .1
+                .insert((name.to_string(), f.package.version.clone()));
+        }
+        let answers = futures::future::join_all(
+            by_registry
+                .values()
+                .map(|(client, asked)| client.advisories(asked)),
+        )
+        .await;
+        let mut all = std::collections::BTreeMap::new();
+        for answer in answers {
+            all.extend(answer);
+        }
+        for (name, f) in names.iter().zip(facts.iter_mut()) {
+            let Ok(f) = f else { continue };
+            let key = (name.to_string(), f.package.version.clone());
+            // Two targets of one run may be the same package version: both read one answer.
+            f.advisories = match all.get(&key) {
+                Some(Ok(list)) => AdvisoryFacts::known(list.clone()),
+                Some(Err(reason)) => AdvisoryFacts::unknown(reason),
+                None => AdvisoryFacts::unknown("the package's registry could not be resolved"),
+            };
+        }
     }
 
     /// [`Self::facts`] with another set of registries (an MCP server entry's configuration).
@@ -475,11 +536,8 @@ impl Scanner {
         }
     }
 
-    async fn scan_one(&self, spec: &Spec) -> PackageReport {
-        let result = self
-            .facts(spec)
-            .await
-            .map(|facts| check(facts, &self.rules, &self.policy));
+    fn report_of(&self, spec: &Spec, facts: Result<PackageFacts, TargetError>) -> PackageReport {
+        let result = facts.map(|facts| check(facts, &self.rules, &self.policy));
         // The same (cached) resolution `facts` used, so an error names the registry it asked.
         let registry = self
             .registries

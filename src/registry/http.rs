@@ -5,10 +5,14 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, RETRY_AFTER};
-use reqwest::StatusCode;
+use reqwest::header::{
+    HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH,
+    LAST_MODIFIED, LOCATION, RETRY_AFTER,
+};
+use reqwest::{Method, StatusCode};
 use url::Url;
 
+use super::cache::{self, Entry, Key};
 use super::{redact_url, RegistryClient};
 use crate::error::FetchError;
 
@@ -19,6 +23,30 @@ pub(crate) struct Want {
     pub limit: u64,
     pub accept: &'static str,
     pub limit_flag: &'static str,
+    /// Kept in the `--cache-dir` cache (registry documents; not tarballs).
+    pub cacheable: bool,
+}
+
+/// What one request sends beyond its URL and `Accept`.
+enum Body<'a> {
+    /// A GET, conditional when the cache holds validators for it.
+    Get(Option<&'a Entry>),
+    /// A POST of a JSON document; never redirected, never conditional.
+    PostJson(&'a [u8]),
+}
+
+/// What one attempt got.
+enum Got {
+    Fresh {
+        body: Vec<u8>,
+        etag: Option<String>,
+        last_modified: Option<String>,
+        /// The response came through a redirect: it is not cached, because a hop may have been
+        /// sent another credential than the one the cache key names.
+        redirected: bool,
+    },
+    /// 304: the cached entry is still current.
+    NotModified,
 }
 
 /// The time one target may spend in requests and retry waits: `--timeout × (--retries + 1)`,
@@ -76,7 +104,125 @@ impl FetchError {
 }
 
 impl RegistryClient {
+    /// Which credential setting goes with a request to `url`, as the cache names it: the
+    /// setting's key and where it was set, never the credential.
+    fn cache_scope(&self, url: &Url) -> String {
+        match self.auth.as_ref().and_then(|c| c.auth_for_url(url)) {
+            None => "anonymous".into(),
+            Some(a) => format!("{} @ {}", a.key, a.source.at(a.line)),
+        }
+    }
+
     pub(crate) async fn get_with(&self, url: &Url, want: Want) -> Result<Vec<u8>, FetchError> {
+        let cache = self.cfg.cache.as_ref();
+        let key = cache.filter(|_| want.cacheable).map(|_| {
+            Key::new(
+                "GET",
+                url.as_str(),
+                want.accept,
+                &self.cache_scope(url),
+                None,
+            )
+        });
+        let cached = match (cache, &key) {
+            (Some(c), Some(k)) => cache::load(&c.dir, k, want.limit),
+            _ => None,
+        };
+        if cache.is_some_and(|c| c.offline) {
+            return cached.map(|e| e.body).ok_or_else(|| FetchError::NotCached {
+                url: redact_url(url),
+                detail: if want.cacheable {
+                    "not in the cache (--offline)"
+                } else {
+                    "not in the cache (--offline; tarballs are never cached)"
+                },
+            });
+        }
+        match self.retrying(url, want, Body::Get(cached.as_ref())).await? {
+            Got::NotModified => match cached {
+                Some(entry) => Ok(entry.body),
+                // Sent no validators, yet told "not modified": nothing to use.
+                None => Err(FetchError::Status {
+                    url: redact_url(url),
+                    code: 304,
+                }),
+            },
+            Got::Fresh {
+                body,
+                etag,
+                last_modified,
+                redirected,
+            } => {
+                if let (Some(c), Some(k), false) = (cache, &key, redirected) {
+                    let entry = Entry {
+                        etag,
+                        last_modified,
+                        body,
+                    };
+                    // A cache that cannot be written is no cache; the answer stands.
+                    let _ = cache::store(&c.dir, k, &entry);
+                    return Ok(entry.body);
+                }
+                Ok(body)
+            }
+        }
+    }
+
+    /// A POST of a JSON document (the advisories bulk request), with the retries, deadline,
+    /// credential scoping and body cap of every request. The answer is kept in the cache for
+    /// `--offline`, but online it is always asked again: advisories change without a new URL.
+    pub(crate) async fn post_json(
+        &self,
+        url: &Url,
+        body: &[u8],
+        want: Want,
+    ) -> Result<Vec<u8>, FetchError> {
+        let cache = self.cfg.cache.as_ref().filter(|_| want.cacheable);
+        let key = cache.map(|_| {
+            Key::new(
+                "POST",
+                url.as_str(),
+                want.accept,
+                &self.cache_scope(url),
+                Some(body),
+            )
+        });
+        if let (Some(c), Some(k)) = (cache, &key) {
+            if c.offline {
+                return cache::load(&c.dir, k, want.limit)
+                    .map(|e| e.body)
+                    .ok_or_else(|| FetchError::NotCached {
+                        url: redact_url(url),
+                        detail: "not in the cache (--offline)",
+                    });
+            }
+        } else if self.cfg.cache.as_ref().is_some_and(|c| c.offline) {
+            return Err(FetchError::NotCached {
+                url: redact_url(url),
+                detail: "not in the cache (--offline)",
+            });
+        }
+        match self.retrying(url, want, Body::PostJson(body)).await? {
+            Got::Fresh { body, .. } => {
+                if let (Some(c), Some(k)) = (cache, &key) {
+                    let entry = Entry {
+                        etag: None,
+                        last_modified: None,
+                        body,
+                    };
+                    let _ = cache::store(&c.dir, k, &entry);
+                    return Ok(entry.body);
+                }
+                Ok(body)
+            }
+            Got::NotModified => Err(FetchError::Status {
+                url: redact_url(url),
+                code: 304,
+            }),
+        }
+    }
+
+    async fn retrying(&self, url: &Url, want: Want, req: Body<'_>) -> Result<Got, FetchError> {
         let shown = redact_url(url);
         // A request made outside a target (no `for_target`) still gets a deadline of its own.
         let deadline = self
@@ -107,7 +253,7 @@ impl RegistryClient {
                 }
                 let timeout = self.cfg.timeout.min(left);
                 let started = Instant::now();
-                let result = self.follow(url, &shown, want, timeout).await;
+                let result = self.follow(url, &shown, want, &req, timeout).await;
                 deadline.spend(started.elapsed());
                 // The per-request timeout was cut to what the deadline had left, and that is
                 // what ran out.
@@ -152,14 +298,38 @@ impl RegistryClient {
         first: &Url,
         shown: &str,
         want: Want,
+        req: &Body<'_>,
         timeout: Duration,
-    ) -> Result<Vec<u8>, FetchError> {
+    ) -> Result<Got, FetchError> {
         let mut url = first.clone();
         let mut hops = 0usize;
         loop {
-            let resp = self.send(&url, shown, want.accept, timeout).await?;
-            if !resp.status().is_redirection() {
-                return read_body(resp, shown, want).await;
+            let first_hop = hops == 0;
+            let resp = self
+                .send(&url, shown, want.accept, req, first_hop, timeout)
+                .await?;
+            if resp.status() == StatusCode::NOT_MODIFIED
+                && first_hop
+                && matches!(req, Body::Get(Some(_)))
+            {
+                return Ok(Got::NotModified);
+            }
+            let post = matches!(req, Body::PostJson(_));
+            if !resp.status().is_redirection() || post {
+                let header = |name| {
+                    resp.headers()
+                        .get(name)
+                        .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                        .map(str::to_string)
+                };
+                let (etag, last_modified) = (header(ETAG), header(LAST_MODIFIED));
+                let body = read_body(resp, shown, want).await?;
+                return Ok(Got::Fresh {
+                    body,
+                    etag,
+                    last_modified,
+                    redirected: !first_hop,
+                });
             }
             let redirect = |detail: String| FetchError::Redirect {
                 url: shown.to_string(),
@@ -209,13 +379,35 @@ impl RegistryClient {
         url: &Url,
         shown: &str,
         accept: &'static str,
+        body: &Body<'_>,
+        first_hop: bool,
         timeout: Duration,
     ) -> Result<reqwest::Response, FetchError> {
+        let method = match body {
+            Body::Get(_) => Method::GET,
+            Body::PostJson(_) => Method::POST,
+        };
         let mut req = self
             .http
-            .get(url.clone())
+            .request(method, url.clone())
             .header(ACCEPT, accept)
             .timeout(timeout);
+        match body {
+            Body::Get(Some(entry)) if first_hop => {
+                if let Some(etag) = &entry.etag {
+                    req = req.header(IF_NONE_MATCH, etag.as_str());
+                }
+                if let Some(lm) = &entry.last_modified {
+                    req = req.header(IF_MODIFIED_SINCE, lm.as_str());
+                }
+            }
+            Body::Get(_) => {}
+            Body::PostJson(json) => {
+                req = req
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(json.to_vec());
+            }
+        }
         if let Some(auth) = self.auth.as_ref().and_then(|c| c.auth_for_url(url)) {
             // Marked sensitive so that no Debug output of the request can ever show it.
             let mut value = reqwest::header::HeaderValue::from_str(auth.header_value.expose())
@@ -244,6 +436,7 @@ async fn read_body(
         limit,
         accept,
         limit_flag,
+        ..
     } = want;
     let status = resp.status();
     if status == StatusCode::NOT_FOUND {

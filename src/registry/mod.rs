@@ -1,6 +1,8 @@
 //! npm registry client: full packuments, with timeouts, bounded retries, `Retry-After`, one
 //! deadline per target, a body size cap and one concurrency limit shared by every request.
 
+pub mod advisories;
+mod cache;
 mod http;
 mod url;
 
@@ -18,6 +20,7 @@ use crate::verify::NpmKeys;
 use http::Want;
 
 pub use self::url::{is_loopback, redact_url, redact_url_text, RegistryUrl, RegistryUrlError};
+pub use cache::CacheConfig;
 pub use http::{http_client, Deadline};
 
 #[derive(Debug, Clone)]
@@ -33,6 +36,8 @@ pub struct HttpConfig {
     pub concurrency: usize,
     /// Redirects followed per request; each hop gets the credential its own URL selects.
     pub max_redirects: usize,
+    /// `--cache-dir` / `--offline`; None with `--no-cache`.
+    pub cache: Option<CacheConfig>,
 }
 
 impl HttpConfig {
@@ -54,6 +59,7 @@ impl Default for HttpConfig {
             max_body_bytes: 64 * 1024 * 1024,
             concurrency: 16,
             max_redirects: 5,
+            cache: None,
         }
     }
 }
@@ -220,6 +226,7 @@ impl RegistryClient {
             limit: self.cfg.max_body_bytes,
             accept: "application/json",
             limit_flag: "--max-body-mb",
+            cacheable: true,
         };
         self.get_with(url, want).await
     }
@@ -232,6 +239,7 @@ impl RegistryClient {
             limit,
             accept: "application/octet-stream",
             limit_flag: "--max-tarball-mb",
+            cacheable: false,
         };
         self.get_with(url, want).await
     }

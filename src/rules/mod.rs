@@ -88,6 +88,7 @@ pub const CATEGORIES: &[&str] = &[
     "content",
     "metadata",
     "launch",
+    "vulnerabilities",
 ];
 
 /// The category of rules that read a server entry's launch facts instead of a package's facts.

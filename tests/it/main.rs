@@ -5,6 +5,7 @@
 mod support;
 
 mod attestations;
+mod cache;
 mod commands;
 mod config_cmd;
 mod conformance;

@@ -145,6 +145,8 @@ pub fn derive_facts(input: &DeriveInput<'_>) -> PackageFacts {
             serves_maintainers: shape.serves_maintainers,
             serves_publishers: shape.serves_publishers,
         },
+        // Asked for every package of a run at once, after derivation (pipeline::scan).
+        advisories: Default::default(),
     }
 }
 

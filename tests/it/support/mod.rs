@@ -13,8 +13,12 @@ pub use registry::{Fault, TestRegistry};
 /// The fixed clock every test scans at, so release ages and snapshots are stable.
 pub const NOW: &str = "2026-11-22T00:00:00Z";
 
+/// The fixture registry, which like registry.npmjs.org answers the advisories bulk request (with
+/// no advisories unless a test sets some; `clear_advisories` makes it answer 405 like a mirror).
 pub fn fixture_registry() -> TestRegistry {
-    TestRegistry::start(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/registry"))
+    let reg = TestRegistry::start(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/registry"));
+    reg.set_advisories(serde_json::json!({}));
+    reg
 }
 
 /// `mcp-audit` with a clean environment: no proxy (loopback traffic must not leave the machine)
@@ -32,7 +36,16 @@ pub fn mcp_audit() -> Command {
         cmd.env_remove(var);
     }
     cmd.env("NO_PROXY", "*").env("COLUMNS", "100");
+    // Never the developer's own cache: one private directory per test process (a test of the
+    // cache itself passes its own `--cache-dir`, which wins over the environment).
+    cmd.env("MCP_AUDIT_CACHE_DIR", test_cache_dir());
     cmd
+}
+
+fn test_cache_dir() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("a temporary cache directory"))
+        .path()
 }
 
 /// `mcp-audit scan` against `reg`, at the fixed clock, with fast retries.

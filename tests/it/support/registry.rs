@@ -68,6 +68,10 @@ struct Inner {
     faults: HashMap<String, Fault>,
     bearer: Option<String>,
     requests: Vec<RecordedRequest>,
+    /// The advisories bulk answer; None answers 405, as the registry mirror reachable here does.
+    advisories: Option<serde_json::Value>,
+    /// Bodies of the POSTs received, in order.
+    posted: Vec<Vec<u8>>,
 }
 
 struct Shared {
@@ -156,6 +160,22 @@ impl TestRegistry {
         self.shared.lock().packuments.insert(name.to_owned(), doc);
     }
 
+    /// Answer `POST /-/npm/v1/security/advisories/bulk` with `doc` (as registry.npmjs.org does)
+    /// instead of 405.
+    pub fn set_advisories(&self, doc: serde_json::Value) {
+        self.shared.lock().advisories = Some(doc);
+    }
+
+    /// Answer the advisories bulk request with 405 again, as a registry without it does.
+    pub fn clear_advisories(&self) {
+        self.shared.lock().advisories = None;
+    }
+
+    /// The bodies of the POSTs received so far.
+    pub fn posted(&self) -> Vec<Vec<u8>> {
+        self.shared.lock().posted.clone()
+    }
+
     /// Served for exactly `path` (compared after percent-decoding) ahead of every route.
     pub fn add_file(&self, path: &str, body: Vec<u8>, content_type: &str) {
         self.shared
@@ -237,6 +257,36 @@ fn fault_key(path: &str) -> String {
     decode_path(path).to_lowercase()
 }
 
+/// Every 200 gets an ETag over its body, and a GET whose `If-None-Match` names it gets 304, as
+/// the npm registry and Verdaccio answer conditional requests.
+async fn with_validators(req_headers: &HeaderMap, resp: Response) -> Response {
+    if resp.status() != StatusCode::OK {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let Ok(full) = axum::body::to_bytes(body, usize::MAX).await else {
+        return json_error(StatusCode::INTERNAL_SERVER_ERROR, "could not buffer body");
+    };
+    let etag = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        full.hash(&mut h);
+        format!("\"{:016x}\"", h.finish())
+    };
+    let sent = req_headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok());
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        parts.headers.insert(header::ETAG, v);
+    }
+    if sent == Some(etag.as_str()) {
+        parts.status = StatusCode::NOT_MODIFIED;
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return Response::from_parts(parts, Body::empty());
+    }
+    Response::from_parts(parts, Body::from(full))
+}
+
 async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let raw_path = req.uri().path().to_owned();
     let decoded = percent_decode(&raw_path);
@@ -252,11 +302,18 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         take_fault(&mut inner.faults, &decoded.to_lowercase())
     };
     let (method, headers) = (req.method().clone(), req.headers().clone());
+    if method == Method::POST {
+        let body = axum::body::to_bytes(req.into_body(), 1 << 20)
+            .await
+            .map(|b| b.to_vec())
+            .unwrap_or_default();
+        shared.lock().posted.push(body);
+    }
     match fault {
-        None => serve(&shared, &method, &headers, &decoded),
+        None => with_validators(&headers, serve(&shared, &method, &headers, &decoded)).await,
         Some(Fault::Delay(d)) => {
             tokio::time::sleep(d).await;
-            serve(&shared, &method, &headers, &decoded)
+            with_validators(&headers, serve(&shared, &method, &headers, &decoded)).await
         }
         Some(Fault::Status { code, .. }) => json_error(
             status_or_500(code),
@@ -365,6 +422,30 @@ fn route(decoded: &str) -> Route {
 }
 
 fn serve(shared: &Shared, method: &Method, headers: &HeaderMap, decoded: &str) -> Response {
+    let bulk = decoded == "/-/npm/v1/security/advisories/bulk";
+    if method == Method::POST && bulk {
+        let (bearer, advisories) = {
+            let inner = shared.lock();
+            (inner.bearer.clone(), inner.advisories.clone())
+        };
+        if let Some(token) = bearer {
+            let expected = format!("Bearer {token}");
+            let sent = headers
+                .get(header::AUTHORIZATION)
+                .map(HeaderValue::as_bytes);
+            if sent != Some(expected.as_bytes()) {
+                return json_error(StatusCode::UNAUTHORIZED, "Unauthorized");
+            }
+        }
+        return match advisories {
+            Some(doc) => respond(
+                StatusCode::OK,
+                "application/json",
+                doc.to_string().into_bytes(),
+            ),
+            None => json_error(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed"),
+        };
+    }
     if method != Method::GET && method != Method::HEAD {
         return json_error(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed");
     }

@@ -1,0 +1,295 @@
+//! The on-disk HTTP cache under `--cache-dir`: registry documents (packuments full and
+//! abbreviated, signing keys, attestations, advisories), revalidated with ETag / Last-Modified.
+//!
+//! Private by construction: the entry directory is 0700 and every entry 0600, written to a
+//! temporary file and renamed into place so a reader never sees half an entry. An entry holds the
+//! response body and its validators only: never a request header, never a credential, not even
+//! the URL (which may carry userinfo) — the file is named by a SHA-256 over the request, and the
+//! request includes *which* credential setting was used (its key and where it was set), so a
+//! document fetched with a token is never served to an anonymous run or another configuration.
+//!
+//! Everything read back is untrusted: an entry whose header does not parse, names another key,
+//! is larger than the body cap, or whose body does not match its recorded length and SHA-256 is a
+//! miss. Tarballs are not cached: they are large, and each is checked against `dist.integrity`
+//! anyway.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The format of the entries. A change of layout changes the directory, so an older binary's
+/// entries are simply never read.
+const LAYOUT: &str = "http-v1";
+const FORMAT: &str = "mcp-audit-cache/1";
+/// The header line is small (a key, two digests, two validators); anything longer is hostile.
+const MAX_HEADER: usize = 8 * 1024;
+
+/// `--cache-dir` (or the default) and `--offline`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CacheConfig {
+    pub dir: PathBuf,
+    /// Answer from the cache only: no request at all.
+    pub offline: bool,
+}
+
+impl CacheConfig {
+    /// The OS cache directory for mcp-audit: `$XDG_CACHE_HOME/mcp-audit` (else
+    /// `~/.cache/mcp-audit`) on Linux, `~/Library/Caches/mcp-audit` on macOS,
+    /// `%LOCALAPPDATA%\mcp-audit` on Windows. None when the OS names no cache directory.
+    pub fn default_dir() -> Option<PathBuf> {
+        dirs::cache_dir().map(|d| d.join("mcp-audit"))
+    }
+}
+
+/// One request, as the cache names it. `scope` says which credential setting went with it
+/// (`anonymous`, or the setting's key and where it was set) — never the credential.
+pub(crate) struct Key {
+    hex: String,
+}
+
+impl Key {
+    pub fn new(method: &str, url: &str, accept: &str, scope: &str, body: Option<&[u8]>) -> Key {
+        let mut h = Sha256::new();
+        for part in [FORMAT, method, url, accept, scope] {
+            h.update(part.as_bytes());
+            // A separator that cannot occur in any part keeps ("a", "bc") apart from ("ab", "c").
+            h.update([0u8]);
+        }
+        if let Some(body) = body {
+            h.update(Sha256::digest(body));
+        }
+        Key {
+            hex: hex(&h.finalize()),
+        }
+    }
+}
+
+/// A stored response.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Entry {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub body: Vec<u8>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Header {
+    format: String,
+    key: String,
+    len: u64,
+    sha256: String,
+    etag: Option<String>,
+    last_modified: Option<String>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn entries_dir(root: &Path) -> PathBuf {
+    root.join(LAYOUT)
+}
+
+/// The stored response for `key`, or None for a miss: absent, unreadable, corrupt, another key's,
+/// or larger than `limit` bytes of body.
+pub(crate) fn load(root: &Path, key: &Key, limit: u64) -> Option<Entry> {
+    let path = entries_dir(root).join(&key.hex);
+    let file = std::fs::File::open(&path).ok()?;
+    let size = file.metadata().ok()?.len();
+    if size > limit.saturating_add(MAX_HEADER as u64) {
+        return None;
+    }
+    let mut raw = Vec::with_capacity(size as usize);
+    // Bounded even if the file grows while it is read.
+    file.take(limit.saturating_add(MAX_HEADER as u64) + 1)
+        .read_to_end(&mut raw)
+        .ok()?;
+    let newline = raw.iter().take(MAX_HEADER).position(|b| *b == b'\n')?;
+    let header: Header = serde_json::from_slice(&raw[..newline]).ok()?;
+    let body = &raw[newline + 1..];
+    let valid = header.format == FORMAT
+        && header.key == key.hex
+        && header.len == body.len() as u64
+        && header.len <= limit
+        && header.sha256 == hex(&Sha256::digest(body));
+    if !valid {
+        return None;
+    }
+    Some(Entry {
+        etag: header.etag,
+        last_modified: header.last_modified,
+        body: body.to_vec(),
+    })
+}
+
+static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// Stores `entry` for `key`. A failure (read-only disk, full disk) only means no cache: the
+/// caller carries on with the response it has.
+pub(crate) fn store(root: &Path, key: &Key, entry: &Entry) -> std::io::Result<()> {
+    let dir = entries_dir(root);
+    create_private_dir(&dir)?;
+    let header = Header {
+        format: FORMAT.into(),
+        key: key.hex.clone(),
+        len: entry.body.len() as u64,
+        sha256: hex(&Sha256::digest(&entry.body)),
+        etag: entry.etag.clone(),
+        last_modified: entry.last_modified.clone(),
+    };
+    let mut line = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
+    if line.len() >= MAX_HEADER {
+        // Validators that long are not worth keeping; the entry would read back as a miss.
+        return Err(std::io::Error::other("validators too long to cache"));
+    }
+    line.push(b'\n');
+    let temp = dir.join(format!(
+        ".tmp-{}-{}-{}",
+        std::process::id(),
+        TEMP_SEQ.fetch_add(1, Ordering::Relaxed),
+        &key.hex[..16]
+    ));
+    let written = (|| {
+        let mut f = private_file(&temp)?;
+        f.write_all(&line)?;
+        f.write_all(&entry.body)?;
+        f.flush()?;
+        drop(f);
+        std::fs::rename(&temp, dir.join(&key.hex))
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
+}
+
+/// The entries directory, 0700. Only the directory mcp-audit owns is tightened: `--cache-dir`
+/// may name an existing shared directory (even `/tmp`), whose mode is not ours to change.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        let mode = std::fs::metadata(dir)?.permissions().mode() & 0o777;
+        if mode != 0o700 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir)
+    }
+}
+
+/// A new file only its owner can read, failing if the name exists (no symlink is followed into).
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(body: &[u8]) -> Entry {
+        Entry {
+            etag: Some("\"abc\"".into()),
+            last_modified: None,
+            body: body.to_vec(),
+        }
+    }
+
+    fn only_entry_file(root: &Path) -> PathBuf {
+        let files: Vec<_> = std::fs::read_dir(entries_dir(root))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        files[0].clone()
+    }
+
+    #[test]
+    fn round_trip_and_keys_are_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let anon = Key::new("GET", "http://r/x", "application/json", "anonymous", None);
+        let token = Key::new(
+            "GET",
+            "http://r/x",
+            "application/json",
+            "//r/:_authToken",
+            None,
+        );
+        store(dir.path(), &anon, &entry(b"{\"a\":1}")).unwrap();
+        assert_eq!(load(dir.path(), &anon, 1024), Some(entry(b"{\"a\":1}")));
+        assert_eq!(load(dir.path(), &token, 1024), None);
+        // The cap applies to what is read back, too.
+        assert_eq!(load(dir.path(), &anon, 3), None);
+    }
+
+    #[test]
+    fn corrupt_truncated_foreign_and_huge_entries_are_misses() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = Key::new("GET", "http://r/x", "application/json", "anonymous", None);
+        let other = Key::new("GET", "http://r/y", "application/json", "anonymous", None);
+        store(dir.path(), &key, &entry(b"{\"a\":1}")).unwrap();
+        let path = only_entry_file(dir.path());
+        let good = std::fs::read(&path).unwrap();
+
+        // Truncated.
+        std::fs::write(&path, &good[..good.len() - 2]).unwrap();
+        assert_eq!(load(dir.path(), &key, 1024), None);
+        // Same length, altered body.
+        let mut flipped = good.clone();
+        *flipped.last_mut().unwrap() = b']';
+        std::fs::write(&path, &flipped).unwrap();
+        assert_eq!(load(dir.path(), &key, 1024), None);
+        // Another key's entry copied under this name.
+        store(dir.path(), &other, &entry(b"{\"a\":1}")).unwrap();
+        let foreign = std::fs::read(entries_dir(dir.path()).join(&other.hex)).unwrap();
+        std::fs::write(&path, foreign).unwrap();
+        assert_eq!(load(dir.path(), &key, 1024), None);
+        // Garbage, an endless header, a huge file.
+        std::fs::write(&path, b"\x00\xff garbage").unwrap();
+        assert_eq!(load(dir.path(), &key, 1024), None);
+        std::fs::write(&path, vec![b'{'; MAX_HEADER * 2]).unwrap();
+        assert_eq!(load(dir.path(), &key, 1 << 20), None);
+        std::fs::write(&path, vec![b' '; 64 * 1024]).unwrap();
+        assert_eq!(load(dir.path(), &key, 1024), None);
+        // Restored, it reads again.
+        std::fs::write(&path, &good).unwrap();
+        assert!(load(dir.path(), &key, 1024).is_some());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn entries_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        // A pre-existing, world-readable entries directory is tightened.
+        std::fs::create_dir_all(entries_dir(dir.path())).unwrap();
+        std::fs::set_permissions(
+            entries_dir(dir.path()),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+        let key = Key::new("GET", "http://r/x", "application/json", "anonymous", None);
+        store(dir.path(), &key, &entry(b"{}")).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&entries_dir(dir.path())), 0o700);
+        assert_eq!(mode(&only_entry_file(dir.path())), 0o600);
+    }
+}
