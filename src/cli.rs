@@ -226,6 +226,16 @@ pub struct RegistryArgs {
     /// Pretend the scan runs at this RFC 3339 time (for reproducible output).
     #[arg(long, value_name = "TIME", hide = true)]
     pub now: Option<String>,
+    /// Python index for `pypi:` specs (a PEP 503/691 simple API URL, e.g.
+    /// https://pypi.org/simple/). Otherwise uv's and pip's own settings decide: UV_DEFAULT_INDEX,
+    /// UV_INDEX_URL, uv.toml / pyproject.toml [[tool.uv.index]], PIP_INDEX_URL, pip.conf, then
+    /// PyPI. Credentials: URL userinfo, .netrc, UV_INDEX_<NAME>_USERNAME/PASSWORD.
+    #[arg(long, value_name = "URL")]
+    pub index_url: Option<String>,
+    /// A further Python index pip or uv would also search. A name served by two indexes is a
+    /// dependency-confusion finding. Repeatable.
+    #[arg(long, value_name = "URL")]
+    pub extra_index_url: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -87,6 +87,9 @@ pub struct Fetch {
     pub trust_window_days: u64,
     /// None with `--no-tarball`.
     pub content_limits: Option<crate::content::Limits>,
+    /// The Python indexes `pypi:` specs read, or why they cannot be used (an error only for a
+    /// run that has a `pypi:` target).
+    pub pypi: Result<Arc<crate::pyindex::PyIndexes>, String>,
 }
 
 pub struct Settings {
@@ -248,7 +251,20 @@ impl Settings {
             concurrency: reg.concurrency as usize,
             ..HttpConfig::default()
         };
-        let output = output_of(gate, sanitizer_for(&npm.config));
+        let pypi = crate::pyindex::resolve(
+            &crate::pyindex::Inputs::from_process(
+                reg.index_url.clone(),
+                reg.extra_index_url.clone(),
+            ),
+            crate::pyindex::Tool::Any,
+            reg.allow_http,
+        )
+        .map(Arc::new);
+        let mut secrets = npm.config.secret_values();
+        if let Ok(ix) = &pypi {
+            secrets.extend(ix.secret_values());
+        }
+        let output = output_of(gate, Sanitizer::new(secrets));
         Ok(Settings {
             output,
             // The callers that gate replace it with the policy file's merge.
@@ -266,6 +282,7 @@ impl Settings {
                     max_compressed: reg.max_tarball_mb * 1024 * 1024,
                     ..crate::content::Limits::default()
                 }),
+                pypi,
             }),
             trusted_root,
             now,

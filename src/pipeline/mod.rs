@@ -2,4 +2,6 @@
 //! edges.
 
 pub mod config;
+pub mod pypi;
+mod pypi_verify;
 pub mod scan;

@@ -82,6 +82,9 @@ pub struct Registries {
     /// The policy file's allowed registries: a package is never fetched from another one.
     allowed: Option<Arc<AllowedRegistries>>,
     clients: Mutex<HashMap<String, RegistryClient>>,
+    /// The Python indexes of this configuration (`pypi:` specs, uvx/pipx launches), or why
+    /// they could not be resolved; `None` when nothing set them up.
+    pypi: Option<Result<Arc<crate::pyindex::PyIndexes>, String>>,
 }
 
 impl Registries {
@@ -95,7 +98,43 @@ impl Registries {
             allow_http,
             allowed: None,
             clients: Mutex::new(HashMap::new()),
+            pypi: None,
         })
+    }
+
+    /// The Python indexes `pypi:` specs are read from (see `pyindex`).
+    pub fn with_pypi(mut self, pypi: Result<Arc<crate::pyindex::PyIndexes>, String>) -> Self {
+        self.pypi = Some(pypi);
+        self
+    }
+
+    /// The Python indexes, or why there are none to use.
+    pub fn pypi(&self) -> Result<&Arc<crate::pyindex::PyIndexes>, String> {
+        match &self.pypi {
+            Some(Ok(ix)) => Ok(ix),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err("no Python index configuration was loaded".into()),
+        }
+    }
+
+    /// A client for one Python index of `indexes`, sharing this scan's pool and limits. Its
+    /// credentials are `indexes`' own, chosen by realm per request.
+    pub fn python_client(
+        &self,
+        indexes: &Arc<crate::pyindex::PyIndexes>,
+        index: &Url,
+    ) -> Result<RegistryClient, String> {
+        let url = crate::registry::RegistryUrl::parse(index.as_str())
+            .map_err(|e| format!("index URL {} is rejected: {e}", crate::registry::redact_url(index)))?;
+        // The policy file's allowed registries name npm registries; Python indexes are not
+        // checked against them (docs/policy.md).
+        Ok(RegistryClient::python(
+            url,
+            self.cfg.clone(),
+            self.http.clone(),
+            Arc::clone(&self.permits),
+            Arc::clone(indexes),
+        ))
     }
 
     /// Refuses, in [`Registries::resolve`], every registry `allowed` does not list for a name.
@@ -127,6 +166,7 @@ impl Registries {
             allow_http: self.allow_http,
             allowed: self.allowed.clone(),
             clients: Mutex::new(HashMap::new()),
+            pypi: self.pypi.clone(),
         }
     }
 
@@ -206,7 +246,43 @@ impl Scanner {
     }
 
     pub async fn facts(&self, spec: &Spec) -> Result<PackageFacts, TargetError> {
+        if spec.ecosystem == crate::spec::Ecosystem::Pypi {
+            let ix = self
+                .registries
+                .pypi()
+                .map_err(|problem| TargetError::Config {
+                    name: spec.name.clone(),
+                    problem,
+                })?
+                .clone();
+            return self.pypi_facts_in(&self.registries, &ix, spec).await;
+        }
         self.facts_in(&self.registries, spec).await
+    }
+
+    /// A `pypi:` target with `registries`' Python indexes.
+    pub async fn scan_one_pypi(&self, registries: &Registries, spec: &Spec) -> PackageReport {
+        let (result, registry) = match registries.pypi() {
+            Ok(ix) => (
+                self.pypi_facts_in(registries, ix, spec)
+                    .await
+                    .map(|facts| check(facts, &self.rules, &self.policy)),
+                crate::registry::redact_url(&ix.primary.url),
+            ),
+            Err(problem) => (
+                Err(TargetError::Config {
+                    name: spec.name.clone(),
+                    problem,
+                }),
+                String::new(),
+            ),
+        };
+        PackageReport {
+            target: spec.raw.clone(),
+            name: spec.name.clone(),
+            registry,
+            result,
+        }
     }
 
     /// [`Self::facts`] with another set of registries (an MCP server entry's configuration).
@@ -452,6 +528,9 @@ impl Scanner {
     }
 
     async fn scan_one(&self, spec: &Spec) -> PackageReport {
+        if spec.ecosystem == crate::spec::Ecosystem::Pypi {
+            return self.scan_one_pypi(&self.registries, spec).await;
+        }
         let result = self
             .facts(spec)
             .await

@@ -17,6 +17,7 @@ mod npmrc;
 mod policy;
 mod private_registry;
 mod provenance;
+mod pypi;
 mod registry_server;
 mod registry_signatures;
 mod rule_fixtures;

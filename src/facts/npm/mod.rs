@@ -7,9 +7,9 @@
 mod content;
 mod dependencies;
 mod maintainers;
-mod metadata;
+pub(crate) mod metadata;
 pub mod packument;
-mod provenance;
+pub(crate) mod provenance;
 mod publish;
 pub mod select;
 mod trust;
@@ -145,6 +145,7 @@ pub fn derive_facts(input: &DeriveInput<'_>) -> PackageFacts {
             serves_maintainers: shape.serves_maintainers,
             serves_publishers: shape.serves_publishers,
         },
+        pypi: None,
     }
 }
 
