@@ -17,6 +17,7 @@ mod archive;
 mod integrity;
 mod manifest;
 mod packlist;
+pub mod python;
 mod scan;
 mod secrets;
 mod text;

@@ -32,6 +32,9 @@ pub const GITHUB_TOKEN: &str = r"gh[pousr]_[A-Za-z0-9]{36,}";
 pub const GITHUB_PAT: &str = r"github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}";
 /// AWS access key id (long-term `AKIA`, temporary `ASIA`).
 pub const AWS_KEY_ID: &str = r"(?:AKIA|ASIA)[A-Z0-9]{16}";
+/// PyPI API token: `pypi-` + a base64url macaroon, which always starts `AgE` (version 2 and
+/// the location, `pypi.org` or `test.pypi.org`); real ones are 150+ characters.
+pub const PYPI_TOKEN: &str = r"pypi-AgE[A-Za-z0-9_-]{50,}";
 
 /// Shannon entropy in bits per byte.
 pub fn entropy(bytes: &[u8]) -> f64 {

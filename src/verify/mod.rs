@@ -13,6 +13,7 @@ mod encoding;
 pub mod error;
 pub mod identity;
 pub mod npm;
+pub mod pep740;
 pub mod registry;
 
 pub use bundle::{verify_bundle, Artifact, BundleVerification, KeyPolicy};
@@ -22,6 +23,10 @@ pub use identity::{CertIdentity, PredicateIdentity};
 pub use npm::{
     verify_attestations, verify_attestations_with, AttestationKind, AttestationResult,
     AttestationsReport, ExpectedPackage, Signer, VerifiedAttestation, VerifyOptions,
+};
+pub use pep740::{
+    verify_attestation, verify_provenance, DistFile, Pep740Attestation, Pep740Bundle,
+    ProvenanceReport, PublisherMatch, TrustedPublisher, VerifiedPep740,
 };
 pub use registry::{
     verify_registry_signature, verify_registry_signatures, NpmKey, NpmKeys, RegistrySignature,

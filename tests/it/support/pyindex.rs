@@ -1,7 +1,8 @@
 //! A loopback Python index on top of [`TestRegistry`]: the simple API (PEP 691 JSON or PEP 503
 //! HTML) at `/simple/<name>/`, files at `/packages/<file>`, the Integrity API at
 //! `/integrity/<name>/<version>/<file>/provenance` and the JSON API at `/pypi/<name>/json`.
-//! The real PEP 740 files are in `fixtures/pypi/pep740/` (see its SOURCES.md).
+//! The real PEP 740 files are gverify's copies in `fixtures/real/pypi/pep740/` (see
+//! fixtures/real/pypi/SOURCES.md).
 #![allow(dead_code)]
 
 use std::path::PathBuf;
@@ -13,7 +14,7 @@ use super::TestRegistry;
 
 pub fn pep740(file: &str) -> Vec<u8> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/pypi/pep740")
+        .join("fixtures/real/pypi/pep740")
         .join(file);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
