@@ -302,9 +302,10 @@ pub fn pep503_normalize(name: &str) -> Option<String> {
 pub fn is_pep440_version(v: &str) -> bool {
     !v.is_empty()
         && v.len() <= 64
-        && v.chars().next().is_some_and(|c| c.is_ascii_digit() || c == 'v')
-        && v
-            .chars()
+        && v.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() || c == 'v')
+        && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || ".-_+!".contains(c))
 }
 
@@ -514,10 +515,16 @@ mod tests {
         let s = Spec::parse("pypi:mcp-server-git").unwrap();
         assert_eq!(s.selector, Selector::Tag("latest".into()));
         let s = Spec::parse("pkg:pypi/Django_Rest@3.0rc1").unwrap();
-        assert_eq!((s.name.as_str(), s.ecosystem), ("django-rest", Ecosystem::Pypi));
+        assert_eq!(
+            (s.name.as_str(), s.ecosystem),
+            ("django-rest", Ecosystem::Pypi)
+        );
         assert_eq!(s.selector, Selector::Version("3.0rc1".into()));
         let s = Spec::parse("pkg:npm/%40scope/name@1.0.0").unwrap();
-        assert_eq!((s.name.as_str(), s.ecosystem), ("@scope/name", Ecosystem::Npm));
+        assert_eq!(
+            (s.name.as_str(), s.ecosystem),
+            ("@scope/name", Ecosystem::Npm)
+        );
         assert_eq!(s.selector, Selector::Version("1.0.0".into()));
         assert_eq!(s.raw, "pkg:npm/%40scope/name@1.0.0");
         let s = Spec::parse("pkg:npm/left-pad").unwrap();

@@ -15,7 +15,9 @@ use crate::facts::pypi::{
 };
 use crate::facts::{Fact, PackageFacts};
 use crate::pyindex::{integrity_url, json_api_url, PyIndexes};
-use crate::registry::pypi::{parse_json_project, parse_simple, JsonProject, SimpleFile, SimpleProject};
+use crate::registry::pypi::{
+    parse_json_project, parse_simple, JsonProject, SimpleFile, SimpleProject,
+};
 use crate::registry::{redact_url, RegistryClient};
 use crate::spec::{Selector, Spec};
 
@@ -220,7 +222,9 @@ impl Scanner {
             super::pypi_verify::verify(&bytes, &filename, &sha256, &root)
         })
         .await
-        .unwrap_or_else(|e| ProvenanceEvidence::Unknown(format!("verification did not complete: {e}")))
+        .unwrap_or_else(|e| {
+            ProvenanceEvidence::Unknown(format!("verification did not complete: {e}"))
+        })
     }
 
     /// Downloads the file (capped), checks its sha256 before anything reads it, then analyses
@@ -366,7 +370,11 @@ async fn provenance_presence(
 }
 
 /// The other configured indexes that also serve `name`.
-async fn other_indexes(registries: &Registries, indexes: &Arc<PyIndexes>, name: &str) -> Fact<Vec<String>> {
+async fn other_indexes(
+    registries: &Registries,
+    indexes: &Arc<PyIndexes>,
+    name: &str,
+) -> Fact<Vec<String>> {
     let mut found = Vec::new();
     let mut problems = Vec::new();
     let asks = indexes.extra.iter().map(|ix| async move {

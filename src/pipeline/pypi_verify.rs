@@ -12,7 +12,12 @@ use crate::verify::TrustedRoot;
 
 /// Verifies a provenance object for the file named `filename` whose sha256 (hex) the index
 /// lists and the download matched.
-pub fn verify(bytes: &[u8], filename: &str, sha256_hex: &str, root: &TrustedRoot) -> ProvenanceEvidence {
+pub fn verify(
+    bytes: &[u8],
+    filename: &str,
+    sha256_hex: &str,
+    root: &TrustedRoot,
+) -> ProvenanceEvidence {
     let Some(digest) = decode_hex32(sha256_hex) else {
         return ProvenanceEvidence::Unknown(format!(
             "the index's sha256 `{sha256_hex}` is not 64 hex digits"
@@ -161,7 +166,15 @@ fn content_facts(r: &PythonContentReport) -> ContentFacts {
             &reason,
             r.obfuscation
                 .iter()
-                .map(|o| format!("{}: {} ({}) {}", o.file, o.signal, o.confidence.as_str(), o.detail))
+                .map(|o| {
+                    format!(
+                        "{}: {} ({}) {}",
+                        o.file,
+                        o.signal,
+                        o.confidence.as_str(),
+                        o.detail
+                    )
+                })
                 .collect(),
         ),
         obfuscation_confidence: match strongest {
@@ -195,7 +208,7 @@ fn content_facts(r: &PythonContentReport) -> ContentFacts {
                 .collect(),
         ),
         never_packed: npm_only("npm's never-packed list"),
-        has_shrinkwrap: npm_only("npm-shrinkwrap.json"),
+        has_shrinkwrap: Fact::unknown("npm-shrinkwrap.json is an npm mechanism"),
         errors,
     }
 }

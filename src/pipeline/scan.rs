@@ -124,8 +124,12 @@ impl Registries {
         indexes: &Arc<crate::pyindex::PyIndexes>,
         index: &Url,
     ) -> Result<RegistryClient, String> {
-        let url = crate::registry::RegistryUrl::parse(index.as_str())
-            .map_err(|e| format!("index URL {} is rejected: {e}", crate::registry::redact_url(index)))?;
+        let url = crate::registry::RegistryUrl::parse(index.as_str()).map_err(|e| {
+            format!(
+                "index URL {} is rejected: {e}",
+                crate::registry::redact_url(index)
+            )
+        })?;
         // The policy file's allowed registries name npm registries; Python indexes are not
         // checked against them (docs/policy.md).
         Ok(RegistryClient::python(

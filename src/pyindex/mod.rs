@@ -331,7 +331,9 @@ fn finish(
         let user = inputs.env.get(&user_key);
         let pass = inputs.env.get(&pass_key);
         if user.is_some() || pass.is_some() {
-            let user = user.cloned().or_else(|| credential.as_ref().map(|c| c.username.clone()));
+            let user = user
+                .cloned()
+                .or_else(|| credential.as_ref().map(|c| c.username.clone()));
             credential = Some(Credential::basic(
                 user.as_deref().unwrap_or_default(),
                 pass.map(String::as_str).unwrap_or_default(),
@@ -776,7 +778,10 @@ mod tests {
     #[test]
     fn credentials_come_from_userinfo_uv_env_or_netrc_and_stay_in_their_realm() {
         let i = inputs(&[
-            ("UV_INDEX", "corp=https://pkgs.corp.example/simple/ other=https://o.example/simple/"),
+            (
+                "UV_INDEX",
+                "corp=https://pkgs.corp.example/simple/ other=https://o.example/simple/",
+            ),
             ("UV_INDEX_CORP_USERNAME", "ci"),
             ("UV_INDEX_CORP_PASSWORD", "s3cret-pass"),
             ("PIP_INDEX_URL", "https://u%40x:p%2Fw@priv.example/simple"),
@@ -787,7 +792,10 @@ mod tests {
         assert_eq!((c.username.as_str(), c.password.expose()), ("u@x", "p/w"));
         let corp = &r.extra[0];
         assert_eq!(corp.name.as_deref(), Some("corp"));
-        assert_eq!(corp.credential.as_ref().unwrap().password.expose(), "s3cret-pass");
+        assert_eq!(
+            corp.credential.as_ref().unwrap().password.expose(),
+            "s3cret-pass"
+        );
         let files = Url::parse("https://pkgs.corp.example/packages/x.whl").unwrap();
         assert!(r.auth_for(&files).is_some());
         for elsewhere in [
@@ -796,7 +804,10 @@ mod tests {
             "https://pkgs.corp.example:8443/simple/",
             "https://o.example/simple/",
         ] {
-            assert!(r.auth_for(&Url::parse(elsewhere).unwrap()).is_none(), "{elsewhere}");
+            assert!(
+                r.auth_for(&Url::parse(elsewhere).unwrap()).is_none(),
+                "{elsewhere}"
+            );
         }
         assert!(r.secret_values().contains(&"s3cret-pass".to_string()));
         assert!(!format!("{r:?}").contains("s3cret-pass"));
@@ -805,7 +816,10 @@ mod tests {
             netrc_lookup(netrc, "PRIV.example"),
             Some(("me".into(), "tok123".into()))
         );
-        assert_eq!(netrc_lookup("default login d password e", "x"), Some(("d".into(), "e".into())));
+        assert_eq!(
+            netrc_lookup("default login d password e", "x"),
+            Some(("d".into(), "e".into()))
+        );
         assert_eq!(netrc_lookup("machine y login a", "x"), None);
     }
 
@@ -813,7 +827,10 @@ mod tests {
     fn plain_http_only_on_loopback_and_the_error_hides_the_password() {
         let i = inputs(&[("PIP_INDEX_URL", "http://u:hunter22@pkgs.example/simple")]);
         let e = resolve(&i, Tool::Any, false).unwrap_err();
-        assert!(e.contains("PIP_INDEX_URL") && e.contains("plain http"), "{e}");
+        assert!(
+            e.contains("PIP_INDEX_URL") && e.contains("plain http"),
+            "{e}"
+        );
         assert!(!e.contains("hunter22"), "{e}");
         assert!(resolve(&i, Tool::Any, true).is_ok());
         let i = inputs(&[("PIP_INDEX_URL", "http://127.0.0.1:8080/simple")]);
@@ -862,7 +879,9 @@ mod tests {
             "https://pypi.org/pypi/mcp-x/json"
         );
         assert_eq!(
-            integrity_url(&ix, "a", "1.0", "a-1.0.tar.gz").unwrap().as_str(),
+            integrity_url(&ix, "a", "1.0", "a-1.0.tar.gz")
+                .unwrap()
+                .as_str(),
             "https://pypi.org/integrity/a/1.0/a-1.0.tar.gz/provenance"
         );
         let art = Url::parse("https://x.jfrog.io/artifactory/api/pypi/repo/simple/").unwrap();

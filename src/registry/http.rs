@@ -217,12 +217,13 @@ impl RegistryClient {
             .header(ACCEPT, accept)
             .timeout(timeout);
         if let Some(secret) = self.py_auth.as_ref().and_then(|ix| ix.auth_for(url)) {
-            let mut value = reqwest::header::HeaderValue::from_str(secret.expose()).map_err(|_| {
-                FetchError::Client(
-                    "the index credential contains characters that cannot go in an HTTP header"
-                        .into(),
-                )
-            })?;
+            let mut value =
+                reqwest::header::HeaderValue::from_str(secret.expose()).map_err(|_| {
+                    FetchError::Client(
+                        "the index credential contains characters that cannot go in an HTTP header"
+                            .into(),
+                    )
+                })?;
             value.set_sensitive(true);
             req = req.header(AUTHORIZATION, value);
         }

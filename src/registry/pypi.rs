@@ -115,10 +115,13 @@ fn parse_simple_json(page: &Url, body: &[u8]) -> Result<SimpleProject, String> {
         #[serde(default)]
         provenance: Option<Value>,
     }
-    let doc: Doc = serde_json::from_slice(body)
-        .map_err(|e| format!("the simple API answered JSON that is not a PEP 691 project page: {e}"))?;
+    let doc: Doc = serde_json::from_slice(body).map_err(|e| {
+        format!("the simple API answered JSON that is not a PEP 691 project page: {e}")
+    })?;
     if doc.files.len() > MAX_FILES {
-        return Err(format!("the project page lists more than {MAX_FILES} files"));
+        return Err(format!(
+            "the project page lists more than {MAX_FILES} files"
+        ));
     }
     let str_of = |v: Option<Value>| v.and_then(|v| v.as_str().map(str::to_string));
     let files = doc
@@ -225,7 +228,9 @@ fn parse_simple_html(page: &Url, text: &str) -> Result<SimpleProject, String> {
             }
             continue;
         }
-        if !(tag_lower.starts_with("a ") || tag_lower.starts_with("a\t") || tag_lower.starts_with("a\n"))
+        if !(tag_lower.starts_with("a ")
+            || tag_lower.starts_with("a\t")
+            || tag_lower.starts_with("a\n"))
         {
             continue;
         }
@@ -239,7 +244,9 @@ fn parse_simple_html(page: &Url, text: &str) -> Result<SimpleProject, String> {
         let filename = unescape(text[pos..close].trim());
         pos = close;
         if out.files.len() == MAX_FILES {
-            return Err(format!("the project page lists more than {MAX_FILES} files"));
+            return Err(format!(
+                "the project page lists more than {MAX_FILES} files"
+            ));
         }
         let sha256 = href
             .split_once('#')
@@ -267,7 +274,10 @@ fn parse_simple_html(page: &Url, text: &str) -> Result<SimpleProject, String> {
 /// values entity-decoded. Stops at the end of the tag, so its cost is the tag's length.
 fn attributes(tag: &str) -> Vec<(String, String)> {
     let b = tag.as_bytes();
-    let mut i = b.iter().position(|c| c.is_ascii_whitespace()).unwrap_or(b.len());
+    let mut i = b
+        .iter()
+        .position(|c| c.is_ascii_whitespace())
+        .unwrap_or(b.len());
     let mut out = Vec::new();
     while i < b.len() {
         while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
@@ -293,7 +303,10 @@ fn attributes(tag: &str) -> Vec<(String, String)> {
             let (vs, ve) = if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
                 let q = b[i];
                 let vs = i + 1;
-                let ve = b[vs..].iter().position(|c| *c == q).map_or(b.len(), |p| vs + p);
+                let ve = b[vs..]
+                    .iter()
+                    .position(|c| *c == q)
+                    .map_or(b.len(), |p| vs + p);
                 i = (ve + 1).min(b.len());
                 (vs, ve)
             } else {
@@ -457,11 +470,17 @@ mod tests {
         let p = parse_simple(&page(), body).unwrap();
         assert_eq!(p.format, "json");
         assert_eq!(p.status.as_deref(), Some("archived"));
-        assert_eq!(p.files[0].url, "https://idx.example/files/demo-1.0-py3-none-any.whl");
+        assert_eq!(
+            p.files[0].url,
+            "https://idx.example/files/demo-1.0-py3-none-any.whl"
+        );
         assert_eq!(p.files[0].sha256.as_deref(), Some("ab"));
         assert_eq!(p.files[0].yanked.as_deref(), Some("broken"));
         assert_eq!(p.files[0].version.as_deref(), Some("1.0"));
-        assert_eq!((p.files[1].kind, p.files[1].version.as_deref()), ("sdist", Some("0.9")));
+        assert_eq!(
+            (p.files[1].kind, p.files[1].version.as_deref()),
+            ("sdist", Some("0.9"))
+        );
         assert_eq!(p.versions(), ["1.0", "0.9"]);
     }
 
@@ -477,12 +496,21 @@ mod tests {
         assert_eq!(p.api_version.as_deref(), Some("1.0"));
         assert_eq!(p.status.as_deref(), Some("quarantined"));
         assert_eq!(p.files.len(), 2);
-        assert_eq!(p.files[0].url, "https://idx.example/packages/demo-1.0.tar.gz");
+        assert_eq!(
+            p.files[0].url,
+            "https://idx.example/packages/demo-1.0.tar.gz"
+        );
         assert_eq!(p.files[0].sha256.as_deref(), Some("abcdef"));
         assert_eq!(p.files[0].requires_python.as_deref(), Some(">=3.8"));
         assert_eq!(p.files[0].yanked.as_deref(), Some(""));
-        assert_eq!(p.files[1].url, "https://idx.example/simple/demo/demo_x-2.0-py3-none-any.whl");
-        assert_eq!(p.files[1].provenance.as_deref(), Some("https://idx.example/prov"));
+        assert_eq!(
+            p.files[1].url,
+            "https://idx.example/simple/demo/demo_x-2.0-py3-none-any.whl"
+        );
+        assert_eq!(
+            p.files[1].provenance.as_deref(),
+            Some("https://idx.example/prov")
+        );
         assert_eq!(p.files[1].yanked, None);
     }
 

@@ -156,9 +156,20 @@ struct WireError {
 }
 
 fn package(p: &PackageReport) -> WirePackage<'_> {
+    // A report carries no ecosystem of its own; the facts (or, for an error, the spec) say it.
+    let ecosystem = match &p.result {
+        Ok(c) if c.facts.package.ecosystem == "pypi" => "pypi",
+        Err(_)
+            if crate::spec::Spec::parse(&p.target)
+                .is_ok_and(|s| s.ecosystem == crate::spec::Ecosystem::Pypi) =>
+        {
+            "pypi"
+        }
+        _ => "npm",
+    };
     let mut w = WirePackage {
         target: &p.target,
-        ecosystem: "npm",
+        ecosystem,
         name: &p.name,
         version: None,
         registry: &p.registry,

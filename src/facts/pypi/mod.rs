@@ -13,8 +13,8 @@ use crate::facts::deps::{Dependency, RangeClass};
 use crate::facts::{
     ContentFacts, DependencyFacts, Fact, HistoryFacts, LockfileFacts, MaintainerFacts,
     MetadataFacts, PackageFacts, PackageId, ProvenanceFacts, PublishFacts, PypiFacts,
-    RegistryFacts, ReleaseFacts, ScriptFacts, SignatureFacts, TagFacts, TarballFacts,
-    TrustFacts, VersionFacts, FACTS_SCHEMA,
+    RegistryFacts, ReleaseFacts, ScriptFacts, SignatureFacts, TagFacts, TarballFacts, TrustFacts,
+    VersionFacts, FACTS_SCHEMA,
 };
 use crate::registry::pypi::{JsonProject, SimpleFile, SimpleProject};
 
@@ -108,9 +108,11 @@ pub fn is_prerelease(v: &str) -> bool {
         .map_or(v.len(), |(i, _)| i);
     let rest = v[release_end..].trim_start_matches(['-', '_', '.']);
     let rest = rest.split('+').next().unwrap_or_default();
-    ["a", "b", "c", "rc", "alpha", "beta", "pre", "preview", "dev"]
-        .iter()
-        .any(|m| rest.starts_with(m))
+    [
+        "a", "b", "c", "rc", "alpha", "beta", "pre", "preview", "dev",
+    ]
+    .iter()
+    .any(|m| rest.starts_with(m))
 }
 
 /// The numeric release segments (`1!2.3.4rc1` → `[2, 3, 4]`), for ordering.
@@ -120,7 +122,10 @@ pub fn release_numbers(v: &str) -> Vec<u64> {
     v.split('.')
         .map_while(|seg| {
             let digits: String = seg.chars().take_while(char::is_ascii_digit).collect();
-            digits.parse::<u64>().ok().map(|n| (n, digits.len() == seg.len()))
+            digits
+                .parse::<u64>()
+                .ok()
+                .map(|n| (n, digits.len() == seg.len()))
         })
         .scan(true, |go, (n, whole)| {
             if !*go {
@@ -231,17 +236,30 @@ fn upload_times(input: &PypiInput<'_>) -> BTreeMap<String, DateTime<Utc>> {
 /// The release published just before `version` (by upload time, else by version order),
 /// excluding pre-releases and fully yanked releases: the one whose provenance a downgrade is
 /// measured against.
-pub fn previous_release(simple: &SimpleProject, json: Option<&JsonProject>, version: &str) -> Option<String> {
+pub fn previous_release(
+    simple: &SimpleProject,
+    json: Option<&JsonProject>,
+    version: &str,
+) -> Option<String> {
     let mut times: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
     for f in &simple.files {
         if let (Some(v), Some(t)) = (&f.version, f.upload_time.as_deref().and_then(parse_time)) {
-            times.entry(v.clone()).and_modify(|e| *e = (*e).min(t)).or_insert(t);
+            times
+                .entry(v.clone())
+                .and_modify(|e| *e = (*e).min(t))
+                .or_insert(t);
         }
     }
     if let Some(json) = json {
         for (v, files) in &json.releases {
-            for t in files.iter().filter_map(|f| f.upload_time_iso_8601.as_deref().and_then(parse_time)) {
-                times.entry(v.clone()).and_modify(|e| *e = (*e).min(t)).or_insert(t);
+            for t in files
+                .iter()
+                .filter_map(|f| f.upload_time_iso_8601.as_deref().and_then(parse_time))
+            {
+                times
+                    .entry(v.clone())
+                    .and_modify(|e| *e = (*e).min(t))
+                    .or_insert(t);
             }
         }
     }
@@ -292,9 +310,14 @@ fn repository_from_urls<'a>(urls: impl Iterator<Item = &'a str>) -> Option<Strin
     let mut out = None;
     for u in urls {
         let lower = u.to_ascii_lowercase();
-        if ["github.com/", "gitlab.com/", "bitbucket.org/", "codeberg.org/"]
-            .iter()
-            .any(|h| lower.contains(h))
+        if [
+            "github.com/",
+            "gitlab.com/",
+            "bitbucket.org/",
+            "codeberg.org/",
+        ]
+        .iter()
+        .any(|h| lower.contains(h))
         {
             // `https://github.com/o/r/issues` names the same repository as `.../o/r`.
             let norm = crate::facts::npm::metadata::normalize_git_url(u)?;
@@ -426,66 +449,82 @@ pub fn derive_pypi_facts(input: &PypiInput<'_>) -> PackageFacts {
         .simple
         .files
         .iter()
-        .filter(|f| f.version.as_deref().is_some_and(|v| same_version(v, input.version)))
+        .filter(|f| {
+            f.version
+                .as_deref()
+                .is_some_and(|v| same_version(v, input.version))
+        })
         .collect();
     let status = input.simple.status.clone();
-    let status_fact = match &status {
-        Some(s) => Fact::Known(s.to_ascii_lowercase()),
-        None => Fact::unknown(format!(
+    let status_fact =
+        match &status {
+            Some(s) => Fact::Known(s.to_ascii_lowercase()),
+            None => {
+                Fact::unknown(format!(
             "the index serves simple API {} ({}), which does not carry PEP 792 project status",
             input.simple.api_version.as_deref().unwrap_or("of no declared version"),
             input.simple.format
-        )),
-    };
-    let deprecated = status.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("deprecated"));
+        ))
+            }
+        };
+    let deprecated = status
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case("deprecated"));
 
     // Metadata: this release's `info` when the JSON API describes it, else the file's METADATA.
-    let (description, license, urls, requires): (Option<String>, Option<String>, Vec<String>, Fact<Vec<String>>) =
-        if let (true, Some(j)) = (info_is_this, json) {
-            let mut urls: Vec<String> = j
-                .info
-                .project_urls
-                .iter()
-                .flatten()
-                .filter_map(|(_, v)| v.as_str().map(str::to_string))
-                .collect();
-            urls.extend(j.info.home_page.clone());
-            let license = j
-                .info
-                .license_expression
-                .clone()
-                .or(j.info.license.clone())
-                .filter(|l| !l.trim().is_empty() && !l.eq_ignore_ascii_case("UNKNOWN"));
-            (
-                j.info.description.clone(),
-                license,
-                urls,
-                Fact::Known(j.info.requires_dist.clone().unwrap_or_default()),
-            )
-        } else if let Some(m) = dist_meta {
-            (
-                m.description.clone(),
-                m.license.clone(),
-                m.project_urls.clone(),
-                Fact::Known(m.requires_dist.clone()),
+    let (description, license, urls, requires): (
+        Option<String>,
+        Option<String>,
+        Vec<String>,
+        Fact<Vec<String>>,
+    ) = if let (true, Some(j)) = (info_is_this, json) {
+        let mut urls: Vec<String> = j
+            .info
+            .project_urls
+            .iter()
+            .flatten()
+            .filter_map(|(_, v)| v.as_str().map(str::to_string))
+            .collect();
+        urls.extend(j.info.home_page.clone());
+        let license = j
+            .info
+            .license_expression
+            .clone()
+            .or(j.info.license.clone())
+            .filter(|l| !l.trim().is_empty() && !l.eq_ignore_ascii_case("UNKNOWN"));
+        (
+            j.info.description.clone(),
+            license,
+            urls,
+            Fact::Known(j.info.requires_dist.clone().unwrap_or_default()),
+        )
+    } else if let Some(m) = dist_meta {
+        (
+            m.description.clone(),
+            m.license.clone(),
+            m.project_urls.clone(),
+            Fact::Known(m.requires_dist.clone()),
+        )
+    } else {
+        let why = if json.is_some() {
+            format!(
+                "the JSON API describes {} only, and the file's METADATA was not read",
+                json.and_then(|j| j.info.version.clone())
+                    .unwrap_or_default()
             )
         } else {
-            let why = if json.is_some() {
-                format!(
-                    "the JSON API describes {} only, and the file's METADATA was not read",
-                    json.and_then(|j| j.info.version.clone()).unwrap_or_default()
-                )
-            } else {
-                format!("{json_reason}, and the file's METADATA was not read")
-            };
-            (None, None, vec![], Fact::unknown(why))
+            format!("{json_reason}, and the file's METADATA was not read")
         };
+        (None, None, vec![], Fact::unknown(why))
+    };
     let repository = repository_from_urls(urls.iter().map(String::as_str));
     let mcp = description.as_deref().and_then(mcp_name);
     let metadata = MetadataFacts {
         repository: repository.clone(),
         license,
-        mcp_github_owner: mcp.as_deref().and_then(crate::facts::npm::provenance::mcp_github_owner),
+        mcp_github_owner: mcp
+            .as_deref()
+            .and_then(crate::facts::npm::provenance::mcp_github_owner),
         mcp_name: mcp,
         description: json
             .filter(|_| info_is_this)
@@ -494,7 +533,12 @@ pub fn derive_pypi_facts(input: &PypiInput<'_>) -> PackageFacts {
 
     let roles: Fact<Vec<String>> = match json {
         Some(j) => match &j.ownership {
-            Some(o) => Fact::Known(o.roles.iter().map(|r| format!("{}:{}", r.role, r.user)).collect()),
+            Some(o) => Fact::Known(
+                o.roles
+                    .iter()
+                    .map(|r| format!("{}:{}", r.role, r.user))
+                    .collect(),
+            ),
             None => Fact::unknown("the JSON API serves no `ownership` (roles) for this project"),
         },
         None => Fact::unknown(no_json("no project roles")),
@@ -524,7 +568,10 @@ pub fn derive_pypi_facts(input: &PypiInput<'_>) -> PackageFacts {
                 "a PEP 740 attestation verified for the {} Trusted Publisher",
                 p.kind
             ));
-            (Fact::Known("trusted-publisher".to_string()), Fact::Known(true))
+            (
+                Fact::Known("trusted-publisher".to_string()),
+                Fact::Known(true),
+            )
         }
         _ => {
             let why = "PyPI does not say how a file without a verified attestation was uploaded";
@@ -547,7 +594,11 @@ pub fn derive_pypi_facts(input: &PypiInput<'_>) -> PackageFacts {
         method_evidence,
     };
 
-    let provenance = provenance_facts(input, repository.as_deref(), metadata.mcp_github_owner.as_deref());
+    let provenance = provenance_facts(
+        input,
+        repository.as_deref(),
+        metadata.mcp_github_owner.as_deref(),
+    );
 
     let level: Fact<(String, u64)> = match &input.provenance {
         ProvenanceEvidence::Verified(_) => Fact::Known(("trusted-publisher".into(), 2)),
@@ -575,9 +626,7 @@ pub fn derive_pypi_facts(input: &PypiInput<'_>) -> PackageFacts {
         // One release back: see docs/rules.md#trust-downgrade.
         window_days: 0,
         downgrade: match (&level, &earlier) {
-            (Fact::Known(l), Fact::Known(e)) => {
-                Fact::Known(e.as_ref().is_some_and(|e| e.1 > l.1))
-            }
+            (Fact::Known(l), Fact::Known(e)) => Fact::Known(e.as_ref().is_some_and(|e| e.1 > l.1)),
             (Fact::Unknown { reason }, _) | (_, Fact::Unknown { reason }) => {
                 Fact::unknown(reason.clone())
             }
@@ -880,9 +929,8 @@ fn provenance_facts(
         f.runner = missing("runner");
         // PyPI accepts attestations only from its Trusted Publishers (GitHub, GitLab, Google,
         // ActiveState); any other kind is one PyPI itself does not list.
-        f.issuer_known = Fact::Known(
-            ["GitHub", "GitLab", "Google", "ActiveState"].contains(&p.kind.as_str()),
-        );
+        f.issuer_known =
+            Fact::Known(["GitHub", "GitLab", "Google", "ActiveState"].contains(&p.kind.as_str()));
         f.repository_matches = match (&p.repository, repository) {
             (Some(a), Some(b)) => Fact::Known(a.eq_ignore_ascii_case(b)),
             (None, _) => Fact::unknown(format!(
@@ -945,7 +993,10 @@ mod tests {
             Some("io.github.acme/weather")
         );
         assert_eq!(mcp_name("nothing"), None);
-        let urls = ["https://docs.example", "https://github.com/Acme/Weather/issues"];
+        let urls = [
+            "https://docs.example",
+            "https://github.com/Acme/Weather/issues",
+        ];
         assert_eq!(
             repository_from_urls(urls.into_iter()).as_deref(),
             Some("https://github.com/Acme/Weather")

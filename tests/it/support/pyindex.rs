@@ -173,7 +173,9 @@ pub fn serve(
             let mut html = String::from("<!DOCTYPE html><html><head>");
             html.push_str("<meta name=\"pypi:repository-version\" content=\"1.0\">");
             if let Some(s) = status {
-                html.push_str(&format!("<meta name=\"pypi:project-status\" content=\"{s}\">"));
+                html.push_str(&format!(
+                    "<meta name=\"pypi:project-status\" content=\"{s}\">"
+                ));
             }
             html.push_str(&format!("</head><body><h1>Links for {name}</h1>"));
             for f in files {
