@@ -79,9 +79,13 @@ const CONFIG_AFTER_HELP: &str =
      an entry or a package could not be checked, or no config was found (3 wins over 1).\n\
      Each npm launch (npx, npm exec, pnpm dlx, yarn dlx, bunx) is scanned like `scan` does, with \
      npm's configuration plus the entry's `env` (npm_config_*) and its --registry / \
-     --@scope:registry flags. Other launches are reported and judged by the launch rules only: \
-     PyPI (uvx, pipx) is not yet supported, container images and local scripts are not scanned, \
-     remote servers install nothing.";
+     --@scope:registry flags. Each PyPI launch (uvx, uv tool run, pipx run) is scanned like \
+     `scan pypi:` does, with the index and credentials uv (uvx) or pip (pipx) would use given \
+     the entry's `env` and its --index-url / --default-index / --extra-index-url / --index \
+     flags; mcp-audit's own --index-url / --extra-index-url stand for the environment the \
+     client passes on. Python dependency trees are not resolved. Other launches are reported \
+     and judged by the launch rules only: container images, local scripts and `python -m` \
+     modules are not scanned, remote servers install nothing.";
 
 const SERVER_AFTER_HELP: &str =
     "Exit codes as for config: 0 all passed; 1 a server failed the gate; 2 usage error; 3 a file \

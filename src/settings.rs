@@ -422,7 +422,18 @@ fn npm_setup(reg: &RegistryArgs) -> Result<Npm, Fatal> {
             .ok_or_else(|| usage(format!("--npm-config `{kv}` is not KEY=VALUE")))?;
         cli.push((k.trim().to_string(), v.trim().to_string()));
     }
-    let env: HashMap<String, String> = std::env::vars().collect();
+    let mut env: HashMap<String, String> = std::env::vars().collect();
+    // For `config`, mcp-audit's own index flags stand for the environment the client passes
+    // on, as its npm flags do: uv and pip read these variables (an entry's `env` still wins).
+    if let Some(u) = &reg.index_url {
+        env.insert("UV_DEFAULT_INDEX".into(), u.clone());
+        env.insert("PIP_INDEX_URL".into(), u.clone());
+    }
+    if !reg.extra_index_url.is_empty() {
+        let joined = reg.extra_index_url.join(" ");
+        env.insert("UV_EXTRA_INDEX_URL".into(), joined.clone());
+        env.insert("PIP_EXTRA_INDEX_URL".into(), joined);
+    }
     let cwd = std::env::current_dir()
         .map_err(|e| usage(format!("cannot read the current directory: {e}")))?;
     let (layers, diagnostics) = crate::npmrc::discover(&cwd, &env, &cli);

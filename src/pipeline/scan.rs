@@ -178,6 +178,18 @@ impl Registries {
         &self.config
     }
 
+    /// `--allow-http`: a plain-http registry or index off loopback is accepted.
+    pub fn allow_http(&self) -> bool {
+        self.allow_http
+    }
+
+    /// These registries with other Python indexes (one MCP server entry's), sharing the pool
+    /// and the concurrency limit.
+    pub fn with_python(&self, indexes: Arc<crate::pyindex::PyIndexes>) -> Registries {
+        self.with_config(Arc::clone(&self.config))
+            .with_pypi(Ok(indexes))
+    }
+
     /// The registry npm would ask for `package`, and the client for it. Refuses a plain-http
     /// registry off loopback unless allowed: a token would travel in clear.
     pub fn resolve(&self, package: &str) -> Result<(RegistryClient, ResolvedRegistry), String> {

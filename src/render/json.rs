@@ -453,10 +453,15 @@ struct WireServerPackage<'a> {
 
 fn server(s: &ServerReport) -> WireServer<'_> {
     let a = &s.assessment;
+    // The launcher decides the ecosystem of the package it installs.
+    let ecosystem = match &s.launch {
+        Launch::PyPi { .. } => "pypi",
+        _ => "npm",
+    };
     let package = match &s.package {
         PackageOutcome::Scanned { registry, facts } => WireServerPackage {
             status: "scanned",
-            ecosystem: Some("npm"),
+            ecosystem: Some(ecosystem),
             name: Some(facts.package.name.clone()),
             version: Some(&facts.package.version),
             registry: Some(registry),
@@ -469,7 +474,7 @@ fn server(s: &ServerReport) -> WireServer<'_> {
             error,
         } => WireServerPackage {
             status: "error",
-            ecosystem: Some("npm"),
+            ecosystem: Some(ecosystem),
             name: Some(s.show(name)),
             version: None,
             registry: (!registry.is_empty()).then_some(registry.as_str()),
