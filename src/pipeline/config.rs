@@ -563,16 +563,15 @@ fn pypi_launch_flags(args: &[String]) -> (Option<String>, Vec<String>) {
             "--extra-index-url" | "--index" => extra.extend(value(&mut i)),
             // Other flags with a value: skip it so it is not read as the package.
             "--from" | "--with" | "--python" | "-p" | "--spec" | "--pip-args" | "-w" | "-c"
-            | "--constraints" | "--find-links" | "-f" => {
-                if inline.is_none() {
-                    i += 1;
-                }
+            | "--constraints" | "--find-links" | "-f"
+                if inline.is_none() =>
+            {
+                i += 1;
             }
             _ => {}
         }
         i += 1;
     }
-    // `uv tool run`: the flags follow `tool run`.
     (index, extra)
 }
 
@@ -896,6 +895,44 @@ pub fn discovered_inputs(found: &[(KnownConfig, bool)]) -> Vec<ConfigInput> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pypi_launch_specs_and_index_flags_are_read() {
+        let spec = pypi_launch_spec("mcp-server-git@2025.1.14").unwrap();
+        assert_eq!(
+            (spec.name.as_str(), spec.selector.kind()),
+            ("mcp-server-git", "version")
+        );
+        let spec = pypi_launch_spec("Mcp_Server[cli]==1.0").unwrap();
+        assert_eq!(spec.name, "mcp-server");
+        assert_eq!(
+            pypi_launch_spec("mcp-server-git").unwrap().selector.kind(),
+            "tag"
+        );
+        for bad in [
+            "git+https://github.com/x/y",
+            "./local",
+            "pkg @ https://x/y.whl",
+        ] {
+            assert!(pypi_launch_spec(bad).is_err(), "{bad}");
+        }
+        let args: Vec<String> = [
+            "--from",
+            "pkg==1.0",
+            "--index-url=https://idx.example/simple/",
+            "--extra-index-url",
+            "https://pypi.org/simple/",
+            "cmd",
+            "--index-url",
+            "https://not-read.example/",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let (index, extra) = pypi_launch_flags(&args);
+        assert_eq!(index.as_deref(), Some("https://idx.example/simple/"));
+        assert_eq!(extra, ["https://pypi.org/simple/"]);
+    }
 
     #[test]
     fn the_more_specific_spelling_of_a_setting_wins() {

@@ -279,7 +279,9 @@ impl Scanner {
                 integrity: Err(format!(
                     "sha256 {actual} does not match the index's {expected}"
                 )),
-                content: Fact::unknown("the file does not match its sha256 and was not read"),
+                content: Box::new(Fact::unknown(
+                    "the file does not match its sha256 and was not read",
+                )),
                 metadata: None,
                 pth_exec: Fact::unknown("the file does not match its sha256 and was not read"),
             };
@@ -294,7 +296,7 @@ impl Scanner {
                 url: shown,
                 bytes: size,
                 integrity: Ok(()),
-                content: a.content,
+                content: Box::new(a.content),
                 metadata: a.metadata,
                 pth_exec: a.pth_exec,
             },
@@ -304,7 +306,7 @@ impl Scanner {
                     url: shown,
                     bytes: size,
                     integrity: Ok(()),
-                    content: Fact::unknown(&why),
+                    content: Box::new(Fact::unknown(&why)),
                     metadata: None,
                     pth_exec: Fact::unknown(why),
                 }

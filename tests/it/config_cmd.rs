@@ -185,12 +185,9 @@ fn every_launch_is_audited_with_its_own_registry_and_credentials() {
     );
     assert!(!findings(fetch).contains(&"launch-unpinned".to_string()));
 
-    for (name, kind, reason) in [(
-        "github",
-        "docker",
-        "ghcr.io/github/github-mcp-server:v0.9.0",
-    )] {
-        let srv = &desktop[name];
+    {
+        let (kind, reason) = ("docker", "ghcr.io/github/github-mcp-server:v0.9.0");
+        let srv = &desktop["github"];
         assert_eq!(srv["package"]["status"], "not-scanned");
         assert!(
             srv["package"]["reason"].as_str().unwrap().contains(reason),

@@ -49,6 +49,8 @@ pub enum ProvenanceEvidence {
 }
 
 /// The distribution file: downloaded (capped), checked against its sha256, then analysed.
+// One value per target, alive only while its facts are derived: boxing it would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum FileEvidence {
     Unavailable(String),
@@ -58,7 +60,7 @@ pub enum FileEvidence {
         /// `Ok` when the sha256 the index lists matches; `Err(reason)` otherwise.
         integrity: Result<(), String>,
         /// The content analysis, unknown when the file was not read (integrity failed).
-        content: Fact<ContentFacts>,
+        content: Box<Fact<ContentFacts>>,
         /// Core metadata read from the file (`METADATA` / `PKG-INFO`), when it could be.
         metadata: Option<CoreMetadata>,
         /// `.pth` lines that execute code at every Python start.
@@ -674,7 +676,7 @@ pub fn derive_pypi_facts(input: &PypiInput<'_>) -> PackageFacts {
                 compressed_bytes: Fact::Known(*bytes),
             },
             match integrity {
-                Ok(()) => content.clone(),
+                Ok(()) => (**content).clone(),
                 Err(e) => Fact::unknown(format!("the file was not read: {e}")),
             },
         ),
