@@ -295,7 +295,9 @@ pub struct GateArgs {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Package specs, e.g. @modelcontextprotocol/server-filesystem or mcp-remote@^0.1.
+    /// Package specs, e.g. @modelcontextprotocol/server-filesystem or mcp-remote@^0.1; PyPI
+    /// projects as pypi:NAME or pypi:NAME==VERSION (names PEP 503-normalised; no ranges);
+    /// package URLs pkg:npm/NAME@VERSION and pkg:pypi/NAME@VERSION.
     #[arg(required = true, value_name = "SPEC")]
     pub specs: Vec<String>,
     #[command(flatten)]

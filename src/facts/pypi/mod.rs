@@ -694,7 +694,10 @@ pub fn derive_pypi_facts(input: &PypiInput<'_>) -> PackageFacts {
                 mismatch.push(format!("version: index {} / METADATA {v}", input.version));
             }
         }
-        if let (true, Some(j)) = (info_is_this, json) {
+        // PyPI's `info` comes from the first file uploaded for the release; a wheel and an sdist
+        // of one release may legitimately differ (real mcp-server-fetch 2026.10.24 does), so
+        // dependencies are compared only when the release has this one file.
+        if let (true, Some(j), 1) = (info_is_this, json, release_files.len()) {
             let mut a: Vec<String> = j.info.requires_dist.clone().unwrap_or_default();
             let mut b = m.requires_dist.clone();
             let norm = |v: &mut Vec<String>| {
