@@ -106,9 +106,13 @@ const CONFIG_AFTER_HELP: &str =
      an entry or a package could not be checked, or no config was found (3 wins over 1).\n\
      Each npm launch (npx, npm exec, pnpm dlx, yarn dlx, bunx) is scanned like `scan` does, with \
      npm's configuration plus the entry's `env` (npm_config_*) and its --registry / \
-     --@scope:registry flags. Other launches are reported and judged by the launch rules only: \
-     PyPI (uvx, pipx) is not yet supported, container images and local scripts are not scanned, \
-     remote servers install nothing.";
+     --@scope:registry flags. Each PyPI launch (uvx, uv tool run, pipx run) is scanned like \
+     `scan pypi:` does, with the index and credentials uv (uvx) or pip (pipx) would use given \
+     the entry's `env` and its --index-url / --default-index / --extra-index-url / --index \
+     flags; mcp-audit's own --index-url / --extra-index-url stand for the environment the \
+     client passes on. Python dependency trees are not resolved. Other launches are reported \
+     and judged by the launch rules only: container images, local scripts and `python -m` \
+     modules are not scanned, remote servers install nothing.";
 
 const SERVER_AFTER_HELP: &str =
     "Exit codes as for config: 0 all passed; 1 a server failed the gate; 2 usage error; 3 a file \
@@ -268,6 +272,16 @@ pub struct RegistryArgs {
     /// Pretend the scan runs at this RFC 3339 time (for reproducible output).
     #[arg(long, value_name = "TIME", hide = true)]
     pub now: Option<String>,
+    /// Python index for `pypi:` specs (a PEP 503/691 simple API URL, e.g.
+    /// https://pypi.org/simple/). Otherwise uv's and pip's own settings decide: UV_DEFAULT_INDEX,
+    /// UV_INDEX_URL, uv.toml / pyproject.toml [[tool.uv.index]], PIP_INDEX_URL, pip.conf, then
+    /// PyPI. Credentials: URL userinfo, .netrc, UV_INDEX_<NAME>_USERNAME/PASSWORD.
+    #[arg(long, value_name = "URL")]
+    pub index_url: Option<String>,
+    /// A further Python index pip or uv would also search. A name served by two indexes is a
+    /// dependency-confusion finding. Repeatable.
+    #[arg(long, value_name = "URL")]
+    pub extra_index_url: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -323,7 +337,9 @@ pub struct GateArgs {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Package specs, e.g. @modelcontextprotocol/server-filesystem or mcp-remote@^0.1.
+    /// Package specs, e.g. @modelcontextprotocol/server-filesystem or mcp-remote@^0.1; PyPI
+    /// projects as pypi:NAME or pypi:NAME==VERSION (names PEP 503-normalised; no ranges);
+    /// package URLs pkg:npm/NAME@VERSION and pkg:pypi/NAME@VERSION.
     #[arg(required = true, value_name = "SPEC")]
     pub specs: Vec<String>,
     #[command(flatten)]

@@ -14,6 +14,7 @@ pub mod mcpserver;
 pub mod npmrc;
 pub mod pipeline;
 pub mod policy;
+pub mod pyindex;
 pub mod registry;
 pub mod render;
 pub mod report;

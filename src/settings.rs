@@ -87,6 +87,9 @@ pub struct Fetch {
     pub trust_window_days: u64,
     /// None with `--no-tarball`.
     pub content_limits: Option<crate::content::Limits>,
+    /// The Python indexes `pypi:` specs read, or why they cannot be used (an error only for a
+    /// run that has a `pypi:` target).
+    pub pypi: Result<Arc<crate::pyindex::PyIndexes>, String>,
 }
 
 pub struct Settings {
@@ -249,7 +252,20 @@ impl Settings {
             cache: cache_config(reg)?,
             ..HttpConfig::default()
         };
-        let output = output_of(gate, sanitizer_for(&npm.config));
+        let pypi = crate::pyindex::resolve(
+            &crate::pyindex::Inputs::from_process(
+                reg.index_url.clone(),
+                reg.extra_index_url.clone(),
+            ),
+            crate::pyindex::Tool::Any,
+            reg.allow_http,
+        )
+        .map(Arc::new);
+        let mut secrets = npm.config.secret_values();
+        if let Ok(ix) = &pypi {
+            secrets.extend(ix.secret_values());
+        }
+        let output = output_of(gate, Sanitizer::new(secrets));
         Ok(Settings {
             output,
             // The callers that gate replace it with the policy file's merge.
@@ -267,6 +283,7 @@ impl Settings {
                     max_compressed: reg.max_tarball_mb * 1024 * 1024,
                     ..crate::content::Limits::default()
                 }),
+                pypi,
             }),
             trusted_root,
             now,
@@ -429,7 +446,18 @@ fn npm_setup(reg: &RegistryArgs) -> Result<Npm, Fatal> {
             .ok_or_else(|| usage(format!("--npm-config `{kv}` is not KEY=VALUE")))?;
         cli.push((k.trim().to_string(), v.trim().to_string()));
     }
-    let env: HashMap<String, String> = std::env::vars().collect();
+    let mut env: HashMap<String, String> = std::env::vars().collect();
+    // For `config`, mcp-audit's own index flags stand for the environment the client passes
+    // on, as its npm flags do: uv and pip read these variables (an entry's `env` still wins).
+    if let Some(u) = &reg.index_url {
+        env.insert("UV_DEFAULT_INDEX".into(), u.clone());
+        env.insert("PIP_INDEX_URL".into(), u.clone());
+    }
+    if !reg.extra_index_url.is_empty() {
+        let joined = reg.extra_index_url.join(" ");
+        env.insert("UV_EXTRA_INDEX_URL".into(), joined.clone());
+        env.insert("PIP_EXTRA_INDEX_URL".into(), joined);
+    }
     let cwd = std::env::current_dir()
         .map_err(|e| usage(format!("cannot read the current directory: {e}")))?;
     let (layers, diagnostics) = crate::npmrc::discover(&cwd, &env, &cli);

@@ -18,6 +18,27 @@ pub struct Spec {
     pub raw: String,
     pub name: String,
     pub selector: Selector,
+    /// Which registry kind the name belongs to: `npm` unless the spec says `pypi:` or
+    /// `pkg:pypi/`. For PyPI, `name` is PEP 503 normalised and the selector is a `Version`
+    /// (`==1.2`) or the tag `latest` (the newest release that is neither yanked nor a
+    /// pre-release).
+    pub ecosystem: Ecosystem,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Ecosystem {
+    #[default]
+    Npm,
+    Pypi,
+}
+
+impl Ecosystem {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ecosystem::Npm => "npm",
+            Ecosystem::Pypi => "pypi",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +74,12 @@ impl Spec {
         let s = raw.trim();
         if s.is_empty() {
             return Err(err("empty spec"));
+        }
+        if let Some(rest) = s.strip_prefix("pypi:") {
+            return parse_pypi(raw, rest, "==");
+        }
+        if let Some(purl) = s.strip_prefix("pkg:") {
+            return parse_purl(raw, purl);
         }
         for (prefix, what) in [
             ("git+", "git"),
@@ -113,6 +140,7 @@ impl Spec {
             raw: raw.to_string(),
             name: name.to_string(),
             selector,
+            ecosystem: Ecosystem::Npm,
         })
     }
 
@@ -120,6 +148,165 @@ impl Spec {
     pub fn escaped_name(&self) -> String {
         escape_name(&self.name)
     }
+}
+
+/// A package URL (purl spec: `pkg:<type>/<namespace>/<name>@<version>`), `pkg:` already removed.
+/// Qualifiers (`?…`) and subpaths (`#…`) select nothing mcp-audit fetches, so they are refused
+/// rather than ignored.
+fn parse_purl(raw: &str, purl: &str) -> Result<Spec, SpecError> {
+    let err = |problem: String| SpecError {
+        spec: raw.to_string(),
+        problem,
+    };
+    if purl.contains(['?', '#']) {
+        return Err(err(
+            "purl qualifiers and subpaths are not supported; give `pkg:<type>/<name>@<version>`"
+                .into(),
+        ));
+    }
+    let (ty, rest) = purl
+        .split_once('/')
+        .ok_or_else(|| err("a purl needs the form `pkg:<type>/<name>`".into()))?;
+    let decode = |s: &str| {
+        percent_decode(s).ok_or_else(|| err(format!("`{s}` is not valid percent-encoding")))
+    };
+    match ty.to_ascii_lowercase().as_str() {
+        "npm" => {
+            // `pkg:npm/%40scope/name@1.0.0` or `pkg:npm/@scope/name@1.0.0`.
+            let (path, version) = match rest.rsplit_once('@') {
+                Some((p, v)) if !p.is_empty() && !p.ends_with('/') => (p, Some(v)),
+                _ => (rest, None),
+            };
+            let name = decode(path)?;
+            let npm = match version {
+                Some(v) => format!("{name}@{}", decode(v)?),
+                None => name,
+            };
+            let mut spec = Spec::parse(&npm).map_err(|e| err(e.problem))?;
+            spec.raw = raw.to_string();
+            Ok(spec)
+        }
+        "pypi" => {
+            let (name, version) = match rest.split_once('@') {
+                Some((n, v)) => (decode(n)?, Some(decode(v)?)),
+                None => (decode(rest)?, None),
+            };
+            let joined = match version {
+                Some(v) => format!("{name}=={v}"),
+                None => name,
+            };
+            parse_pypi(raw, &joined, "==")
+        }
+        other => Err(err(format!(
+            "purl type `{other}` is not supported (npm and pypi are)"
+        ))),
+    }
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `NAME` or `NAME==VERSION` (the `pypi:` prefix already removed). Other PEP 440 specifiers
+/// (`>=`, `~=`, `!=`) would need PEP 440 range semantics mcp-audit does not implement, so they are
+/// refused with that reason. `sep` is the version separator (`==`; `@` for `uvx pkg@1.2`).
+pub fn parse_pypi(raw: &str, s: &str, sep: &str) -> Result<Spec, SpecError> {
+    let err = |problem: String| SpecError {
+        spec: raw.to_string(),
+        problem,
+    };
+    let s = s.trim();
+    let (name, version) = match s.split_once(sep) {
+        Some((n, v)) => (n.trim(), Some(v.trim())),
+        None => (s, None),
+    };
+    // Extras (`pkg[cli]`) choose optional dependencies, not a different distribution.
+    let name = match name.split_once('[') {
+        Some((n, extras)) if extras.ends_with(']') => n.trim(),
+        _ => name,
+    };
+    if name.contains(['<', '>', '=', '!', '~', ';', ' ', '@']) {
+        return Err(err(
+            "only `NAME` or `NAME==VERSION` is supported for PyPI (no ranges, markers or URLs)"
+                .into(),
+        ));
+    }
+    let normalized = pep503_normalize(name).ok_or_else(|| {
+        err(format!(
+            "`{name}` is not a valid Python project name (letters, digits, `.`, `_`, `-`; \
+             starting and ending with a letter or digit)"
+        ))
+    })?;
+    let selector = match version {
+        None => Selector::Tag("latest".into()),
+        Some(v) if is_pep440_version(v) => Selector::Version(v.to_string()),
+        Some(v) => {
+            return Err(err(format!(
+                "`{v}` is not an exact PEP 440 version (only `==VERSION` is supported)"
+            )))
+        }
+    };
+    Ok(Spec {
+        raw: raw.to_string(),
+        name: normalized,
+        selector,
+        ecosystem: Ecosystem::Pypi,
+    })
+}
+
+/// PEP 503: lower case, runs of `-`, `_` and `.` become one `-`. `None` for a name PEP 508
+/// does not allow (which could otherwise smuggle a path into the index URL).
+pub fn pep503_normalize(name: &str) -> Option<String> {
+    let ok_edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    if name.is_empty()
+        || name.len() > 200
+        || !ok_edge(name.chars().next())
+        || !ok_edge(name.chars().last())
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        return None;
+    }
+    let mut out = String::with_capacity(name.len());
+    let mut sep = false;
+    for c in name.chars() {
+        if "-_.".contains(c) {
+            sep = true;
+        } else {
+            if sep {
+                out.push('-');
+                sep = false;
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    Some(out)
+}
+
+/// A version string in PEP 440's alphabet with no wildcard: exact enough to name one release.
+/// Comparing it with what the index lists is done on the normalised text.
+pub fn is_pep440_version(v: &str) -> bool {
+    !v.is_empty()
+        && v.len() <= 64
+        && v.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() || c == 'v')
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-_+!".contains(c))
 }
 
 /// The registry package an npm launch spec (`npx -y <spec>`) installs, or why it installs none.
@@ -318,6 +505,45 @@ pub fn pick_version<P: VersionList + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pypi_specs_and_purls_are_normalised() {
+        let s = Spec::parse("pypi:Mcp_Server.Fetch==1.2.0").unwrap();
+        assert_eq!(s.ecosystem, Ecosystem::Pypi);
+        assert_eq!(s.name, "mcp-server-fetch");
+        assert_eq!(s.selector, Selector::Version("1.2.0".into()));
+        let s = Spec::parse("pypi:mcp-server-git").unwrap();
+        assert_eq!(s.selector, Selector::Tag("latest".into()));
+        let s = Spec::parse("pkg:pypi/Django_Rest@3.0rc1").unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.ecosystem),
+            ("django-rest", Ecosystem::Pypi)
+        );
+        assert_eq!(s.selector, Selector::Version("3.0rc1".into()));
+        let s = Spec::parse("pkg:npm/%40scope/name@1.0.0").unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.ecosystem),
+            ("@scope/name", Ecosystem::Npm)
+        );
+        assert_eq!(s.selector, Selector::Version("1.0.0".into()));
+        assert_eq!(s.raw, "pkg:npm/%40scope/name@1.0.0");
+        let s = Spec::parse("pkg:npm/left-pad").unwrap();
+        assert_eq!(s.selector, Selector::Tag("latest".into()));
+        assert_eq!(Spec::parse("pypi:pkg[cli]==1.0").unwrap().name, "pkg");
+        for bad in [
+            "pypi:",
+            "pypi:../etc",
+            "pypi:pkg>=1.0",
+            "pypi:pkg==1.*",
+            "pypi:-pkg",
+            "pkg:cargo/serde@1",
+            "pkg:pypi/x?repository_url=y",
+            "pkg:npm/%zz",
+        ] {
+            assert!(Spec::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(pep503_normalize("A.b--C__d").as_deref(), Some("a-b-c-d"));
+    }
     use serde_json::json;
 
     #[test]

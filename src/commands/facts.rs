@@ -7,10 +7,17 @@ use crate::spec::Spec;
 
 pub fn run(spec: &Spec, settings: &Settings) -> Result<u8, Fatal> {
     let scanner = scanner(settings)?;
-    scanner
-        .registries
-        .resolve(&spec.name)
-        .map_err(|e| usage(format!("no usable registry for {}: {e}", spec.raw)))?;
+    if spec.ecosystem == crate::spec::Ecosystem::Pypi {
+        scanner
+            .registries
+            .pypi()
+            .map_err(|e| usage(format!("no usable Python index for {}: {e}", spec.raw)))?;
+    } else {
+        scanner
+            .registries
+            .resolve(&spec.name)
+            .map_err(|e| usage(format!("no usable registry for {}: {e}", spec.raw)))?;
+    }
     let clean = &settings.output.sanitizer;
     match runtime()?.block_on(scanner.facts(spec)) {
         Ok(f) => {

@@ -114,7 +114,8 @@ fn scanner(settings: &Settings) -> Result<Scanner, Fatal> {
         (settings.gate.file.as_ref())
             .and_then(|f| f.registries.clone())
             .map(std::sync::Arc::new),
-    );
+    )
+    .with_pypi(fetch.pypi.clone());
     let default_registry = registries
         .config()
         .default_registry()

@@ -12,6 +12,13 @@ pub fn run(specs: &[Spec], settings: &Settings) -> Result<u8, Fatal> {
     let scanner = scanner(settings)?;
     // A registry setting that cannot be used is a configuration error, found before any request.
     for spec in specs {
+        if spec.ecosystem == crate::spec::Ecosystem::Pypi {
+            scanner
+                .registries
+                .pypi()
+                .map_err(|e| usage(format!("no usable Python index for {}: {e}", spec.raw)))?;
+            continue;
+        }
         scanner
             .registries
             .resolve(&spec.name)

@@ -12,6 +12,7 @@ pub mod deps;
 pub mod evidence;
 pub mod launch;
 pub mod npm;
+pub mod pypi;
 
 use serde::{Deserialize, Serialize};
 
@@ -120,6 +121,58 @@ pub struct PackageFacts {
     /// Absent from facts files written before it existed: then unknown, never "none".
     #[serde(default)]
     pub advisories: AdvisoryFacts,
+    /// What only a Python index tells (PyPI packages only; absent for npm, so npm documents and
+    /// their snapshots are unchanged). Rules reading `pypi.*` list `ecosystems = ["pypi"]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pypi: Option<PypiFacts>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PypiFacts {
+    /// The index the project was read from (redacted).
+    pub index: String,
+    /// Where that index was chosen: `--index-url`, `UV_INDEX_URL`, `pip.conf (...)`, ...
+    pub index_source: String,
+    /// `json` (PEP 691) or `html` (PEP 503).
+    pub simple_format: String,
+    /// The simple API version the index declares.
+    pub api_version: Fact<String>,
+    /// The JSON API (`/pypi/<name>/json`) answered next to the simple API.
+    pub json_api: bool,
+    /// The distribution file judged: a pure wheel if there is one, else the sdist, else a wheel.
+    pub file: String,
+    /// `wheel` or `sdist`.
+    pub file_kind: String,
+    pub yanked: bool,
+    pub yanked_reason: Fact<String>,
+    /// PEP 792 project status: `active`, `archived`, `quarantined`, `deprecated`; unknown when
+    /// the index serves an API version without it.
+    pub project_status: Fact<String>,
+    /// `<Role>:<user>` from the JSON API's `ownership.roles`.
+    pub roles: Fact<Vec<String>>,
+    /// The PyPI organization that owns the project (`""` when none).
+    pub organization: Fact<String>,
+    /// Vulnerability ids the JSON API lists for this version (withdrawn ones left out).
+    pub vulnerabilities: Fact<Vec<String>>,
+    /// Other configured indexes (`--extra-index-url`, uv indexes) that also serve this name:
+    /// pip and uv may install from any of them (dependency confusion).
+    pub also_on_other_indexes: Fact<Vec<String>>,
+    /// `Requires-Dist` of this version, as the index lists it.
+    pub requires_dist: Fact<Vec<String>>,
+    /// Default (non-extra) requirements with no upper bound: `name`, `name>=1`.
+    pub unbounded_requires: Fact<Vec<String>>,
+    /// Default requirements that are direct references (`name @ https://…`, `git+…`,
+    /// `file:`): installed from wherever the URL points, outside any index.
+    pub direct_references: Fact<Vec<String>>,
+    /// The PEP 740 Trusted Publisher kind of the verified provenance (`GitHub`, `GitLab`,
+    /// `Google`, `ActiveState`, ...).
+    pub publisher_kind: Fact<String>,
+    /// Where the provenance was asked for.
+    pub provenance_url: Option<String>,
+    /// `<file>:<line>: <code>` for `.pth` lines that execute code at every Python start (the
+    /// litellm compromise of March 2026 shipped one).
+    pub pth_exec: Fact<Vec<String>>,
 }
 
 /// Advisories that name this version, split by severity for the `known-vulnerability-*` rules.
@@ -608,6 +661,39 @@ impl PackageFacts {
                 serves_publishers: true,
             },
             advisories: AdvisoryFacts::known(vec![]),
+            pypi: None,
+        }
+    }
+}
+
+impl PypiFacts {
+    /// A fully known, passing example (the fact-path catalogue reads `pypi.*` off it).
+    pub fn example() -> PypiFacts {
+        let k = |s: &str| Fact::Known(s.to_string());
+        PypiFacts {
+            index: "https://pypi.org/simple/".into(),
+            index_source: "default (pypi.org)".into(),
+            simple_format: "json".into(),
+            api_version: k("1.4"),
+            json_api: true,
+            file: "example_mcp_server-1.4.2-py3-none-any.whl".into(),
+            file_kind: "wheel".into(),
+            yanked: false,
+            yanked_reason: k(""),
+            project_status: k("active"),
+            roles: Fact::Known(vec!["Owner:alice".into(), "Maintainer:bob".into()]),
+            organization: k(""),
+            vulnerabilities: Fact::Known(vec![]),
+            also_on_other_indexes: Fact::Known(vec![]),
+            requires_dist: Fact::Known(vec!["mcp>=1.2,<2".into()]),
+            unbounded_requires: Fact::Known(vec![]),
+            direct_references: Fact::Known(vec![]),
+            publisher_kind: k("GitHub"),
+            provenance_url: Some(
+                "https://pypi.org/integrity/example-mcp-server/1.4.2/example_mcp_server-1.4.2-py3-none-any.whl/provenance"
+                    .into(),
+            ),
+            pth_exec: Fact::Known(vec![]),
         }
     }
 }

@@ -340,6 +340,21 @@ async fn audit_server(
             reason: "not a package launch".into(),
         }),
     };
+    // PyPI launches: scanned with the index and credentials the entry's own flags and
+    // environment select for its launcher (uv's settings for uvx, pip's for pipx).
+    let (package, registry, version_exists) = match (&launch, package) {
+        (
+            Launch::PyPi {
+                runner,
+                package: raw,
+            },
+            PackageOutcome::NotScanned { .. },
+        ) => {
+            let started = client_expanded(entry, &base.env);
+            pypi_package(scanner, base, job, &started, runner, raw, scan_packages).await
+        }
+        (_, package) => (package, registry, version_exists),
+    };
     let launch_facts = launch_facts(
         &ServerOrigin {
             config: &job.origin_config,
@@ -353,14 +368,19 @@ async fn audit_server(
     );
     let rules = &scanner.rules;
     let mut evals = rules.evaluate_launch(&launch_facts);
+    // Launches that install no package are judged against npm's rule set, as before PyPI.
+    let ecosystem = match &launch {
+        Launch::PyPi { .. } => "pypi",
+        _ => "npm",
+    };
     match &package {
         PackageOutcome::Scanned { facts, .. } => evals.extend(rules.evaluate(facts)),
         PackageOutcome::Failed { error, .. } => {
-            evals.extend(rules.package_not_checked(&format!("package: {error}")))
+            evals.extend(rules.package_not_checked_in(ecosystem, &format!("package: {error}")))
         }
-        PackageOutcome::NotScanned { reason } => {
-            evals.extend(rules.package_not_checked(&format!("package not scanned: {reason}")))
-        }
+        PackageOutcome::NotScanned { reason } => evals.extend(
+            rules.package_not_checked_in(ecosystem, &format!("package not scanned: {reason}")),
+        ),
     }
     // Ignores match the package the entry runs: the one scanned, else the name it launches.
     let subject = match (&package, &launch) {
@@ -507,6 +527,167 @@ async fn npm_package(
     )
 }
 
+/// The registry package a PyPI launch installs: `pkg`, `pkg==1.2`, uvx's `pkg@1.2`, with or
+/// without extras; a URL, path or git spec installs none.
+fn pypi_launch_spec(raw: &str) -> Result<Spec, String> {
+    let s = raw.trim();
+    let shown = crate::secrets::redact_value(None, raw);
+    if s.contains("://") || s.starts_with(['.', '/', '~']) || s.contains(" @ ") {
+        return Err(format!(
+            "`{shown}` is a URL, path or direct reference, not an index package"
+        ));
+    }
+    let sep = if s.contains("==") { "==" } else { "@" };
+    crate::spec::parse_pypi(raw, s, sep).map_err(|e| format!("`{shown}`: {}", e.problem))
+}
+
+/// The Python index settings a PyPI launch's own flags give: `--index-url` / `-i` /
+/// `--default-index` and `--extra-index-url` / `--index` (uv), read up to the package.
+fn pypi_launch_flags(args: &[String]) -> (Option<String>, Vec<String>) {
+    let mut index = None;
+    let mut extra = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if !a.starts_with('-') || a == "--" {
+            break;
+        }
+        let (name, inline) = match a.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (a, None),
+        };
+        let value = |i: &mut usize| match &inline {
+            Some(v) => Some(v.clone()),
+            None => {
+                *i += 1;
+                args.get(*i).cloned()
+            }
+        };
+        match name {
+            "--index-url" | "-i" | "--default-index" => index = value(&mut i),
+            "--extra-index-url" | "--index" => extra.extend(value(&mut i)),
+            // Other flags with a value: skip it so it is not read as the package.
+            "--from" | "--with" | "--python" | "-p" | "--spec" | "--pip-args" | "-w" | "-c"
+            | "--constraints" | "--find-links" | "-f"
+                if inline.is_none() =>
+            {
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    (index, extra)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn pypi_package(
+    scanner: &Scanner,
+    base: &NpmBase,
+    job: &Job,
+    entry: &ServerEntry,
+    runner: &str,
+    raw: &str,
+    scan_packages: bool,
+) -> NpmOutcome {
+    let spec = match pypi_launch_spec(raw) {
+        Ok(s) => s,
+        Err(reason) => {
+            return (
+                PackageOutcome::NotScanned { reason },
+                None,
+                Fact::unknown("no index package to look up"),
+            )
+        }
+    };
+    let args: Vec<String> = entry
+        .args
+        .iter()
+        .skip_while(|a| matches!(a.as_str(), "tool" | "run"))
+        .cloned()
+        .collect();
+    let (index_url, extra) = pypi_launch_flags(&args);
+    let mut env = base.env.clone();
+    for (k, v) in &entry.env {
+        set_env(&mut env, k, v);
+    }
+    let inputs = crate::pyindex::Inputs {
+        index_url,
+        extra_index_urls: extra,
+        env,
+        cwd: Some(job.launch_dir.clone()),
+        home: base.env.get("HOME").map(PathBuf::from),
+    };
+    let tool = if runner.starts_with("pipx") {
+        crate::pyindex::Tool::Pip
+    } else {
+        crate::pyindex::Tool::Uv
+    };
+    let pinned = matches!(spec.selector, Selector::Version(_));
+    let unpinned = || Fact::unknown("no exact version is pinned");
+    let indexes = match crate::pyindex::resolve(&inputs, tool, scanner.registries.allow_http()) {
+        Ok(ix) => Arc::new(ix),
+        Err(problem) => {
+            let error = TargetError::Config {
+                name: spec.name.clone(),
+                problem,
+            };
+            let exists = Fact::unknown(format!("the index could not be asked: {error}"));
+            let package = PackageOutcome::Failed {
+                name: spec.name.clone(),
+                registry: String::new(),
+                error,
+            };
+            return (package, None, exists);
+        }
+    };
+    let shown = crate::registry::redact_url(&indexes.primary.url);
+    if !scan_packages {
+        let package = PackageOutcome::NotScanned {
+            reason: "--no-scan: the package was not fetched".into(),
+        };
+        let exists = if pinned {
+            Fact::unknown("--no-scan: the index was not asked")
+        } else {
+            unpinned()
+        };
+        return (package, Some(shown), exists);
+    }
+    let registries = scanner.registries.with_python(Arc::clone(&indexes));
+    let (package, exists) = match scanner.pypi_facts_in(&registries, &indexes, &spec).await {
+        Ok(facts) => (
+            PackageOutcome::Scanned {
+                registry: shown.clone(),
+                facts: Box::new(facts),
+            },
+            Fact::Known(true),
+        ),
+        Err(e @ TargetError::VersionNotFound { .. }) if pinned => (
+            PackageOutcome::NotScanned {
+                reason: e.to_string(),
+            },
+            Fact::Known(false),
+        ),
+        Err(error) => {
+            let exists = match &error {
+                TargetError::PackageNotFound { .. } => Fact::Known(false),
+                other => Fact::unknown(format!("the index could not be asked: {other}")),
+            };
+            let package = PackageOutcome::Failed {
+                name: spec.name.clone(),
+                registry: shown.clone(),
+                error,
+            };
+            (package, exists)
+        }
+    };
+    (
+        package,
+        Some(shown),
+        if pinned { exists } else { unpinned() },
+    )
+}
+
 /// Why a launch has no npm package to scan, or `None` when it has one.
 fn not_scanned_reason(launch: &Launch, scrub: &Scrubber) -> Option<String> {
     let shown = launch.redacted(scrub);
@@ -519,8 +700,9 @@ fn not_scanned_reason(launch: &Launch, scrub: &Scrubber) -> Option<String> {
         Launch::Node { path } => Some(format!(
             "local script {path}: not a published package (audit its source)"
         )),
+        // Scanned by `pypi_package`; this reason stands only if that cannot run.
         Launch::PyPi { runner, package } => Some(format!(
-            "PyPI package {package} ({runner}): PyPI is not yet supported"
+            "PyPI package {package} ({runner})"
         )),
         Launch::Docker { image } => Some(format!(
             "container image {image}: images are not scanned"
@@ -718,6 +900,44 @@ pub fn discovered_inputs(found: &[(KnownConfig, bool)]) -> Vec<ConfigInput> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pypi_launch_specs_and_index_flags_are_read() {
+        let spec = pypi_launch_spec("mcp-server-git@2025.1.14").unwrap();
+        assert_eq!(
+            (spec.name.as_str(), spec.selector.kind()),
+            ("mcp-server-git", "version")
+        );
+        let spec = pypi_launch_spec("Mcp_Server[cli]==1.0").unwrap();
+        assert_eq!(spec.name, "mcp-server");
+        assert_eq!(
+            pypi_launch_spec("mcp-server-git").unwrap().selector.kind(),
+            "tag"
+        );
+        for bad in [
+            "git+https://github.com/x/y",
+            "./local",
+            "pkg @ https://x/y.whl",
+        ] {
+            assert!(pypi_launch_spec(bad).is_err(), "{bad}");
+        }
+        let args: Vec<String> = [
+            "--from",
+            "pkg==1.0",
+            "--index-url=https://idx.example/simple/",
+            "--extra-index-url",
+            "https://pypi.org/simple/",
+            "cmd",
+            "--index-url",
+            "https://not-read.example/",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let (index, extra) = pypi_launch_flags(&args);
+        assert_eq!(index.as_deref(), Some("https://idx.example/simple/"));
+        assert_eq!(extra, ["https://pypi.org/simple/"]);
+    }
 
     #[test]
     fn the_more_specific_spelling_of_a_setting_wins() {

@@ -3,4 +3,6 @@
 
 pub mod config;
 pub mod lock;
+pub mod pypi;
+mod pypi_verify;
 pub mod scan;

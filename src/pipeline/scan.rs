@@ -82,6 +82,9 @@ pub struct Registries {
     /// The policy file's allowed registries: a package is never fetched from another one.
     allowed: Option<Arc<AllowedRegistries>>,
     clients: Mutex<HashMap<String, RegistryClient>>,
+    /// The Python indexes of this configuration (`pypi:` specs, uvx/pipx launches), or why
+    /// they could not be resolved; `None` when nothing set them up.
+    pypi: Option<Result<Arc<crate::pyindex::PyIndexes>, String>>,
 }
 
 impl Registries {
@@ -95,7 +98,47 @@ impl Registries {
             allow_http,
             allowed: None,
             clients: Mutex::new(HashMap::new()),
+            pypi: None,
         })
+    }
+
+    /// The Python indexes `pypi:` specs are read from (see `pyindex`).
+    pub fn with_pypi(mut self, pypi: Result<Arc<crate::pyindex::PyIndexes>, String>) -> Self {
+        self.pypi = Some(pypi);
+        self
+    }
+
+    /// The Python indexes, or why there are none to use.
+    pub fn pypi(&self) -> Result<&Arc<crate::pyindex::PyIndexes>, String> {
+        match &self.pypi {
+            Some(Ok(ix)) => Ok(ix),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err("no Python index configuration was loaded".into()),
+        }
+    }
+
+    /// A client for one Python index of `indexes`, sharing this scan's pool and limits. Its
+    /// credentials are `indexes`' own, chosen by realm per request.
+    pub fn python_client(
+        &self,
+        indexes: &Arc<crate::pyindex::PyIndexes>,
+        index: &Url,
+    ) -> Result<RegistryClient, String> {
+        let url = crate::registry::RegistryUrl::parse(index.as_str()).map_err(|e| {
+            format!(
+                "index URL {} is rejected: {e}",
+                crate::registry::redact_url(index)
+            )
+        })?;
+        // The policy file's allowed registries name npm registries; Python indexes are not
+        // checked against them (docs/policy.md).
+        Ok(RegistryClient::python(
+            url,
+            self.cfg.clone(),
+            self.http.clone(),
+            Arc::clone(&self.permits),
+            Arc::clone(indexes),
+        ))
     }
 
     /// Refuses, in [`Registries::resolve`], every registry `allowed` does not list for a name.
@@ -127,11 +170,24 @@ impl Registries {
             allow_http: self.allow_http,
             allowed: self.allowed.clone(),
             clients: Mutex::new(HashMap::new()),
+            pypi: self.pypi.clone(),
         }
     }
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// `--allow-http`: a plain-http registry or index off loopback is accepted.
+    pub fn allow_http(&self) -> bool {
+        self.allow_http
+    }
+
+    /// These registries with other Python indexes (one MCP server entry's), sharing the pool
+    /// and the concurrency limit.
+    pub fn with_python(&self, indexes: Arc<crate::pyindex::PyIndexes>) -> Registries {
+        self.with_config(Arc::clone(&self.config))
+            .with_pypi(Ok(indexes))
     }
 
     /// The registry npm would ask for `package`, and the client for it. Refuses a plain-http
@@ -200,7 +256,7 @@ impl Scanner {
     pub async fn scan(&self, specs: &[Spec], on_done: &(dyn Fn(&PackageReport) + Sync)) -> Report {
         let width = specs.len().clamp(1, 64);
         let mut facts: Vec<Result<PackageFacts, TargetError>> = stream::iter(specs)
-            .map(|spec| self.facts_in(&self.registries, spec))
+            .map(|spec| self.facts_any(&self.registries, spec))
             .buffered(width)
             .collect()
             .await;
@@ -225,7 +281,7 @@ impl Scanner {
 
     /// One target's facts, advisories included.
     pub async fn facts(&self, spec: &Spec) -> Result<PackageFacts, TargetError> {
-        let mut facts = [self.facts_in(&self.registries, spec).await];
+        let mut facts = [self.facts_any(&self.registries, spec).await];
         self.add_advisories(&self.registries, &[spec.name.as_str()], &mut facts)
             .await;
         let [facts] = facts;
@@ -246,7 +302,13 @@ impl Scanner {
         let mut by_registry: HashMap<String, (RegistryClient, BTreeSet<(String, String)>)> =
             HashMap::new();
         for (name, f) in names.iter().zip(facts.iter()) {
-            let (Ok(f), Ok((client, _))) = (f, registries.resolve(name)) else {
+            // PyPI projects are not on an npm registry's advisories endpoint: their
+            // vulnerabilities come from the index's JSON API (`pypi.vulnerabilities`).
+            let Ok(f) = f else { continue };
+            if f.pypi.is_some() {
+                continue;
+            }
+            let Ok((client, _)) = registries.resolve(name) else {
                 continue;
             };
             by_registry
@@ -267,6 +329,9 @@ impl Scanner {
         }
         for (name, f) in names.iter().zip(facts.iter_mut()) {
             let Ok(f) = f else { continue };
+            if f.pypi.is_some() {
+                continue;
+            }
             let key = (name.to_string(), f.package.version.clone());
             // Two targets of one run may be the same package version: both read one answer.
             f.advisories = match all.get(&key) {
@@ -274,6 +339,50 @@ impl Scanner {
                 Some(Err(reason)) => AdvisoryFacts::unknown(reason),
                 None => AdvisoryFacts::unknown("the package's registry could not be resolved"),
             };
+        }
+    }
+
+    /// A target's facts from its own ecosystem: `pypi:` specs from the Python indexes.
+    pub async fn facts_any(
+        &self,
+        registries: &Registries,
+        spec: &Spec,
+    ) -> Result<PackageFacts, TargetError> {
+        if spec.ecosystem == crate::spec::Ecosystem::Pypi {
+            let ix = registries
+                .pypi()
+                .map_err(|problem| TargetError::Config {
+                    name: spec.name.clone(),
+                    problem,
+                })?
+                .clone();
+            return self.pypi_facts_in(registries, &ix, spec).await;
+        }
+        self.facts_in(registries, spec).await
+    }
+
+    /// A `pypi:` target with `registries`' Python indexes.
+    pub async fn scan_one_pypi(&self, registries: &Registries, spec: &Spec) -> PackageReport {
+        let (result, registry) = match registries.pypi() {
+            Ok(ix) => (
+                self.pypi_facts_in(registries, ix, spec)
+                    .await
+                    .map(|facts| check(facts, &self.rules, &self.policy)),
+                crate::registry::redact_url(&ix.primary.url),
+            ),
+            Err(problem) => (
+                Err(TargetError::Config {
+                    name: spec.name.clone(),
+                    problem,
+                }),
+                String::new(),
+            ),
+        };
+        PackageReport {
+            target: spec.raw.clone(),
+            name: spec.name.clone(),
+            registry,
+            result,
         }
     }
 
@@ -538,6 +647,19 @@ impl Scanner {
 
     fn report_of(&self, spec: &Spec, facts: Result<PackageFacts, TargetError>) -> PackageReport {
         let result = facts.map(|facts| check(facts, &self.rules, &self.policy));
+        if spec.ecosystem == crate::spec::Ecosystem::Pypi {
+            let registry = self
+                .registries
+                .pypi()
+                .map(|ix| crate::registry::redact_url(&ix.primary.url))
+                .unwrap_or_default();
+            return PackageReport {
+                target: spec.raw.clone(),
+                name: spec.name.clone(),
+                registry,
+                result,
+            };
+        }
         // The same (cached) resolution `facts` used, so an error names the registry it asked.
         let registry = self
             .registries

@@ -408,6 +408,17 @@ impl RegistryClient {
                     .body(json.to_vec());
             }
         }
+        if let Some(secret) = self.py_auth.as_ref().and_then(|ix| ix.auth_for(url)) {
+            let mut value =
+                reqwest::header::HeaderValue::from_str(secret.expose()).map_err(|_| {
+                    FetchError::Client(
+                        "the index credential contains characters that cannot go in an HTTP header"
+                            .into(),
+                    )
+                })?;
+            value.set_sensitive(true);
+            req = req.header(AUTHORIZATION, value);
+        }
         if let Some(auth) = self.auth.as_ref().and_then(|c| c.auth_for_url(url)) {
             // Marked sensitive so that no Debug output of the request can ever show it.
             let mut value = reqwest::header::HeaderValue::from_str(auth.header_value.expose())

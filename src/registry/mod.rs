@@ -4,6 +4,7 @@
 pub mod advisories;
 mod cache;
 mod http;
+pub mod pypi;
 mod url;
 
 use std::sync::Arc;
@@ -75,6 +76,8 @@ pub struct RegistryClient {
     keys: Arc<OnceCell<Result<Option<Arc<NpmKeys>>, FetchError>>>,
     /// Set by [`RegistryClient::for_target`]; without it each request has a deadline of its own.
     deadline: Option<Deadline>,
+    /// Python index credentials, chosen by realm on each request URL (see `pyindex`).
+    py_auth: Option<Arc<crate::pyindex::PyIndexes>>,
 }
 
 /// A `--registry` flag value, checked as every registry setting is ([`RegistryUrl::parse`])
@@ -111,6 +114,22 @@ impl RegistryClient {
             auth,
             cfg,
             deadline: None,
+            py_auth: None,
+        }
+    }
+
+    /// A client for a Python index, sending each request the credential its realm selects in
+    /// `indexes` (and none to any other host).
+    pub fn python(
+        base: RegistryUrl,
+        cfg: HttpConfig,
+        http: reqwest::Client,
+        permits: Arc<Semaphore>,
+        indexes: Arc<crate::pyindex::PyIndexes>,
+    ) -> RegistryClient {
+        RegistryClient {
+            py_auth: Some(indexes),
+            ..Self::shared(base, cfg, http, permits, None)
         }
     }
 

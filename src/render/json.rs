@@ -156,9 +156,20 @@ struct WireError {
 }
 
 fn package(p: &PackageReport) -> WirePackage<'_> {
+    // A report carries no ecosystem of its own; the facts (or, for an error, the spec) say it.
+    let ecosystem = match &p.result {
+        Ok(c) if c.facts.package.ecosystem == "pypi" => "pypi",
+        Err(_)
+            if crate::spec::Spec::parse(&p.target)
+                .is_ok_and(|s| s.ecosystem == crate::spec::Ecosystem::Pypi) =>
+        {
+            "pypi"
+        }
+        _ => "npm",
+    };
     let mut w = WirePackage {
         target: &p.target,
-        ecosystem: "npm",
+        ecosystem,
         name: &p.name,
         version: None,
         registry: &p.registry,
@@ -442,10 +453,15 @@ struct WireServerPackage<'a> {
 
 fn server(s: &ServerReport) -> WireServer<'_> {
     let a = &s.assessment;
+    // The launcher decides the ecosystem of the package it installs.
+    let ecosystem = match &s.launch {
+        Launch::PyPi { .. } => "pypi",
+        _ => "npm",
+    };
     let package = match &s.package {
         PackageOutcome::Scanned { registry, facts } => WireServerPackage {
             status: "scanned",
-            ecosystem: Some("npm"),
+            ecosystem: Some(ecosystem),
             name: Some(facts.package.name.clone()),
             version: Some(&facts.package.version),
             registry: Some(registry),
@@ -458,7 +474,7 @@ fn server(s: &ServerReport) -> WireServer<'_> {
             error,
         } => WireServerPackage {
             status: "error",
-            ecosystem: Some("npm"),
+            ecosystem: Some(ecosystem),
             name: Some(s.show(name)),
             version: None,
             registry: (!registry.is_empty()).then_some(registry.as_str()),

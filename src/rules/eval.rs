@@ -99,6 +99,15 @@ impl RuleSet {
             })
             .collect()
     }
+
+    /// [`Self::package_not_checked`] for the rules of one ecosystem: a server whose npm (or
+    /// PyPI) package could not be checked is not also charged with the other ecosystem's rules.
+    pub fn package_not_checked_in(&self, ecosystem: &str, reason: &str) -> Vec<Evaluation<'_>> {
+        self.package_not_checked(reason)
+            .into_iter()
+            .filter(|e| e.rule.applies_to(ecosystem))
+            .collect()
+    }
 }
 
 #[cfg(test)]

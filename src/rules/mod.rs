@@ -96,7 +96,7 @@ pub const LAUNCH: &str = "launch";
 
 /// The ecosystems a rule's `ecosystems` field may name: the values `package.ecosystem` takes.
 /// A new ecosystem's facts add its name here.
-pub const ECOSYSTEMS: &[&str] = &["npm"];
+pub const ECOSYSTEMS: &[&str] = &["npm", "pypi"];
 
 #[derive(Debug, Clone)]
 pub struct Rule {

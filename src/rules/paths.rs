@@ -39,6 +39,9 @@ pub fn catalogue() -> &'static BTreeMap<String, FactType> {
         walk(&v, String::new(), &mut out);
         let v = serde_json::to_value(LaunchFacts::example()).expect("facts serialize");
         walk(&v, String::new(), &mut out);
+        // `pypi.*` is absent from the npm example (it is `None` there), so it is read off its own.
+        let v = serde_json::json!({ "pypi": crate::facts::PypiFacts::example() });
+        walk(&v, String::new(), &mut out);
         let v = serde_json::to_value(crate::mcpserver::ServerJsonFacts::example())
             .expect("facts serialize");
         walk(&v, String::new(), &mut out);

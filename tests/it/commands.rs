@@ -196,7 +196,7 @@ fn help_states_what_is_not_implemented() {
     assert_eq!(out.code, 0);
     let text = out.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        text.contains("PyPI (uvx, pipx) is not yet supported"),
+        text.contains("Each PyPI launch (uvx, uv tool run, pipx run) is scanned"),
         "{text}"
     );
     assert!(text.contains("Exit codes"), "{text}");

@@ -14,6 +14,8 @@ const TOKEN: &str = "npm_CONFIGtestTOKENcccccccccccccccccccccccc3";
 struct Setup {
     public: TestRegistry,
     private: TestRegistry,
+    /// The Python index the `uvx` entries read (mcp-audit's `--index-url`).
+    pyindex: TestRegistry,
     dir: tempfile::TempDir,
 }
 
@@ -36,9 +38,25 @@ fn setup() -> Setup {
             .replace("{{private}}", &private.url())
             .replace("{{token}}", TOKEN)
     });
+    let pyindex = TestRegistry::start_empty();
+    let file = crate::support::pyindex::PyFile::new(
+        "mcp_server_fetch-2025.4.7.tar.gz",
+        "2025.4.7",
+        crate::support::pyindex::sdist("mcp-server-fetch", "2025.4.7", &["mcp>=1.1.3,<2"], &[]),
+        "2025-04-07T00:00:00Z",
+    );
+    crate::support::pyindex::serve(
+        &pyindex,
+        "mcp-server-fetch",
+        &[file],
+        crate::support::pyindex::Simple::Json("1.1"),
+        None,
+        None,
+    );
     Setup {
         public,
         private,
+        pyindex,
         dir,
     }
 }
@@ -68,11 +86,15 @@ fn config(s: &Setup, cwd: &Path, args: &[&str]) -> Output {
         .args([
             "--registry",
             &s.public.url(),
+            "--index-url",
+            &format!("{}simple/", s.pyindex.url()),
             "--now",
             NOW,
             "--retry-base-ms",
             "10",
-        ]);
+        ])
+        .env("UV_NO_CONFIG", "1")
+        .env("NETRC", "/nonexistent");
     let out = run(cmd);
     out.assert_no_leak(&[TOKEN]);
     out
@@ -152,15 +174,20 @@ fn every_launch_is_audited_with_its_own_registry_and_credentials() {
     assert_eq!(scoped["package"]["registry"], s.private.url());
     assert!(!findings(scoped).contains(&"launch-inline-npm-token".to_string()));
 
-    for (name, kind, reason) in [
-        (
-            "github",
-            "docker",
-            "ghcr.io/github/github-mcp-server:v0.9.0",
-        ),
-        ("fetch", "pypi", "PyPI package mcp-server-fetch==2025.4.7"),
-    ] {
-        let srv = &desktop[name];
+    // uvx: scanned from the index mcp-audit's --index-url stands for.
+    let fetch = &desktop["fetch"];
+    assert_eq!(fetch["package"]["status"], "scanned", "{fetch:#}");
+    assert_eq!(fetch["package"]["name"], "mcp-server-fetch");
+    assert_eq!(fetch["package"]["version"], "2025.4.7");
+    assert_eq!(
+        fetch["launch_facts"]["launch"]["pinned_version_exists"],
+        true
+    );
+    assert!(!findings(fetch).contains(&"launch-unpinned".to_string()));
+
+    {
+        let (kind, reason) = ("docker", "ghcr.io/github/github-mcp-server:v0.9.0");
+        let srv = &desktop["github"];
         assert_eq!(srv["package"]["status"], "not-scanned");
         assert!(
             srv["package"]["reason"].as_str().unwrap().contains(reason),

@@ -56,3 +56,33 @@ fn live_config_scans_npx_launches_and_reports_the_rest() {
     assert!(rule_ids(&servers[0]["findings"]).contains(&"launch-unpinned".to_string()));
     assert_eq!(servers[1]["package"]["status"], "not-scanned");
 }
+
+/// PyPI as reachable here: JSON API with roles, simple API 1.1, an Integrity API answering 404.
+/// Provenance must be unknown with that reason, never "absent" or passed.
+#[test]
+fn live_pypi_scan_shows_provenance_unknown_with_the_404_reason() {
+    let mut cmd = mcp_audit();
+    cmd.args([
+        "scan",
+        "pypi:mcp-server-fetch",
+        "--format",
+        "json",
+        "--no-policy",
+    ]);
+    let out = run(cmd);
+    assert_ne!(out.code, 3, "could not check: {}", out.stderr);
+    let r = json(&out);
+    let p = &r["packages"][0];
+    assert_eq!(p["ecosystem"], "pypi");
+    let f = &p["facts"];
+    assert_eq!(f["tarball"]["integrity"], "verified", "{f:#}");
+    assert!(f["pypi"]["roles"].is_array(), "{f:#}");
+    if let Some(reason) = f["provenance"]["status"]["$unknown"].as_str() {
+        assert!(reason.contains("404"), "{reason}");
+        assert!(inconclusive_ids(&r, 0).contains(&"provenance-missing".to_string()));
+    } else {
+        // Should PyPI's Integrity API become reachable, the status is decided for real.
+        let s = f["provenance"]["status"].as_str().unwrap();
+        assert!(["verified", "absent", "invalid"].contains(&s), "{s}");
+    }
+}

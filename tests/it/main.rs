@@ -20,6 +20,7 @@ mod pep740;
 mod policy;
 mod private_registry;
 mod provenance;
+mod pypi;
 mod python_content;
 mod registry_server;
 mod registry_signatures;

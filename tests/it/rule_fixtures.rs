@@ -72,6 +72,9 @@ fn rules() -> RuleSet {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Doc {
     Package,
+    /// A package document of a PyPI project: the example with `pypi.*` filled in, for the rules
+    /// that read `pypi.*` (they list `ecosystems = ["pypi"]`).
+    Pypi,
     Launch,
     ServerJson,
     Lock,
@@ -85,6 +88,8 @@ impl Doc {
             Doc::ServerJson
         } else if rule.is_lock() {
             Doc::Lock
+        } else if rule.ecosystems == ["pypi"] {
+            Doc::Pypi
         } else {
             Doc::Package
         }
@@ -93,6 +98,7 @@ impl Doc {
     fn example(self) -> Value {
         match self {
             Doc::Package => serde_json::to_value(PackageFacts::example()),
+            Doc::Pypi => serde_json::to_value(pypi_example()),
             Doc::Launch => serde_json::to_value(LaunchFacts::example()),
             Doc::ServerJson => serde_json::to_value(ServerJsonFacts::example()),
             Doc::Lock => serde_json::to_value(LockFacts::example()),
@@ -136,7 +142,7 @@ fn build_doc(kind: Doc, overrides: &Map<String, Value>) -> Result<Value, String>
 /// returns it serialized again, as the rule engine sees it.
 fn to_facts(kind: Doc, doc: &Value) -> Result<Value, String> {
     let back = match kind {
-        Doc::Package => PackageFacts::deserialize(doc).map(serde_json::to_value),
+        Doc::Package | Doc::Pypi => PackageFacts::deserialize(doc).map(serde_json::to_value),
         Doc::Launch => LaunchFacts::deserialize(doc).map(serde_json::to_value),
         Doc::ServerJson => ServerJsonFacts::deserialize(doc).map(serde_json::to_value),
         Doc::Lock => LockFacts::deserialize(doc).map(serde_json::to_value),
@@ -581,6 +587,23 @@ fn the_example_package_passes_every_rule() {
         &set.evaluate(&PackageFacts::example()),
         "PackageFacts::example()",
     );
+}
+
+/// The example package as a PyPI project.
+fn pypi_example() -> PackageFacts {
+    let mut f = PackageFacts::example();
+    f.package.ecosystem = "pypi".into();
+    f.pypi = Some(mcp_audit::facts::PypiFacts::example());
+    f
+}
+
+#[test]
+fn the_example_pypi_package_passes_every_rule_for_pypi() {
+    let set = rules();
+    let evals = set.evaluate(&pypi_example());
+    assert!(evals.iter().any(|e| e.rule.id == "pypi-pth-exec"));
+    assert!(!evals.iter().any(|e| e.rule.id == "signatures-missing"));
+    assert_all_pass(&evals, "the PyPI example");
 }
 
 #[test]

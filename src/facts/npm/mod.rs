@@ -7,9 +7,9 @@
 mod content;
 mod dependencies;
 mod maintainers;
-mod metadata;
+pub(crate) mod metadata;
 pub mod packument;
-mod provenance;
+pub(crate) mod provenance;
 mod publish;
 pub mod select;
 mod trust;
@@ -147,6 +147,7 @@ pub fn derive_facts(input: &DeriveInput<'_>) -> PackageFacts {
         },
         // Asked for every package of a run at once, after derivation (pipeline::scan).
         advisories: Default::default(),
+        pypi: None,
     }
 }
 

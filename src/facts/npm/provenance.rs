@@ -234,7 +234,7 @@ fn github_owner(repo: &str) -> Option<String> {
 
 /// `io.github.<owner>/<name>` is the MCP registry's namespace for servers verified by GitHub
 /// login; other reverse-DNS names are verified by domain and say nothing about GitHub.
-pub(super) fn mcp_github_owner(mcp_name: &str) -> Option<String> {
+pub(crate) fn mcp_github_owner(mcp_name: &str) -> Option<String> {
     mcp_name
         .strip_prefix("io.github.")?
         .split('/')

@@ -67,6 +67,8 @@ struct Inner {
     files: HashMap<String, (Vec<u8>, String)>,
     faults: HashMap<String, Fault>,
     bearer: Option<String>,
+    /// An exact `Authorization` value every request must carry (HTTP basic for Python indexes).
+    authorization: Option<String>,
     requests: Vec<RecordedRequest>,
     /// The advisories bulk answer; None answers 405, as the registry mirror reachable here does.
     advisories: Option<serde_json::Value>,
@@ -191,6 +193,11 @@ impl TestRegistry {
 
     pub fn require_bearer(&self, token: &str) {
         self.shared.lock().bearer = Some(token.to_owned());
+    }
+
+    /// Every request must carry exactly this `Authorization` value, e.g. `Basic <base64>`.
+    pub fn require_authorization(&self, value: &str) {
+        self.shared.lock().authorization = Some(value.to_owned());
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -455,15 +462,33 @@ fn serve(shared: &Shared, method: &Method, headers: &HeaderMap, decoded: &str) -
     if decoded.split('/').any(bad_segment) {
         return json_error(StatusCode::BAD_REQUEST, "Invalid path");
     }
-    let (bearer, file, packument) = {
+    let (bearer, file, packument, authorization) = {
         let inner = shared.lock();
         let file = inner.files.get(decoded).cloned();
         let packument = match route(decoded) {
             Route::Packument(name) => inner.packuments.get(&name).cloned(),
             _ => None,
         };
-        (inner.bearer.clone(), file, packument)
+        (
+            inner.bearer.clone(),
+            file,
+            packument,
+            inner.authorization.clone(),
+        )
     };
+    if let Some(expected) = authorization {
+        let sent = headers
+            .get(header::AUTHORIZATION)
+            .map(HeaderValue::as_bytes);
+        if sent != Some(expected.as_bytes()) {
+            let mut resp = json_error(StatusCode::UNAUTHORIZED, "Unauthorized");
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"test-index\""),
+            );
+            return resp;
+        }
+    }
     if let Some(token) = bearer {
         let expected = format!("Bearer {token}");
         let sent = headers
