@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ::url::Url;
-use serde_json::Value;
 use tokio::sync::{OnceCell, Semaphore};
 
 use crate::error::FetchError;
@@ -159,14 +158,6 @@ impl RegistryClient {
             .map_err(|e| FetchError::Client(format!("cannot build URL for {name}: {e}")))?;
         let body = self.get_bytes(&url).await?;
         Ok((url, body))
-    }
-
-    pub async fn get_json(&self, url: &Url) -> Result<Value, FetchError> {
-        let body = self.get_bytes(url).await?;
-        serde_json::from_slice(&body).map_err(|e| FetchError::Malformed {
-            url: redact_url(url),
-            detail: format!("invalid JSON: {e}"),
-        })
     }
 
     /// The registry's signing keys (`/-/npm/v1/keys`), fetched and parsed once per client.
