@@ -9,7 +9,7 @@ use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, 
 use reqwest::StatusCode;
 use url::Url;
 
-use super::{redact_url, RegistryClient};
+use super::{redact_url, BodyBudget, RegistryClient, Reservation};
 use crate::error::FetchError;
 
 /// What one GET accepts, and which flag raises its size cap (so a "too large" error names the
@@ -77,6 +77,15 @@ impl FetchError {
 
 impl RegistryClient {
     pub(crate) async fn get_with(&self, url: &Url, want: Want) -> Result<Vec<u8>, FetchError> {
+        self.get_reserved(url, want).await.map(|(body, _)| body)
+    }
+
+    /// [`RegistryClient::get_with`], keeping the budget reservation that covered the body.
+    pub(crate) async fn get_reserved(
+        &self,
+        url: &Url,
+        want: Want,
+    ) -> Result<(Vec<u8>, Option<Reservation>), FetchError> {
         let shown = redact_url(url);
         // A request made outside a target (no `for_target`) still gets a deadline of its own.
         let deadline = self
@@ -153,13 +162,13 @@ impl RegistryClient {
         shown: &str,
         want: Want,
         timeout: Duration,
-    ) -> Result<Vec<u8>, FetchError> {
+    ) -> Result<(Vec<u8>, Option<Reservation>), FetchError> {
         let mut url = first.clone();
         let mut hops = 0usize;
         loop {
             let resp = self.send(&url, shown, want.accept, timeout).await?;
             if !resp.status().is_redirection() {
-                return read_body(resp, shown, want).await;
+                return read_body(resp, shown, want, self.body_budget.as_ref()).await;
             }
             let redirect = |detail: String| FetchError::Redirect {
                 url: shown.to_string(),
@@ -239,7 +248,8 @@ async fn read_body(
     mut resp: reqwest::Response,
     shown: &str,
     want: Want,
-) -> Result<Vec<u8>, FetchError> {
+    budget: Option<&BodyBudget>,
+) -> Result<(Vec<u8>, Option<Reservation>), FetchError> {
     let Want {
         limit,
         accept,
@@ -283,12 +293,23 @@ async fn read_body(
     if resp.content_length().is_some_and(|n| n > limit) {
         return Err(too_large());
     }
+    // Reserved before the bytes are read: all of a declared length at once, else step by step.
+    let mut reservation = budget.map(BodyBudget::reserve);
+    if let (Some(r), Some(n)) = (reservation.as_mut(), resp.content_length()) {
+        r.grow_to(n).await;
+    }
     let mut body = Vec::new();
     loop {
         match resp.chunk().await {
             Ok(Some(chunk)) => {
-                if body.len() as u64 + chunk.len() as u64 > limit {
+                let len = body.len() as u64 + chunk.len() as u64;
+                if len > limit {
                     return Err(too_large());
+                }
+                // A chunk is in memory once read; it is reserved before it joins the body, and
+                // the next chunk is not read until it is.
+                if let Some(r) = reservation.as_mut() {
+                    r.cover(len, limit).await;
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -312,7 +333,7 @@ async fn read_body(
             content_type: format!("an HTML or XML page (labelled {label})"),
         });
     }
-    Ok(body)
+    Ok((body, reservation))
 }
 
 pub fn http_client(cfg: &super::HttpConfig) -> Result<reqwest::Client, FetchError> {

@@ -1,6 +1,7 @@
 //! npm registry client: full packuments, with timeouts, bounded retries, `Retry-After`, one
 //! deadline per target, a body size cap and one concurrency limit shared by every request.
 
+pub mod budget;
 mod http;
 mod url;
 
@@ -17,6 +18,7 @@ use crate::verify::NpmKeys;
 use http::Want;
 
 pub use self::url::{is_loopback, redact_url, redact_url_text, RegistryUrl, RegistryUrlError};
+pub use budget::{BodyBudget, Reservation};
 pub use http::{http_client, Deadline};
 
 #[derive(Debug, Clone)]
@@ -68,6 +70,9 @@ pub struct RegistryClient {
     keys: Arc<OnceCell<Result<Option<Arc<NpmKeys>>, FetchError>>>,
     /// Set by [`RegistryClient::for_target`]; without it each request has a deadline of its own.
     deadline: Option<Deadline>,
+    /// Bodies are reserved in it while they download (see `budget`); none: only the
+    /// per-document cap bounds them.
+    body_budget: Option<BodyBudget>,
 }
 
 /// A `--registry` flag value, checked as every registry setting is ([`RegistryUrl::parse`])
@@ -104,7 +109,14 @@ impl RegistryClient {
             auth,
             cfg,
             deadline: None,
+            body_budget: None,
         }
+    }
+
+    /// This client with downloads reserved in `budget` (shared by the clients of a scan).
+    pub fn with_body_budget(mut self, budget: BodyBudget) -> RegistryClient {
+        self.body_budget = Some(budget);
+        self
     }
 
     /// This client with a fresh [`Deadline`] that every request made through it shares: one per
@@ -158,6 +170,25 @@ impl RegistryClient {
             .map_err(|e| FetchError::Client(format!("cannot build URL for {name}: {e}")))?;
         let body = self.get_bytes(&url).await?;
         Ok((url, body))
+    }
+
+    /// As [`RegistryClient::packument_bytes`], with the budget reservation that covered the
+    /// download (none without a budget): keep it while the document is held.
+    pub async fn packument_reserved(
+        &self,
+        name: &str,
+    ) -> Result<(Url, Vec<u8>, Option<Reservation>), FetchError> {
+        let url = self
+            .base
+            .join(&crate::spec::escape_name(name))
+            .map_err(|e| FetchError::Client(format!("cannot build URL for {name}: {e}")))?;
+        let want = Want {
+            limit: self.cfg.max_body_bytes,
+            accept: "application/json",
+            limit_flag: "--max-body-mb",
+        };
+        let (body, reservation) = self.get_reserved(&url, want).await?;
+        Ok((url, body, reservation))
     }
 
     /// The registry's signing keys (`/-/npm/v1/keys`), fetched and parsed once per client.
