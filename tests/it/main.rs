@@ -5,6 +5,7 @@
 mod support;
 
 mod attestations;
+mod body_budget;
 mod commands;
 mod config_cmd;
 mod conformance;
