@@ -5,10 +5,14 @@
 //! like the largest real ones. Then parses it into the typed view, picks `latest`, reads that
 //! version in full (as the tarball check does) and derives the facts. Prints the peak resident
 //! set (`VmHWM` from /proc/self/status). `--value` parses into a `serde_json::Value` instead, the
-//! way the scan did before, for comparison. Run each mode in its own process:
+//! way the scan did before, for comparison. `--small` writes a document of many small fields
+//! instead (no readmes: many short versions, 60 dependencies and 4 maintainers each, and a long
+//! `time` map), where a parsed tree costs the most per byte. Run each mode in its own process:
 //!
 //!     cargo run --release --example packument_memory
 //!     cargo run --release --example packument_memory -- --value
+//!     cargo run --release --example packument_memory -- --small
+//!     cargo run --release --example packument_memory -- --small --value
 //!
 //! Linux only (reads /proc). Not a test: memory figures belong in docs/performance.md.
 
@@ -20,8 +24,13 @@ use serde_json::{json, Map, Value};
 
 /// Written out piece by piece, never as one tree, so that generating it does not raise the peak
 /// the program measures.
-fn synthetic(target_bytes: usize) -> Vec<u8> {
-    let readme = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(80);
+fn synthetic(target_bytes: usize, small: bool) -> Vec<u8> {
+    let readme = if small {
+        String::new()
+    } else {
+        "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(80)
+    };
+    let (dep_count, maintainer_count) = if small { (60, 4) } else { (20, 2) };
     // One buffer, written once: versions first (they are the bulk), the small `time` map after.
     let mut out = String::with_capacity(target_bytes + (1 << 20));
     out.push_str(&format!(
@@ -34,14 +43,17 @@ fn synthetic(target_bytes: usize) -> Vec<u8> {
     while out.len() < target_bytes {
         let v = format!("1.{}.{}", i / 100, i % 100);
         let mut deps = Map::new();
-        for d in 0..20 {
-            deps.insert(format!("dependency-number-{d}"), json!(format!("^{d}.0.0")));
+        for d in 0..dep_count {
+            deps.insert(format!("dep-{d}"), json!(format!("^{d}.0.0")));
         }
+        let maintainers: Vec<Value> = (0..maintainer_count)
+            .map(|m| json!({"name": format!("m{m}"), "email": format!("m{m}@x.io")}))
+            .collect();
         let doc = json!({
             "name": "huge", "version": v, "description": "a large package",
             "readme": readme, "license": "MIT",
             "repository": {"type": "git", "url": "git+https://github.com/example/huge.git"},
-            "maintainers": [{"name": "alice", "email": "a@example.com"}, {"name": "bob", "email": "b@example.com"}],
+            "maintainers": maintainers,
             "_npmUser": {"name": "alice", "email": "a@example.com"},
             "gitHead": "d31124c98240a1b2c3d4e5f60718293a4b5c6d7e",
             "scripts": {"test": "node test.js", "build": "tsc -p ."},
@@ -100,7 +112,8 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(60);
     let as_value = args.iter().any(|a| a == "--value");
-    let bytes = synthetic(mb * 1_000_000);
+    let small = args.iter().any(|a| a == "--small");
+    let bytes = synthetic(mb * 1_000_000, small);
     // The generator's own tree is gone by now, but its peak is not: report the baseline first.
     let baseline = peak_rss_mb();
     let start = std::time::Instant::now();

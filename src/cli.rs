@@ -363,6 +363,10 @@ pub struct EvaluateArgs {
     pub files: Vec<PathBuf>,
     #[command(flatten)]
     pub gate: GateArgs,
+    /// Evaluate as if at this RFC 3339 time: the day a policy file's ignores expire against
+    /// (default: now).
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -370,4 +374,11 @@ pub struct RulesArgs {
     /// Directory of rule files that add to or override the built-in rules by id.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+    /// The policy file whose `[rules.<id>]` overrides (enabled, severity, weight) are shown
+    /// applied (default: mcp-audit.toml in the current directory, else in the git root).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_policy")]
+    pub policy: Option<PathBuf>,
+    /// Ignore any mcp-audit.toml found: show the rules without its overrides.
+    #[arg(long)]
+    pub no_policy: bool,
 }

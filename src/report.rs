@@ -250,7 +250,7 @@ pub fn check(facts: PackageFacts, rules: &RuleSet, policy: &Policy) -> Checked {
         facts.package.name.as_str(),
         Some(facts.package.version.as_str()),
     );
-    let a = assess(&evals, rules, policy, Some(subject));
+    let a = assess_owned(evals, rules, policy, Some(subject));
     Checked {
         version: facts.package.version.clone(),
         score: a.score,
@@ -281,6 +281,18 @@ pub fn assess(
     policy: &Policy,
     subject: Option<(&str, Option<&str>)>,
 ) -> Assessment {
+    assess_owned(evals.to_vec(), rules, policy, subject)
+}
+
+/// [`assess`] for evaluations the caller no longer needs: messages, evidence and reasons move
+/// into the assessment instead of being copied (`config` assesses one set per server, and
+/// 100,000 servers made those copies most of its time).
+pub fn assess_owned(
+    evals: Vec<Evaluation<'_>>,
+    rules: &RuleSet,
+    policy: &Policy,
+    subject: Option<(&str, Option<&str>)>,
+) -> Assessment {
     let ignores: Vec<Option<IgnoreApplied>> = evals
         .iter()
         .map(|e| match e.outcome {
@@ -288,25 +300,40 @@ pub fn assess(
             _ => None,
         })
         .collect();
-    // An accepted finding scores as a decided rule that passed: it stays in the coverage.
-    let scored: Vec<Evaluation<'_>> = evals
+    // An accepted finding scores as a decided rule that passed: it stays in the coverage. Only
+    // the outcome's kind is scored, so without an accepted finding the evaluations are scored
+    // as they are.
+    let accepted = ignores
         .iter()
-        .zip(&ignores)
-        .map(|(e, i)| match i {
-            Some(i) if !i.expired => Evaluation {
+        .any(|i| i.as_ref().is_some_and(|i| !i.expired));
+    let score = if accepted {
+        let scored: Vec<Evaluation<'_>> = evals
+            .iter()
+            .zip(&ignores)
+            .map(|(e, i)| Evaluation {
                 rule: e.rule,
-                outcome: Outcome::Pass,
-            },
-            _ => e.clone(),
-        })
-        .collect();
-    let score = score::score(&scored, &rules.scoring);
+                outcome: match (i, &e.outcome) {
+                    (Some(i), _) if !i.expired => Outcome::Pass,
+                    (_, Outcome::Pass) => Outcome::Pass,
+                    (_, Outcome::Inconclusive { .. }) => Outcome::Inconclusive { reasons: vec![] },
+                    (_, Outcome::Finding { .. }) => Outcome::Finding {
+                        message: String::new(),
+                        remediation: String::new(),
+                        evidence: Default::default(),
+                    },
+                },
+            })
+            .collect();
+        score::score(&scored, &rules.scoring)
+    } else {
+        score::score(&evals, &rules.scoring)
+    };
     let mut findings = Vec::new();
     let mut inconclusive = Vec::new();
     let mut passed = Vec::new();
-    for (e, ignore) in evals.iter().zip(ignores) {
+    for (e, ignore) in evals.into_iter().zip(ignores) {
         let r = e.rule;
-        match &e.outcome {
+        match e.outcome {
             Outcome::Pass => passed.push(r.id.clone()),
             Outcome::Finding {
                 message,
@@ -319,9 +346,9 @@ pub fn assess(
                 severity: r.severity,
                 confidence: r.confidence,
                 weight: r.weight,
-                message: message.clone(),
-                evidence: evidence.clone(),
-                remediation: remediation.clone(),
+                message,
+                evidence,
+                remediation,
                 docs: docs_link(&r.id),
                 ignore,
             }),
@@ -331,7 +358,7 @@ pub fn assess(
                 category: r.category.clone(),
                 severity: r.severity,
                 weight: r.weight,
-                reasons: reasons.clone(),
+                reasons,
             }),
         }
     }

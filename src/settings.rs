@@ -146,14 +146,29 @@ impl Settings {
         ))
     }
 
-    /// `rules`: the rule set only.
-    pub fn rules(dir: Option<&Path>) -> Result<Settings, Fatal> {
-        let rules = RuleSet::load(dir).map_err(|e| usage(e.to_string()))?;
+    /// `rules`: the rule set, with the policy file's rule overrides applied when one is in
+    /// effect (`--policy`, else found; none with `--no-policy`), as `scan` would apply them.
+    pub fn rules(
+        dir: Option<&Path>,
+        policy: Option<&Path>,
+        no_policy: bool,
+    ) -> Result<Settings, Fatal> {
+        let mut rules = RuleSet::load(dir).map_err(|e| usage(e.to_string()))?;
+        let file = policy_file(policy, no_policy, &mut rules)?;
         let gate = Gate {
             rules_dir: dir.map(Path::to_path_buf),
+            file,
             ..Gate::default()
         };
         Ok(Self::bare(rules, gate, plain_output(Format::Table)))
+    }
+
+    /// `--now`: the run pretends to happen at this RFC 3339 time (ignore expiry, ages).
+    pub fn set_now(&mut self, now: Option<&str>) -> Result<(), Fatal> {
+        if let Some(s) = now {
+            self.now = parse_now(s)?;
+        }
+        Ok(())
     }
 
     /// `config-check`: npm's configuration only.
@@ -239,9 +254,7 @@ impl Settings {
         let trusted_root = read_trusted_root(verify.trusted_root.as_deref())?;
         let now = match &reg.now {
             None => Utc::now(),
-            Some(s) => DateTime::parse_from_rfc3339(s)
-                .map_err(|e| usage(format!("--now `{s}` is not an RFC 3339 time: {e}")))?
-                .with_timezone(&Utc),
+            Some(s) => parse_now(s)?,
         };
         let http = HttpConfig {
             timeout: Duration::from_secs(reg.timeout),
@@ -325,9 +338,23 @@ fn load_rules(dir: Option<&Path>) -> Result<RuleSet, Fatal> {
 /// The policy file of the run (`--policy`, else found; none with `--no-policy`), validated, with
 /// its rule overrides applied to `rules`.
 fn load_policy(g: &GateArgs, rules: &mut RuleSet) -> Result<Option<Arc<PolicyFile>>, Fatal> {
-    let path = match (&g.policy, g.no_policy) {
+    policy_file(g.policy.as_deref(), g.no_policy, rules)
+}
+
+fn parse_now(s: &str) -> Result<DateTime<Utc>, Fatal> {
+    Ok(DateTime::parse_from_rfc3339(s)
+        .map_err(|e| usage(format!("--now `{s}` is not an RFC 3339 time: {e}")))?
+        .with_timezone(&Utc))
+}
+
+fn policy_file(
+    policy: Option<&Path>,
+    no_policy: bool,
+    rules: &mut RuleSet,
+) -> Result<Option<Arc<PolicyFile>>, Fatal> {
+    let path = match (policy, no_policy) {
         (_, true) => None,
-        (Some(p), false) => Some(p.clone()),
+        (Some(p), false) => Some(p.to_path_buf()),
         (None, false) => {
             let cwd = std::env::current_dir()
                 .map_err(|e| usage(format!("cannot read the current directory: {e}")))?;

@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use chrono::Utc;
-
 use super::{emit, Fatal};
 use crate::facts::PackageFacts;
 use crate::report::{check, PackageReport, Report};
@@ -29,7 +27,7 @@ pub fn run(files: &[PathBuf], settings: &Settings) -> Result<u8, Fatal> {
         });
     }
     let report = Report {
-        generated_at: Utc::now(),
+        generated_at: settings.now,
         policy,
         packages,
     };

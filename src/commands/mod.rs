@@ -43,7 +43,8 @@ pub fn run(cli: Cli) -> Result<u8, Fatal> {
             facts::run(&spec, &settings).map_err(|f| settings.clean(f))
         }
         Command::Evaluate(args) => {
-            let settings = Settings::offline(&args.gate)?;
+            let mut settings = Settings::offline(&args.gate)?;
+            settings.set_now(args.now.as_deref())?;
             evaluate::run(&args.files, &settings)
         }
         Command::Config(args) => {
@@ -72,7 +73,11 @@ pub fn run(cli: Cli) -> Result<u8, Fatal> {
             lock::run(&args, &settings).map_err(|f| settings.clean(f))
         }
         Command::Rules(args) => {
-            let settings = Settings::rules(args.rules.as_deref())?;
+            let settings = Settings::rules(
+                args.rules.as_deref(),
+                args.policy.as_deref(),
+                args.no_policy,
+            )?;
             rules::run(&settings)
         }
     }

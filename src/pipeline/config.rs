@@ -3,7 +3,7 @@
 //! launch is scanned through the same [`Scanner`] pipeline as `scan`, with the npm configuration
 //! that launch would see: the user's, plus the entry's `env` and its `--registry`-style flags.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 
@@ -20,7 +20,7 @@ use crate::facts::{launch_facts, Fact, LaunchFacts, PackageFacts, ServerOrigin};
 use crate::npmrc::{env_setting_key, Config};
 use crate::pipeline::scan::Scanner;
 use crate::report::{
-    assess, Assessment, Policy, Status, EXIT_GATE_FAILED, EXIT_OK, EXIT_UNCHECKED,
+    assess_owned, Assessment, Policy, Status, EXIT_GATE_FAILED, EXIT_OK, EXIT_UNCHECKED,
 };
 use crate::secrets::Scrubber;
 use crate::spec::{registry_spec, Selector, Spec};
@@ -295,9 +295,12 @@ pub async fn audit(
     let width = jobs.len().clamp(1, 64);
     let discovery = DiscoveryCache::default();
     let discovery = &discovery;
+    let inherited = inherited_env(base);
+    let inherited = &inherited;
     let done: Vec<(usize, ServerReport)> = stream::iter(jobs)
         .map(|job| async move {
-            let report = audit_server(scanner, base, discovery, &job, scan_packages).await;
+            let report =
+                audit_server(scanner, base, inherited, discovery, &job, scan_packages).await;
             on_done(&inputs[job.file].path, &report);
             (job.file, report)
         })
@@ -315,6 +318,7 @@ pub async fn audit(
 async fn audit_server(
     scanner: &Scanner,
     base: &NpmBase,
+    inherited: &HashMap<String, String>,
     discovery: &DiscoveryCache,
     job: &Job,
     scan_packages: bool,
@@ -331,8 +335,16 @@ async fn audit_server(
             Ok(spec) => {
                 let started = client_expanded(entry, &base.env);
                 let started_launch = parse_launch(&started);
-                let config =
-                    entry_config(base, discovery, job, &started, &started_launch, &mut notes).await;
+                let config = entry_config(
+                    base,
+                    inherited,
+                    discovery,
+                    job,
+                    &started,
+                    &started_launch,
+                    &mut notes,
+                )
+                .await;
                 npm_package(scanner, config, &spec, scan_packages).await
             }
         },
@@ -398,7 +410,7 @@ async fn audit_server(
         _ => None,
     };
     let subject = subject.as_ref().map(|(n, v)| (n.as_str(), v.as_deref()));
-    let assessment = assess(&evals, rules, &scanner.policy, subject);
+    let assessment = assess_owned(evals, rules, &scanner.policy, subject);
     if let Launch::Npm { extra_packages, .. } = &launch {
         if !extra_packages.is_empty() {
             notes.push(format!(
@@ -730,27 +742,22 @@ fn not_scanned_reason(launch: &Launch, scrub: &Scrubber) -> Option<String> {
 /// `env` and flags are more specific, and override them.
 async fn entry_config(
     base: &NpmBase,
+    inherited: &HashMap<String, String>,
     discovery: &DiscoveryCache,
     job: &Job,
     entry: &ServerEntry,
     launch: &Launch,
     notes: &mut Vec<String>,
 ) -> Config {
-    let mut inherited = base.env.clone();
-    for (k, v) in &base.cli {
-        set_env(&mut inherited, &format!("npm_config_{k}"), v);
-    }
-    let mut env = inherited.clone();
-    for (k, v) in &entry.env {
-        set_env(&mut env, k, v);
-    }
     let cli = match launch {
         Launch::Npm { npm_config, .. } => npm_config.clone(),
         _ => Vec::new(),
     };
-    let found = discovery.get(&job.launch_dir, &env, &cli).await;
+    let found = discovery
+        .get(&job.launch_dir, inherited, &entry.env, &cli)
+        .await;
     let (mut layers, mut diags) = (found.0.clone(), found.1.clone());
-    let (extra, d) = npm_layers_with_env(entry, launch, &inherited);
+    let (extra, d) = npm_layers_with_env(entry, launch, inherited);
     layers.extend(extra);
     diags.extend(d);
     let config = Config::from_layers(layers);
@@ -764,35 +771,49 @@ async fn entry_config(
     config
 }
 
+/// The environment the client passes on to every launch: the process's, with mcp-audit's own
+/// npm settings as `npm_config_*` variables. The same for every server of a run.
+fn inherited_env(base: &NpmBase) -> HashMap<String, String> {
+    let mut inherited = base.env.clone();
+    for (k, v) in &base.cli {
+        set_env(&mut inherited, &format!("npm_config_{k}"), v);
+    }
+    inherited
+}
+
 /// npm's configuration discovery, done once per (directory, environment, command line): the
 /// servers of one file mostly share all three, and discovery reads up to four files from disk.
-/// It runs on the blocking pool, off the async threads.
+/// It runs on the blocking pool, off the async threads. The inherited environment is the same
+/// for a whole run (one cache per run), so the key holds only the entry's own `env`: building
+/// and sorting the whole environment per server was a large part of `config --no-scan`.
 #[derive(Default)]
 struct DiscoveryCache {
     #[allow(clippy::type_complexity)]
     found: std::sync::Mutex<HashMap<DiscoveryKey, Arc<tokio::sync::OnceCell<Arc<Discovered>>>>>,
 }
 
-type DiscoveryKey = (PathBuf, Vec<(String, String)>, Vec<(String, String)>);
+type DiscoveryKey = (PathBuf, BTreeMap<String, String>, Vec<(String, String)>);
 type Discovered = (Vec<crate::npmrc::Layer>, Vec<crate::npmrc::Diagnostic>);
 
 impl DiscoveryCache {
     async fn get(
         &self,
         dir: &Path,
-        env: &HashMap<String, String>,
+        inherited: &HashMap<String, String>,
+        entry_env: &BTreeMap<String, String>,
         cli: &[(String, String)],
     ) -> Arc<Discovered> {
-        let mut env_key: Vec<(String, String)> =
-            env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        env_key.sort();
-        let key = (dir.to_path_buf(), env_key, cli.to_vec());
+        let key = (dir.to_path_buf(), entry_env.clone(), cli.to_vec());
         let cell = {
             let mut found = self.found.lock().unwrap_or_else(|e| e.into_inner());
             found.entry(key).or_default().clone()
         };
         cell.get_or_init(|| {
-            let (dir, env, cli) = (dir.to_path_buf(), env.clone(), cli.to_vec());
+            let mut env = inherited.clone();
+            for (k, v) in entry_env {
+                set_env(&mut env, k, v);
+            }
+            let (dir, cli) = (dir.to_path_buf(), cli.to_vec());
             async move {
                 let work = move || Arc::new(crate::npmrc::discover(&dir, &env, &cli));
                 // A panic in discovery stays a panic: an empty configuration would be a guess.

@@ -20,7 +20,7 @@ use url::Url;
 
 use crate::npmrc::{Config, Layer, ResolvedRegistry};
 use crate::policy::AllowedRegistries;
-use crate::registry::{http_client, parse_packument, HttpConfig, RegistryClient};
+use crate::registry::{http_client, parse_packument, BodyBudget, HttpConfig, RegistryClient};
 use crate::report::{check, PackageReport, Policy, Report};
 use crate::rules::RuleSet;
 use crate::spec::{pick_version, PickError, Spec};
@@ -29,44 +29,13 @@ use crate::verify::{
     TrustedRoot,
 };
 
-/// How many of the largest allowed documents may be held at once, parsed, across all targets.
+/// The budget, in documents of the largest allowed size: bytes downloading and documents held
+/// while their facts are derived, across all targets, share it (`registry::budget`).
 const BUDGET_DOCUMENTS: u64 = 4;
 
 /// What one packument costs while its facts are derived, per byte of the document: the bytes
 /// themselves (kept for the one version the tarball check reads in full) and the typed view.
 const BYTES_HELD_PER_BYTE: u64 = 2;
-
-/// The memory budget of packuments in flight, in KiB (a semaphore counts at most `u32` permits
-/// per acquisition).
-#[derive(Clone)]
-struct ByteBudget {
-    kib: Arc<tokio::sync::Semaphore>,
-    capacity_kib: u64,
-}
-
-impl ByteBudget {
-    fn new(max_body_bytes: u64) -> ByteBudget {
-        let capacity_kib =
-            (max_body_bytes.saturating_mul(BUDGET_DOCUMENTS) / 1024).clamp(1, u64::from(u32::MAX));
-        ByteBudget {
-            kib: Arc::new(tokio::sync::Semaphore::new(capacity_kib as usize)),
-            capacity_kib,
-        }
-    }
-
-    /// Waits until a document of `len` bytes fits. A document alone larger than the budget
-    /// (possible only when the budget is tiny) takes all of it rather than waiting forever.
-    async fn hold(&self, len: usize) -> tokio::sync::SemaphorePermit<'_> {
-        let kib = (len as u64)
-            .saturating_mul(BYTES_HELD_PER_BYTE)
-            .div_ceil(1024)
-            .clamp(1, self.capacity_kib);
-        self.kib
-            .acquire_many(kib as u32)
-            .await
-            .expect("the budget semaphore is never closed")
-    }
-}
 
 /// The registry clients of one scan: one per registry URL npm's configuration selects, all
 /// sharing one connection pool, one concurrency limit and one memory budget.
@@ -77,7 +46,7 @@ pub struct Registries {
     permits: Arc<tokio::sync::Semaphore>,
     /// Bounds the packuments held at once, not only each one: many large documents fetched
     /// together would otherwise add up to many times the per-document cap.
-    budget: ByteBudget,
+    budget: BodyBudget,
     allow_http: bool,
     /// The policy file's allowed registries: a package is never fetched from another one.
     allowed: Option<Arc<AllowedRegistries>>,
@@ -92,7 +61,10 @@ impl Registries {
         Ok(Registries {
             http: http_client(&cfg)?,
             permits: Arc::new(tokio::sync::Semaphore::new(cfg.concurrency.max(1))),
-            budget: ByteBudget::new(cfg.max_body_bytes),
+            budget: BodyBudget::new(
+                cfg.max_body_bytes.saturating_mul(BUDGET_DOCUMENTS),
+                cfg.max_body_bytes.saturating_mul(BYTES_HELD_PER_BYTE),
+            ),
             config,
             cfg,
             allow_http,
@@ -138,7 +110,8 @@ impl Registries {
             self.http.clone(),
             Arc::clone(&self.permits),
             Arc::clone(indexes),
-        ))
+        )
+        .with_body_budget(self.budget.clone()))
     }
 
     /// Refuses, in [`Registries::resolve`], every registry `allowed` does not list for a name.
@@ -190,6 +163,17 @@ impl Registries {
             .with_pypi(Ok(indexes))
     }
 
+    /// The memory budget every download and held document of this scan is reserved in: its
+    /// `peak()` is what a test checks, never a timing.
+    pub fn budget(&self) -> &BodyBudget {
+        &self.budget
+    }
+
+    /// The most one held document may reserve: twice the per-document cap.
+    fn largest_hold(&self) -> u64 {
+        self.cfg.max_body_bytes.saturating_mul(BYTES_HELD_PER_BYTE)
+    }
+
     /// The registry npm would ask for `package`, and the client for it. Refuses a plain-http
     /// registry off loopback unless allowed: a token would travel in clear.
     pub fn resolve(&self, package: &str) -> Result<(RegistryClient, ResolvedRegistry), String> {
@@ -222,6 +206,7 @@ impl Registries {
                     Arc::clone(&self.permits),
                     Some(Arc::clone(&self.config)),
                 )
+                .with_body_budget(self.budget.clone())
             })
             .clone();
         Ok((client, resolved))
@@ -415,11 +400,23 @@ impl Scanner {
         let client = client.for_target();
         let registry = client.base_display();
         let packument_url = chosen.packument_url(&spec.name);
-        let fetched = client.packument_bytes(&spec.name).await;
-        // Held until the facts are derived: the bytes and the parsed view live that long.
-        let _held = match &fetched {
-            Ok((_, body)) => Some(registries.budget.hold(body.len()).await),
-            Err(_) => None,
+        let fetched = client.packument_reserved(&spec.name).await;
+        // Held until the facts are derived: the bytes and the parsed view live that long. The
+        // reservation that covered the download grows to that; it is never let go in between.
+        let mut _held = None;
+        let fetched = match fetched {
+            Ok((url, body, reservation)) => {
+                let mut r = reservation.unwrap_or_else(|| registries.budget.reserve());
+                r.grow_to(
+                    (body.len() as u64)
+                        .saturating_mul(BYTES_HELD_PER_BYTE)
+                        .min(registries.largest_hold()),
+                )
+                .await;
+                _held = Some(r);
+                Ok((url, body))
+            }
+            Err(e) => Err(e),
         };
         let packument = fetched
             .and_then(|(url, body)| parse_packument(&url, &body).map(|p| (p, body)))

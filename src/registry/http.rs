@@ -13,7 +13,7 @@ use reqwest::{Method, StatusCode};
 use url::Url;
 
 use super::cache::{self, Entry, Key};
-use super::{redact_url, RegistryClient};
+use super::{redact_url, BodyBudget, RegistryClient, Reservation};
 use crate::error::FetchError;
 
 /// What one GET accepts, and which flag raises its size cap (so a "too large" error names the
@@ -44,6 +44,8 @@ enum Got {
         /// The response came through a redirect: it is not cached, because a hop may have been
         /// sent another credential than the one the cache key names.
         redirected: bool,
+        /// The body's share of the download budget, held by the caller while it uses the body.
+        reservation: Option<Reservation>,
     },
     /// 304: the cached entry is still current.
     NotModified,
@@ -114,6 +116,15 @@ impl RegistryClient {
     }
 
     pub(crate) async fn get_with(&self, url: &Url, want: Want) -> Result<Vec<u8>, FetchError> {
+        self.get_reserved(url, want).await.map(|(body, _)| body)
+    }
+
+    /// [`RegistryClient::get_with`], keeping the budget reservation that covered the body.
+    pub(crate) async fn get_reserved(
+        &self,
+        url: &Url,
+        want: Want,
+    ) -> Result<(Vec<u8>, Option<Reservation>), FetchError> {
         let cache = self.cfg.cache.as_ref();
         let key = cache.filter(|_| want.cacheable).map(|_| {
             Key::new(
@@ -129,18 +140,21 @@ impl RegistryClient {
             _ => None,
         };
         if cache.is_some_and(|c| c.offline) {
-            return cached.map(|e| e.body).ok_or_else(|| FetchError::NotCached {
+            return match cached {
+                Some(e) => Ok(self.reserved(e.body).await),
+                None => Err(FetchError::NotCached {
                 url: redact_url(url),
                 detail: if want.cacheable {
                     "not in the cache (--offline)"
                 } else {
                     "not in the cache (--offline; tarballs are never cached)"
                 },
-            });
+            }),
+            };
         }
         match self.retrying(url, want, Body::Get(cached.as_ref())).await? {
             Got::NotModified => match cached {
-                Some(entry) => Ok(entry.body),
+                Some(entry) => Ok(self.reserved(entry.body).await),
                 // Sent no validators, yet told "not modified": nothing to use.
                 None => Err(FetchError::Status {
                     url: redact_url(url),
@@ -152,6 +166,7 @@ impl RegistryClient {
                 etag,
                 last_modified,
                 redirected,
+                reservation,
             } => {
                 if let (Some(c), Some(k), false) = (cache, &key, redirected) {
                     let entry = Entry {
@@ -161,11 +176,25 @@ impl RegistryClient {
                     };
                     // A cache that cannot be written is no cache; the answer stands.
                     let _ = cache::store(&c.dir, k, &entry);
-                    return Ok(entry.body);
+                    return Ok((entry.body, reservation));
                 }
-                Ok(body)
+                Ok((body, reservation))
             }
         }
+    }
+
+    /// A body that came from the cache, reserved in the budget as a downloaded one would be:
+    /// the caller holds it (and parses it) just the same.
+    async fn reserved(&self, body: Vec<u8>) -> (Vec<u8>, Option<Reservation>) {
+        let reservation = match &self.body_budget {
+            Some(budget) => {
+                let mut r = budget.reserve();
+                r.grow_to(body.len() as u64).await;
+                Some(r)
+            }
+            None => None,
+        };
+        (body, reservation)
     }
 
     /// A POST of a JSON document (the advisories bulk request), with the retries, deadline,
@@ -323,12 +352,14 @@ impl RegistryClient {
                         .map(str::to_string)
                 };
                 let (etag, last_modified) = (header(ETAG), header(LAST_MODIFIED));
-                let body = read_body(resp, shown, want).await?;
+                let (body, reservation) =
+                    read_body(resp, shown, want, self.body_budget.as_ref()).await?;
                 return Ok(Got::Fresh {
                     body,
                     etag,
                     last_modified,
                     redirected: !first_hop,
+                    reservation,
                 });
             }
             let redirect = |detail: String| FetchError::Redirect {
@@ -442,7 +473,8 @@ async fn read_body(
     mut resp: reqwest::Response,
     shown: &str,
     want: Want,
-) -> Result<Vec<u8>, FetchError> {
+    budget: Option<&BodyBudget>,
+) -> Result<(Vec<u8>, Option<Reservation>), FetchError> {
     let Want {
         limit,
         accept,
@@ -487,12 +519,23 @@ async fn read_body(
     if resp.content_length().is_some_and(|n| n > limit) {
         return Err(too_large());
     }
+    // Reserved before the bytes are read: all of a declared length at once, else step by step.
+    let mut reservation = budget.map(BodyBudget::reserve);
+    if let (Some(r), Some(n)) = (reservation.as_mut(), resp.content_length()) {
+        r.grow_to(n).await;
+    }
     let mut body = Vec::new();
     loop {
         match resp.chunk().await {
             Ok(Some(chunk)) => {
-                if body.len() as u64 + chunk.len() as u64 > limit {
+                let len = body.len() as u64 + chunk.len() as u64;
+                if len > limit {
                     return Err(too_large());
+                }
+                // A chunk is in memory once read; it is reserved before it joins the body, and
+                // the next chunk is not read until it is.
+                if let Some(r) = reservation.as_mut() {
+                    r.cover(len, limit).await;
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -516,7 +559,7 @@ async fn read_body(
             content_type: format!("an HTML or XML page (labelled {label})"),
         });
     }
-    Ok(body)
+    Ok((body, reservation))
 }
 
 pub fn http_client(cfg: &super::HttpConfig) -> Result<reqwest::Client, FetchError> {

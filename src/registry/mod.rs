@@ -3,6 +3,7 @@
 
 pub mod advisories;
 mod cache;
+pub mod budget;
 mod http;
 pub mod pypi;
 mod url;
@@ -11,7 +12,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ::url::Url;
-use serde_json::Value;
 use tokio::sync::{OnceCell, Semaphore};
 
 use crate::error::FetchError;
@@ -22,6 +22,7 @@ use http::Want;
 
 pub use self::url::{is_loopback, redact_url, redact_url_text, RegistryUrl, RegistryUrlError};
 pub use cache::CacheConfig;
+pub use budget::{BodyBudget, Reservation};
 pub use http::{http_client, Deadline};
 
 #[derive(Debug, Clone)]
@@ -115,6 +116,7 @@ impl RegistryClient {
             cfg,
             deadline: None,
             py_auth: None,
+            body_budget: None,
         }
     }
 
@@ -131,6 +133,12 @@ impl RegistryClient {
             py_auth: Some(indexes),
             ..Self::shared(base, cfg, http, permits, None)
         }
+    }
+
+    /// This client with downloads reserved in `budget` (shared by the clients of a scan).
+    pub fn with_body_budget(mut self, budget: BodyBudget) -> RegistryClient {
+        self.body_budget = Some(budget);
+        self
     }
 
     /// This client with a fresh [`Deadline`] that every request made through it shares: one per
@@ -186,12 +194,23 @@ impl RegistryClient {
         Ok((url, body))
     }
 
-    pub async fn get_json(&self, url: &Url) -> Result<Value, FetchError> {
-        let body = self.get_bytes(url).await?;
-        serde_json::from_slice(&body).map_err(|e| FetchError::Malformed {
-            url: redact_url(url),
-            detail: format!("invalid JSON: {e}"),
-        })
+    /// As [`RegistryClient::packument_bytes`], with the budget reservation that covered the
+    /// download (none without a budget): keep it while the document is held.
+    pub async fn packument_reserved(
+        &self,
+        name: &str,
+    ) -> Result<(Url, Vec<u8>, Option<Reservation>), FetchError> {
+        let url = self
+            .base
+            .join(&crate::spec::escape_name(name))
+            .map_err(|e| FetchError::Client(format!("cannot build URL for {name}: {e}")))?;
+        let want = Want {
+            limit: self.cfg.max_body_bytes,
+            accept: "application/json",
+            limit_flag: "--max-body-mb",
+        };
+        let (body, reservation) = self.get_reserved(&url, want).await?;
+        Ok((url, body, reservation))
     }
 
     /// The registry's signing keys (`/-/npm/v1/keys`), fetched and parsed once per client.

@@ -232,6 +232,16 @@ impl Predicate {
         }
     }
 
+    /// Whether any fact path this predicate reads satisfies `f`; unlike [`Predicate::facts`] it
+    /// allocates nothing, for the checks made once per rule per evaluated document.
+    pub fn reads_any(&self, f: &dyn Fn(&str) -> bool) -> bool {
+        match self {
+            Predicate::All(ps) | Predicate::Any(ps) => ps.iter().any(|p| p.reads_any(f)),
+            Predicate::Not(p) => p.reads_any(f),
+            Predicate::Leaf { fact, .. } => f(fact),
+        }
+    }
+
     pub fn eval(&self, facts: &Value) -> Tri {
         match self {
             Predicate::All(ps) => kleene(ps, facts, false),

@@ -127,10 +127,7 @@ impl Rule {
 
     /// Whether the rule reads a `server.json`'s facts (its condition names `serverjson.*`).
     pub fn is_server_json(&self) -> bool {
-        self.when
-            .facts()
-            .iter()
-            .any(|p| paths::is_server_json_path(p))
+        self.when.reads_any(&paths::is_server_json_path)
     }
 
     /// Whether the rule reads a lockfile entry's facts (its condition names `lockentry.*`).

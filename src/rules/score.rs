@@ -44,11 +44,11 @@ pub fn score(evals: &[Evaluation<'_>], cfg: &ScoringConfig) -> Score {
         findings: u32,
         inconclusive: u32,
     }
-    let mut cats: BTreeMap<String, Acc> = BTreeMap::new();
+    let mut cats: BTreeMap<&str, Acc> = BTreeMap::new();
     for e in evals {
         let w = e.rule.weight;
         total += w;
-        let acc = cats.entry(e.rule.category.clone()).or_default();
+        let acc = cats.entry(e.rule.category.as_str()).or_default();
         acc.total += w;
         match &e.outcome {
             Outcome::Pass => {}
@@ -83,7 +83,7 @@ pub fn score(evals: &[Evaluation<'_>], cfg: &ScoringConfig) -> Score {
             .map(|(name, a)| {
                 let conclusive = a.total - a.unknown;
                 (
-                    name,
+                    name.to_string(),
                     CategoryScore {
                         score: (conclusive > 0).then(|| percent(conclusive - a.failed, conclusive)),
                         coverage: percent(conclusive, a.total),

@@ -6,6 +6,7 @@ mod support;
 
 mod attestations;
 mod cache;
+mod body_budget;
 mod commands;
 mod config_cmd;
 mod conformance;

@@ -377,3 +377,110 @@ fn init_writes_a_starter_policy_and_refuses_to_overwrite() {
     assert_eq!(r["policy"]["gate_sources"]["fail_under"], "file");
     assert_eq!(r["policy"]["gate_sources"]["max_severity"], "file");
 }
+
+#[test]
+fn rules_lists_the_policy_overrides_and_says_so() {
+    let dir = with_policy(
+        "[rules.no-license]\nenabled = false\n\n[rules.version-zero-zero]\nseverity = \"medium\"\nweight = 7\n",
+    );
+    let rules_in = |extra: &[&str]| {
+        let mut cmd = mcp_audit();
+        cmd.current_dir(dir.path()).arg("rules").args(extra);
+        cmd.env("COLUMNS", "200");
+        run(cmd)
+    };
+    let row = |out: &Output, id: &str| {
+        out.stdout
+            .lines()
+            .find(|l| l.contains(&format!(" {id} ")))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+    };
+    let out = rules_in(&[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(row(&out, "no-license"), None, "{}", out.stdout);
+    let v = row(&out, "version-zero-zero").expect("version-zero-zero listed");
+    assert!(v.contains("medium * ┆ 7 *"), "{v}");
+    assert!(
+        out.stdout.contains("mcp-audit.toml is in effect"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("Disabled by it, not listed: no-license."),
+        "{}",
+        out.stdout
+    );
+
+    // Named with --policy from elsewhere, the same; with --no-policy, the rules as built in.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut cmd = mcp_audit();
+    cmd.current_dir(elsewhere.path()).args([
+        "rules",
+        "--policy",
+        dir.path().join("mcp-audit.toml").to_str().unwrap(),
+    ]);
+    cmd.env("COLUMNS", "200");
+    let out = run(cmd);
+    assert_eq!(row(&out, "no-license"), None, "{}", out.stdout);
+    let out = rules_in(&["--no-policy"]);
+    assert!(row(&out, "no-license").is_some(), "{}", out.stdout);
+    let v = row(&out, "version-zero-zero").unwrap();
+    assert!(!v.contains('*'), "{v}");
+    assert!(!out.stdout.contains("in effect"), "{}", out.stdout);
+
+    // A policy naming an unknown rule is refused here as it is by `scan`.
+    let bad = with_policy("[rules.no-such-rule]\nweight = 1\n");
+    let mut cmd = mcp_audit();
+    cmd.current_dir(bad.path()).arg("rules");
+    let out = run(cmd);
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert!(out.stderr.contains("no-such-rule"), "{}", out.stderr);
+}
+
+#[test]
+fn evaluate_now_decides_whether_an_ignore_has_expired() {
+    let reg = fixture_registry();
+    let scratch = tempfile::tempdir().unwrap();
+    let mut cmd = mcp_audit();
+    cmd.current_dir(scratch.path())
+        .args(["facts", RISKY, "--registry", &reg.url(), "--now", NOW]);
+    let out = run(cmd);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let dir = with_policy(
+        "[[ignore]]\nrule = \"version-zero-zero\"\npackage = \"risky-mcp-server\"\n\
+         reason = \"until the 1.0 release\"\nexpires = \"2026-11-21\"\n",
+    );
+    let file = dir.path().join("facts.json");
+    std::fs::write(&file, &out.stdout).unwrap();
+    let evaluate = |now: &str| {
+        let mut cmd = mcp_audit();
+        cmd.current_dir(dir.path()).args([
+            "evaluate",
+            file.to_str().unwrap(),
+            "--format",
+            "json",
+            "--now",
+            now,
+        ]);
+        let out = run(cmd);
+        assert!(out.code <= 1, "{}", out.stderr);
+        json(&out)
+    };
+    let r = evaluate("2026-11-21T23:00:00Z");
+    assert_eq!(
+        finding(&r, "version-zero-zero")["ignored"]["reason"],
+        "until the 1.0 release"
+    );
+    assert_eq!(r["generated_at"], "2026-11-21T23:00:00Z");
+    let r = evaluate("2026-11-22T00:00:01Z");
+    let f = finding(&r, "version-zero-zero");
+    assert_eq!(f["ignored"], serde_json::Value::Null);
+    assert_eq!(f["ignore_expired"]["expires"], "2026-11-21");
+
+    let mut cmd = mcp_audit();
+    cmd.args(["evaluate", file.to_str().unwrap(), "--now", "yesterday"]);
+    let out = run(cmd);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("--now `yesterday`"), "{}", out.stderr);
+}

@@ -1,0 +1,226 @@
+//! One memory budget for registry documents, from their first byte on the wire until the caller
+//! is done with them (issue K4/K(c)).
+//!
+//! Before, the budget was taken only once a document had been downloaded: bodies still arriving
+//! were bounded by the request concurrency × the per-document cap (16 × 64 MiB), not by the
+//! budget. Now a download reserves its bytes before it reads them (all of `Content-Length` when
+//! the server gives it, else growing in steps as chunks arrive), and the caller keeps the same
+//! reservation, grown, while it parses.
+//!
+//! Reserving while holding is the classic way to deadlock: every download holds part of the
+//! budget and waits for more. So a reservation that cannot grow waits only while some other
+//! holder is not waiting (it will finish or fail and release); when every other holder waits,
+//! one reservation at a time (the "overdraft") may go past the shared part. The shared part is
+//! the budget less one document's largest reservation, so the total never exceeds the budget.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::Notify;
+
+/// Growth step for a body of unknown length: one lock per step, not per chunk.
+const STEP: u64 = 256 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct BodyBudget {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    state: Mutex<State>,
+    notify: Notify,
+    /// What all reservations together may hold without the overdraft.
+    shared: u64,
+    total: u64,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    used: u64,
+    peak: u64,
+    holders: usize,
+    waiting: usize,
+    next_id: u64,
+    /// The one reservation allowed past `shared`, while it is.
+    overdraft: Option<u64>,
+}
+
+impl BodyBudget {
+    /// A budget of `total` bytes, where one reservation may reach `largest` bytes.
+    pub fn new(total: u64, largest: u64) -> BodyBudget {
+        let total = total.max(1);
+        BodyBudget {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State::default()),
+                notify: Notify::new(),
+                shared: total.saturating_sub(largest),
+                total,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// An empty reservation; it counts as a holder until dropped.
+    pub fn reserve(&self) -> Reservation {
+        let mut s = self.lock();
+        s.holders += 1;
+        s.next_id += 1;
+        Reservation {
+            budget: self.clone(),
+            id: s.next_id,
+            bytes: 0,
+            waiting: false,
+        }
+    }
+
+    /// The most bytes reserved at once so far (for tests and benchmarks).
+    pub fn peak(&self) -> u64 {
+        self.lock().peak
+    }
+
+    /// The bytes reserved now.
+    pub fn used(&self) -> u64 {
+        self.lock().used
+    }
+
+    /// The budget's size.
+    pub fn total(&self) -> u64 {
+        self.inner.total
+    }
+}
+
+/// Bytes of the budget held by one document; released when dropped.
+#[derive(Debug)]
+pub struct Reservation {
+    budget: BodyBudget,
+    id: u64,
+    bytes: u64,
+    waiting: bool,
+}
+
+impl Reservation {
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Grows the reservation to at least `want` bytes, waiting for others to release budget.
+    pub async fn grow_to(&mut self, want: u64) {
+        if want <= self.bytes {
+            return;
+        }
+        let n = want - self.bytes;
+        loop {
+            let inner = Arc::clone(&self.budget.inner);
+            let notified = inner.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let newly_waiting = {
+                let mut s = self.budget.lock();
+                let fits = s.used + n <= inner.shared;
+                let waiting_others = s.waiting - usize::from(self.waiting);
+                let all_others_wait = waiting_others + 1 == s.holders;
+                let overdraft_free = s.overdraft.is_none_or(|o| o == self.id);
+                if fits || (all_others_wait && overdraft_free) {
+                    if !fits {
+                        s.overdraft = Some(self.id);
+                    }
+                    s.used += n;
+                    s.peak = s.peak.max(s.used);
+                    if self.waiting {
+                        s.waiting -= 1;
+                        self.waiting = false;
+                    }
+                    self.bytes += n;
+                    return;
+                }
+                if self.waiting {
+                    false
+                } else {
+                    s.waiting += 1;
+                    self.waiting = true;
+                    true
+                }
+            };
+            // A new waiter can make "every other holder waits" true for an earlier one.
+            if newly_waiting {
+                inner.notify.notify_waiters();
+            }
+            notified.await;
+        }
+    }
+
+    /// Grows by whole steps to cover `len` bytes of a body of unknown length, at most `cap`.
+    pub async fn cover(&mut self, len: u64, cap: u64) {
+        if len > self.bytes {
+            self.grow_to(len.div_ceil(STEP).saturating_mul(STEP).min(cap.max(len)))
+                .await;
+        }
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        {
+            let mut s = self.budget.lock();
+            s.used -= self.bytes;
+            s.holders -= 1;
+            if self.waiting {
+                s.waiting -= 1;
+            }
+            if s.overdraft == Some(self.id) {
+                s.overdraft = None;
+            }
+        }
+        self.budget.inner.notify.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn reservations_wait_for_each_other_and_never_pass_the_budget() {
+        let budget = BodyBudget::new(100, 40);
+        let mut a = budget.reserve();
+        a.grow_to(60).await;
+        let mut b = budget.reserve();
+        // 60 shared of 60: b would wait while a is not waiting.
+        let grow_b = tokio::time::timeout(std::time::Duration::from_millis(50), b.grow_to(30));
+        assert!(
+            grow_b.await.is_err(),
+            "b waits while a holds the shared part"
+        );
+        drop(a);
+        b.grow_to(30).await;
+        assert_eq!(budget.used(), 30);
+        assert!(budget.peak() <= budget.total());
+    }
+
+    #[tokio::test]
+    async fn when_every_holder_waits_one_goes_on_past_the_shared_part() {
+        let budget = BodyBudget::new(100, 40);
+        let mut a = budget.reserve();
+        let mut b = budget.reserve();
+        a.grow_to(30).await;
+        b.grow_to(30).await;
+        // Both want 40: neither fits in the shared 60; one overdraws, finishes, and the other
+        // then fits. No deadlock, and the total stays within the budget.
+        let (ra, rb) = tokio::join!(
+            async {
+                a.grow_to(40).await;
+                drop(a);
+            },
+            async {
+                b.grow_to(40).await;
+                drop(b);
+            }
+        );
+        let _ = (ra, rb);
+        assert_eq!(budget.used(), 0);
+        assert!(budget.peak() <= 100, "{}", budget.peak());
+    }
+}
