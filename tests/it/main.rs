@@ -27,3 +27,4 @@ mod tarball;
 mod verdaccio;
 mod verdaccio_harness;
 mod verify_bundle_cli;
+mod registry_cmd;

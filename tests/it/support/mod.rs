@@ -3,6 +3,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod fixtures;
+pub mod mcp_registry;
 pub mod registry;
 pub mod verdaccio;
 
