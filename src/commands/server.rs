@@ -33,7 +33,10 @@ pub fn run(args: &ServerArgs, settings: &Settings) -> Result<u8, Fatal> {
 /// `json` is `None`... see [`super::registry`]).
 pub(super) fn emit(reports: &[ServerFileReport], settings: &Settings, from_files: bool) -> bool {
     let clean = &settings.output.sanitizer;
-    if emit_ci(&server_subjects(reports, &cwd(settings), from_files), settings) {
+    if emit_ci(
+        &server_subjects(reports, &cwd(settings), from_files),
+        settings,
+    ) {
         return true;
     }
     match settings.output.format {

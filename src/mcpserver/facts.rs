@@ -432,7 +432,9 @@ impl ServerJsonFacts {
                 package_mcp_names: vec![
                     "npm example-mcp-server: io.github.example/example-mcp-server".into(),
                 ],
-                provenance_repositories: vec!["https://github.com/example/example-mcp-server".into()],
+                provenance_repositories: vec![
+                    "https://github.com/example/example-mcp-server".into()
+                ],
                 repository_matches_provenance: Fact::Known(true),
                 registry_status: Some("active".into()),
                 registry_status_message: Some("".into()),

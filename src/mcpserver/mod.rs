@@ -13,11 +13,13 @@ mod report;
 pub mod scan;
 mod subjects;
 
-pub use facts::{server_facts, server_facts_with, PackageIdentity, ServerJsonFacts, ServerJsonSection};
+pub use facts::{
+    server_facts, server_facts_with, PackageIdentity, ServerJsonFacts, ServerJsonSection,
+};
 pub use report::{
-    assemble, audit, audit_files, audit_files_scanned, audit_listed, exit_code,
-    registry_exit_code, render_json, render_registry_json, render_table, Audited, FileOutcome,
-    ServerFileReport, NOT_SCANNED,
+    assemble, audit, audit_files, audit_files_scanned, audit_listed, exit_code, registry_exit_code,
+    render_json, render_registry_json, render_table, Audited, FileOutcome, ServerFileReport,
+    NOT_SCANNED,
 };
 
 pub use subjects::server_subjects;

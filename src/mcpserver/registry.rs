@@ -68,7 +68,10 @@ pub fn api_root(url: &Url) -> Url {
         .strip_suffix("/servers")
         .unwrap_or(&path)
         .trim_end_matches('/');
-    let path = path.strip_suffix("/v0.1").or_else(|| path.strip_suffix("/v0")).unwrap_or(path);
+    let path = path
+        .strip_suffix("/v0.1")
+        .or_else(|| path.strip_suffix("/v0"))
+        .unwrap_or(path);
     u.set_path(&format!("{}/", path.trim_end_matches('/')));
     u
 }
@@ -144,9 +147,14 @@ pub fn read_item(root: &str, item: &Value) -> (Option<String>, Listed, Option<bo
         status: text("status").map(|s| s.to_ascii_lowercase()),
         status_message: text("statusMessage"),
         updated_at: text("updatedAt"),
-        is_latest: official.and_then(|m| m.get("isLatest")).and_then(Value::as_bool),
+        is_latest: official
+            .and_then(|m| m.get("isLatest"))
+            .and_then(Value::as_bool),
     };
-    let name = server_value.get("name").and_then(Value::as_str).map(str::to_string);
+    let name = server_value
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let version = server_value
         .get("version")
         .and_then(Value::as_str)
@@ -263,7 +271,11 @@ mod tests {
             ("https://r.example/mcp/v0.1/", "https://r.example/mcp/"),
             ("https://r.example/mcp", "https://r.example/mcp/"),
         ] {
-            assert_eq!(api_root(&Url::parse(given).unwrap()).as_str(), root, "{given}");
+            assert_eq!(
+                api_root(&Url::parse(given).unwrap()).as_str(),
+                root,
+                "{given}"
+            );
         }
     }
 

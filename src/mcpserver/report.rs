@@ -404,7 +404,9 @@ pub fn render_table(reports: &[ServerFileReport], quiet: bool) -> String {
                 .find(|i| !i.rule.starts_with("server-"))
                 .map(|i| i.reasons.join("; "))
                 .unwrap_or_default();
-            out.push_str(&format!("  ?        {package_rules} package rule(s): {why}\n"));
+            out.push_str(&format!(
+                "  ?        {package_rules} package rule(s): {why}\n"
+            ));
         }
         if let Some(status) = &a.facts.serverjson.registry_status {
             out.push_str(&format!("  registry status: {status}\n"));
@@ -483,11 +485,7 @@ pub async fn audit_files_scanned(
         .await
 }
 
-async fn scanned(
-    file: &str,
-    server: ServerJson,
-    ps: &super::scan::PackageScanner<'_>,
-) -> Audited {
+async fn scanned(file: &str, server: ServerJson, ps: &super::scan::PackageScanner<'_>) -> Audited {
     let packages = ps.scan(&server).await;
     assemble(
         file,

@@ -102,7 +102,10 @@ impl<'a> PackageScanner<'a> {
                 policy,
             ),
             Some(other) => PackageAudit::not_scanned(
-                format!("registryType `{}` is not a known registry type", shown(other)),
+                format!(
+                    "registryType `{}` is not a known registry type",
+                    shown(other)
+                ),
                 rules,
                 policy,
             ),
@@ -127,7 +130,10 @@ impl<'a> PackageScanner<'a> {
             Err(problem) => {
                 return fetched(
                     &spec,
-                    p.registry_base_url.as_deref().map(shown).unwrap_or_default(),
+                    p.registry_base_url
+                        .as_deref()
+                        .map(shown)
+                        .unwrap_or_default(),
                     Err(TargetError::Config {
                         name: spec.name.clone(),
                         problem,
@@ -202,7 +208,12 @@ const PUBLIC_NPM: &str = "https://registry.npmjs.org";
 /// installs `latest`, which `server-version-unpinned` reports). An unexpanded template names
 /// nothing that can be fetched.
 fn npm_spec(p: &Package) -> Result<Spec, String> {
-    let Some(id) = p.identifier.as_deref().map(str::trim).filter(|i| !i.is_empty()) else {
+    let Some(id) = p
+        .identifier
+        .as_deref()
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+    else {
         return Err("the npm entry has no identifier".into());
     };
     let raw = match p.version.as_deref().map(str::trim) {
@@ -221,7 +232,11 @@ fn npm_spec(p: &Package) -> Result<Spec, String> {
 /// The `pypi:NAME==VERSION` spec (`pypi:NAME` without a version) that `scan` takes for a PyPI
 /// package.
 pub fn pypi_spec(p: &Package) -> Option<String> {
-    let id = p.identifier.as_deref().map(str::trim).filter(|i| !i.is_empty())?;
+    let id = p
+        .identifier
+        .as_deref()
+        .map(str::trim)
+        .filter(|i| !i.is_empty())?;
     Some(match p.version.as_deref().map(str::trim) {
         Some(v) if !v.is_empty() => format!("pypi:{id}=={v}"),
         _ => format!("pypi:{id}"),
@@ -286,11 +301,14 @@ pub fn identity(server: &ServerJson, packages: &[PackageAudit]) -> PackageIdenti
                     provenance.push(shown(repo));
                 }
             }
-            PackageAudit::NotScanned { reason, .. } => {
-                undecided.push(format!("{label}: {reason}"))
-            }
+            PackageAudit::NotScanned { reason, .. } => undecided.push(format!("{label}: {reason}")),
             PackageAudit::Fetched(r) => {
-                let why = r.result.as_ref().err().map(|e| e.kind()).unwrap_or_default();
+                let why = r
+                    .result
+                    .as_ref()
+                    .err()
+                    .map(|e| e.kind())
+                    .unwrap_or_default();
                 undecided.push(format!("{label} could not be checked ({why})"))
             }
         }
@@ -306,17 +324,14 @@ pub fn identity(server: &ServerJson, packages: &[PackageAudit]) -> PackageIdenti
     } else {
         Fact::Known(true)
     };
-    let repository_matches_provenance = match server
-        .repository_url
-        .as_deref()
-        .and_then(normalize_git_url)
-    {
-        None => Fact::unknown("the file names no repository"),
-        Some(_) if provenance.is_empty() => {
-            Fact::unknown("no scanned package has verified build provenance")
-        }
-        Some(repo) => Fact::Known(provenance.iter().all(|p| p.eq_ignore_ascii_case(&repo))),
-    };
+    let repository_matches_provenance =
+        match server.repository_url.as_deref().and_then(normalize_git_url) {
+            None => Fact::unknown("the file names no repository"),
+            Some(_) if provenance.is_empty() => {
+                Fact::unknown("no scanned package has verified build provenance")
+            }
+            Some(repo) => Fact::Known(provenance.iter().all(|p| p.eq_ignore_ascii_case(&repo))),
+        };
     PackageIdentity {
         package_names_server,
         package_mcp_names: names,
@@ -340,7 +355,10 @@ mod tests {
 
     #[test]
     fn npm_specs() {
-        assert_eq!(npm_spec(&pkg("npm", "@a/b", Some("1.2.3"))).unwrap().raw, "@a/b@1.2.3");
+        assert_eq!(
+            npm_spec(&pkg("npm", "@a/b", Some("1.2.3"))).unwrap().raw,
+            "@a/b@1.2.3"
+        );
         assert_eq!(npm_spec(&pkg("npm", "b", None)).unwrap().raw, "b");
         assert!(npm_spec(&pkg("npm", "b", Some("$(PackageVersion)")))
             .unwrap_err()
@@ -354,7 +372,10 @@ mod tests {
             pypi_spec(&pkg("pypi", "mcp-x", Some("0.4.1"))).as_deref(),
             Some("pypi:mcp-x==0.4.1")
         );
-        assert_eq!(pypi_spec(&pkg("pypi", "mcp-x", None)).as_deref(), Some("pypi:mcp-x"));
+        assert_eq!(
+            pypi_spec(&pkg("pypi", "mcp-x", None)).as_deref(),
+            Some("pypi:mcp-x")
+        );
     }
 
     #[test]

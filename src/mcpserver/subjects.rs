@@ -60,7 +60,9 @@ pub fn server_subjects<'a>(
             error: None,
             place: Place {
                 uri: uri.clone(),
-                line: key_line(&text, "\"name\"", 0).or(Some(1)).filter(|_| from_files),
+                line: key_line(&text, "\"name\"", 0)
+                    .or(Some(1))
+                    .filter(|_| from_files),
                 purl: None,
             },
             identity: format!("{}\0{name}", r.file),
@@ -78,7 +80,14 @@ pub fn server_subjects<'a>(
                     None,
                     p.status(),
                 ),
-                Err(e) => (None, None, &[][..], &[][..], Some(e.to_string()), p.status()),
+                Err(e) => (
+                    None,
+                    None,
+                    &[][..],
+                    &[][..],
+                    Some(e.to_string()),
+                    p.status(),
+                ),
             };
             subjects.push(Subject {
                 label: format!("{name} → {}", p.name),

@@ -199,12 +199,20 @@ async fn handle(State(inner): State<Arc<Mutex<Inner>>>, req: Request) -> Respons
     let filtered: Vec<&Entry> = entries
         .iter()
         .filter(|e| match params.get("search") {
-            Some(s) => e.server["name"].as_str().unwrap_or_default().contains(s.as_str()),
+            Some(s) => e.server["name"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(s.as_str()),
             None => true,
         })
         .collect();
     let normal = |start: usize| {
-        let page: Vec<Value> = filtered.iter().skip(start).take(limit).map(|e| item(e)).collect();
+        let page: Vec<Value> = filtered
+            .iter()
+            .skip(start)
+            .take(limit)
+            .map(|e| item(e))
+            .collect();
         let next = start + page.len();
         let cursor = (next < filtered.len()).then(|| format!("c{next}"));
         json!({"servers": page, "metadata": {"nextCursor": cursor, "count": page.len()}})
@@ -269,5 +277,8 @@ async fn handle(State(inner): State<Arc<Mutex<Inner>>>, req: Request) -> Respons
             )
         }
     };
-    json_response(StatusCode::OK, serde_json::to_vec(&body).expect("serialize"))
+    json_response(
+        StatusCode::OK,
+        serde_json::to_vec(&body).expect("serialize"),
+    )
 }
