@@ -25,7 +25,9 @@ fn bench(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let mut group = c.benchmark_group("registry_no_scan");
-    group.sample_size(10).measurement_time(Duration::from_secs(20));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
     for n in [100usize, 1000] {
         let reg = mcp_registry::TestMcpRegistry::start(
             mcp_registry::synthetic(n),
