@@ -29,8 +29,8 @@ pub fn run(args: &ServerArgs, settings: &Settings) -> Result<u8, Fatal> {
     Ok(exit_code(&reports))
 }
 
-/// `server` and `registry` reports in the chosen format (JSON is rendered by the caller when
-/// `json` is `None`... see [`super::registry`]).
+/// Prints `server` and `registry` reports in the chosen format. `false` when nothing was printed:
+/// JSON for a registry, whose document (`kind: "registry"`) the caller prints.
 pub(super) fn emit(reports: &[ServerFileReport], settings: &Settings, from_files: bool) -> bool {
     let clean = &settings.output.sanitizer;
     if emit_ci(
