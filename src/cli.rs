@@ -44,9 +44,9 @@ pub enum Command {
     /// runs, resolved with that entry's own registry settings and credentials.
     #[command(after_help = CONFIG_AFTER_HELP)]
     Config(ConfigArgs),
-    /// Audit `server.json` files (MCP Registry server descriptions) on their own: schema,
-    /// version pins, file hashes, remote URLs, secrets and namespace identity. Partial: only
-    /// with --no-scan for now (the packages they list are not fetched).
+    /// Audit `server.json` files (MCP Registry server descriptions): schema, version pins, file
+    /// hashes, remote URLs, secrets and identity, and the npm packages they list (PyPI, oci,
+    /// nuget and mcpb packages are not scanned yet).
     #[command(after_help = SERVER_AFTER_HELP)]
     Server(ServerArgs),
     /// Print the facts the rules see for one package, as JSON.
@@ -62,6 +62,10 @@ pub enum Command {
     ConfigCheck(ConfigCheckArgs),
     /// Write a commented starter policy file, mcp-audit.toml, in the current directory.
     Init(InitArgs),
+    /// Audit the servers an MCP Registry API lists (`GET /v0.1/servers`): each server's latest
+    /// version as `server` audits a file, and its registry status (deleted, deprecated).
+    #[command(after_help = REGISTRY_AFTER_HELP)]
+    Registry(RegistryCmdArgs),
     /// Audit every package a lockfile pins (package-lock.json v1-v3, npm-shrinkwrap.json,
     /// pnpm-lock.yaml 5.x-9.0, yarn.lock v1 and berry), each with the package rules as
     /// `scan name@version` does, and the lockfile itself as lockfile-lint does: resolved hosts,
@@ -119,20 +123,61 @@ const SERVER_AFTER_HELP: &str =
      could not be read as JSON (3 wins over 1).\n\
      Every released schema (2025-07-09 … 2025-12-11) and the draft are read leniently: schema \
      problems are findings and the rest is still audited.\n\
-     Status: partial. --no-scan is required: scanning the npm/PyPI packages a server.json lists \
-     (and comparing their mcpName) is not implemented yet, so package rules are inconclusive.";
+     Without --no-scan, each npm package is scanned as `scan` would, from its registryBaseUrl \
+     (the public npm registry stands for npm's configured registry) with the credential npm's \
+     configuration has for that host, and its mcpName and verified provenance repository are \
+     compared with the server's name and repository.\n\
+     Status: partial. PyPI packages are not scanned yet (reported inconclusive, with the reason); \
+     oci, nuget and mcpb packages are reported with their package rules inconclusive.";
+
+const REGISTRY_AFTER_HELP: &str =
+    "Pages through GET /v0.1/servers (cursor and limit) and audits each server's latest version \
+     as `server` audits a file. The registry's status is a finding: deleted (high), deprecated \
+     (medium). Deleted servers are listed too.\n\
+     Paging stops, with a message, at a repeated cursor, a page that adds no server, 1,000 pages, \
+     a page over 16 MiB, a body that is not a server list, or a request that still fails after \
+     --retries; what was listed until then is audited, and the exit code is 3.\n\
+     Exit codes: 0 all passed (an empty listing too); 1 a server failed the gate; 2 usage error; \
+     3 the listing stopped early or a server or package could not be checked.\n\
+     No credentials are sent to the MCP registry.";
+
+#[derive(Debug, Args)]
+pub struct RegistryCmdArgs {
+    /// The registry: `https://registry.modelcontextprotocol.io` (a trailing `/v0.1` or
+    /// `/v0.1/servers` is accepted).
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// Only servers whose name contains this (the API's `search`).
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    /// Only servers updated since this RFC 3339 time (the API's `updated_since`), for
+    /// incremental runs.
+    #[arg(long, value_name = "TIME")]
+    pub updated_since: Option<String>,
+    /// Audit at most N servers in all.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
+    /// Servers asked for per page (the API's `limit`, at most 100).
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100))]
+    pub page_size: u64,
+    /// Judge the descriptions only: no package is fetched; package rules inconclusive.
+    #[arg(long)]
+    pub no_scan: bool,
+    #[command(flatten)]
+    pub audit: AuditArgs,
+}
 
 #[derive(Debug, Args)]
 pub struct ServerArgs {
     /// `server.json` files.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Judge the files only, with no registry requests; package rules inconclusive. Required
-    /// for now: package scanning is not implemented yet.
+    /// Judge the files only, with no registry requests; package rules inconclusive (a
+    /// pre-commit check).
     #[arg(long)]
     pub no_scan: bool,
     #[command(flatten)]
-    pub gate: GateArgs,
+    pub audit: AuditArgs,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ mod evaluate;
 mod facts;
 mod init;
 mod lock;
+mod registry;
 mod rules;
 mod scan;
 mod server;
@@ -52,8 +53,12 @@ pub fn run(cli: Cli) -> Result<u8, Fatal> {
             config::run(&args, &settings).map_err(|f| settings.clean(f))
         }
         Command::Server(args) => {
-            let settings = Settings::offline(&args.gate)?;
-            server::run(&args, &settings)
+            let settings = if args.no_scan {
+                Settings::offline(&args.audit.gate)?
+            } else {
+                Settings::audit(&args.audit)?
+            };
+            server::run(&args, &settings).map_err(|f| settings.clean(f))
         }
         Command::ConfigCheck(args) => {
             if !matches!(args.format, Format::Table | Format::Json) {
@@ -79,6 +84,10 @@ pub fn run(cli: Cli) -> Result<u8, Fatal> {
                 args.no_policy,
             )?;
             rules::run(&settings)
+        }
+        Command::Registry(args) => {
+            let settings = Settings::audit(&args.audit)?;
+            registry::run(&args, &settings).map_err(|f| settings.clean(f))
         }
     }
 }

@@ -55,11 +55,74 @@ pub struct ServerJsonSection {
     /// Whether the npm `mcpName` / PyPI `mcp-name:` of the packages names this server. Needs the
     /// packages themselves.
     pub package_names_server: Fact<bool>,
+    /// The `mcpName` / `mcp-name:` of each scanned package that declares one:
+    /// `npm @scope/pkg: io.github.owner/name`.
+    #[serde(default)]
+    pub package_mcp_names: Vec<String>,
+    /// The verified provenance repositories of the scanned packages.
+    #[serde(default)]
+    pub provenance_repositories: Vec<String>,
+    /// Whether `repository.url` is the repository every verified provenance names. Unknown
+    /// without a repository or without a package whose provenance verified.
+    #[serde(default = "unknown_default")]
+    pub repository_matches_provenance: Fact<bool>,
+    /// The registry's lifecycle status of this version (`active`, `deprecated`, `deleted`);
+    /// `null` for a file, which no registry has judged.
+    #[serde(default)]
+    pub registry_status: Option<String>,
+    #[serde(default)]
+    pub registry_status_message: Option<String>,
+}
+
+fn unknown_default() -> Fact<bool> {
+    Fact::unknown("not derived")
+}
+
+/// What only the packages can tell about a server's identity. [`PackageIdentity::not_scanned`]
+/// when they were not fetched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackageIdentity {
+    pub package_names_server: Fact<bool>,
+    pub package_mcp_names: Vec<String>,
+    pub provenance_repositories: Vec<String>,
+    pub repository_matches_provenance: Fact<bool>,
+}
+
+impl PackageIdentity {
+    /// Everything unknown, for `reason` (the packages were not fetched).
+    pub fn not_scanned(s: &ServerJson, reason: &str) -> PackageIdentity {
+        let has_named_packages = s
+            .packages
+            .iter()
+            .any(|p| matches!(p.registry_type.as_deref(), Some("npm" | "pypi")));
+        let (names, provenance) = if has_named_packages {
+            (
+                Fact::unknown(format!("needs the npm or PyPI package: {reason}")),
+                Fact::unknown(format!("needs the packages' verified provenance: {reason}")),
+            )
+        } else {
+            (
+                Fact::unknown("no npm or PyPI package declares which server it is"),
+                Fact::unknown("no npm package with build provenance is listed"),
+            )
+        };
+        PackageIdentity {
+            package_names_server: names,
+            package_mcp_names: Vec::new(),
+            provenance_repositories: Vec::new(),
+            repository_matches_provenance: provenance,
+        }
+    }
 }
 
 /// The facts of one parsed `server.json`. `scanned` says whether its packages were fetched;
 /// without them, what only a package can tell is unknown, with that reason.
 pub fn server_facts(file: &str, s: &ServerJson, package_reason: &str) -> ServerJsonFacts {
+    server_facts_with(file, s, PackageIdentity::not_scanned(s, package_reason))
+}
+
+/// [`server_facts`] with what the scanned packages said about the server's identity.
+pub fn server_facts_with(file: &str, s: &ServerJson, identity: PackageIdentity) -> ServerJsonFacts {
     let mut unpinned = Vec::new();
     if let Some(v) = &s.version {
         if let Some(why) = inexact(v) {
@@ -123,15 +186,7 @@ pub fn server_facts(file: &str, s: &ServerJson, package_reason: &str) -> ServerJ
         }
         (Some(_), None) => Fact::unknown("the repository is not a GitHub repository"),
     };
-    let has_named_packages = s
-        .packages
-        .iter()
-        .any(|p| matches!(p.registry_type.as_deref(), Some("npm" | "pypi")));
-    let package_names_server = if has_named_packages {
-        Fact::unknown(format!("needs the npm or PyPI package: {package_reason}"))
-    } else {
-        Fact::unknown("no npm or PyPI package declares which server it is")
-    };
+    let meta = s.registry.as_ref();
     ServerJsonFacts {
         schema: FACTS_SCHEMA,
         serverjson: ServerJsonSection {
@@ -153,7 +208,12 @@ pub fn server_facts(file: &str, s: &ServerJson, package_reason: &str) -> ServerJ
             namespace_owner,
             repository_owner,
             namespace_matches_repository,
-            package_names_server,
+            package_names_server: identity.package_names_server,
+            package_mcp_names: identity.package_mcp_names,
+            provenance_repositories: identity.provenance_repositories,
+            repository_matches_provenance: identity.repository_matches_provenance,
+            registry_status: meta.and_then(|m| m.status.as_deref()).map(shown),
+            registry_status_message: meta.and_then(|m| m.status_message.as_deref()).map(shown),
         },
     }
 }
@@ -369,6 +429,15 @@ impl ServerJsonFacts {
                 repository_owner: Some("example".into()),
                 namespace_matches_repository: Fact::Known(true),
                 package_names_server: Fact::Known(true),
+                package_mcp_names: vec![
+                    "npm example-mcp-server: io.github.example/example-mcp-server".into(),
+                ],
+                provenance_repositories: vec![
+                    "https://github.com/example/example-mcp-server".into()
+                ],
+                repository_matches_provenance: Fact::Known(true),
+                registry_status: Some("active".into()),
+                registry_status_message: Some("".into()),
             },
         }
     }

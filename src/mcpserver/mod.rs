@@ -8,13 +8,21 @@
 //! everything that can be understood is audited and the rest is reported.
 
 mod facts;
+pub mod registry;
 mod report;
+pub mod scan;
+mod subjects;
 
-pub use facts::{server_facts, ServerJsonFacts, ServerJsonSection};
-pub use report::{
-    audit, audit_files, exit_code, render_json, render_table, Audited, FileOutcome,
-    ServerFileReport, NOT_SCANNED,
+pub use facts::{
+    server_facts, server_facts_with, PackageIdentity, ServerJsonFacts, ServerJsonSection,
 };
+pub use report::{
+    assemble, audit, audit_files, audit_files_scanned, audit_listed, exit_code, registry_exit_code,
+    render_json, render_registry_json, render_table, Audited, FileOutcome, ServerFileReport,
+    NOT_SCANNED,
+};
+
+pub use subjects::server_subjects;
 
 use serde_json::{Map, Value};
 
@@ -107,6 +115,18 @@ pub struct ServerJson {
     pub remotes: Vec<Remote>,
     /// Where the file departs from its schema, one line each (`packages[0].registryType: …`).
     pub problems: Vec<String>,
+    /// What a registry said about this version (`_meta` of its listing); `None` for a file.
+    pub registry: Option<RegistryMeta>,
+}
+
+/// The registry-managed `_meta` of a listed server (`io.modelcontextprotocol.registry/official`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RegistryMeta {
+    /// `active`, `deprecated`, `deleted`, or what the registry says (lowercased).
+    pub status: Option<String>,
+    pub status_message: Option<String>,
+    pub updated_at: Option<String>,
+    pub is_latest: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -184,6 +204,14 @@ pub fn parse(bytes: &[u8]) -> Result<ServerJson, ReadError> {
         );
     }
     Ok(r.server(&root))
+}
+
+/// Reads a server description already parsed as JSON (a registry listing's `server` object).
+pub fn from_value(v: &Value) -> Result<ServerJson, ReadError> {
+    let Value::Object(root) = v else {
+        return Err(ReadError::NotObject(type_name(v)));
+    };
+    Ok(Reader::new(root).server(root))
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -422,6 +450,7 @@ impl Reader {
             packages,
             remotes,
             problems: std::mem::take(&mut self.problems),
+            registry: None,
         }
     }
 

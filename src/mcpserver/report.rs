@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::facts::shown;
-use super::{parse, server_facts, ServerJson, ServerJsonFacts};
+use super::facts::{server_facts_with, shown, PackageIdentity};
+use super::scan::{identity, PackageAudit};
+use super::{parse, ServerJson, ServerJsonFacts};
 use crate::render::json;
 use crate::report::{assess, Assessment, Policy, EXIT_GATE_FAILED, EXIT_OK, EXIT_UNCHECKED};
 use crate::rules::RuleSet;
@@ -35,7 +36,24 @@ pub enum FileOutcome {
 pub struct Audited {
     pub server: ServerJson,
     pub facts: ServerJsonFacts,
+    /// The server's own rules (and, when no package was scanned, every package rule as
+    /// inconclusive).
     pub assessment: Assessment,
+    /// One per `packages[]` entry, in order.
+    pub packages: Vec<PackageAudit>,
+}
+
+impl Audited {
+    /// Failed when the server or one of its scanned packages failed the gate.
+    pub fn failed(&self) -> bool {
+        !self.assessment.gate_failures.is_empty()
+            || self.packages.iter().any(|p| p.status() == "failed")
+    }
+
+    /// A package could not be checked (the registry was asked and did not tell).
+    pub fn unchecked(&self) -> bool {
+        self.packages.iter().any(|p| p.status() == "error")
+    }
 }
 
 /// Reads and audits every file, in order; a broken file does not stop the others.
@@ -61,16 +79,55 @@ pub fn audit_files(files: &[PathBuf], rules: &RuleSet, policy: &Policy) -> Vec<S
 /// The rules over one parsed description. Its packages are not scanned, so every package rule
 /// is inconclusive for that reason: unknown, not passed.
 pub fn audit(file: &str, server: ServerJson, rules: &RuleSet, policy: &Policy) -> Audited {
-    let facts = server_facts(file, &server, NOT_SCANNED);
+    let packages = server
+        .packages
+        .iter()
+        .map(|_| PackageAudit::not_scanned(NOT_SCANNED, rules, policy))
+        .collect();
+    assemble(file, server, packages, rules, policy)
+}
+
+/// The rules over one description whose packages were each scanned or not (`packages` is in
+/// the order of `server.packages`). When none was scanned, every package rule is inconclusive
+/// in the server's own assessment too, so its coverage does not read as a package check.
+pub fn assemble(
+    file: &str,
+    server: ServerJson,
+    packages: Vec<PackageAudit>,
+    rules: &RuleSet,
+    policy: &Policy,
+) -> Audited {
+    let scanned = packages.iter().any(|p| p.checked().is_some());
+    let first_reason = packages.iter().find_map(|p| match p {
+        PackageAudit::NotScanned { reason, .. } => Some(reason.clone()),
+        PackageAudit::Fetched(r) => r
+            .result
+            .as_ref()
+            .err()
+            .map(|e| format!("{} could not be checked ({})", r.name, e.kind())),
+    });
+    let ident = if scanned {
+        identity(&server, &packages)
+    } else {
+        PackageIdentity::not_scanned(&server, first_reason.as_deref().unwrap_or(NOT_SCANNED))
+    };
+    let facts = server_facts_with(file, &server, ident);
     let mut evals = rules.evaluate_server_json(&facts);
-    if !server.packages.is_empty() {
-        evals.extend(rules.package_not_checked(&format!("packages {NOT_SCANNED}")));
+    if !server.packages.is_empty() && !scanned {
+        let reason = first_reason.unwrap_or_else(|| NOT_SCANNED.into());
+        let reason = if reason == NOT_SCANNED {
+            format!("packages {NOT_SCANNED}")
+        } else {
+            format!("no package was scanned: {reason}")
+        };
+        evals.extend(rules.package_not_checked(&reason));
     }
     let assessment = assess(&evals, rules, policy, None);
     Audited {
         server,
         facts,
         assessment,
+        packages,
     }
 }
 
@@ -81,7 +138,8 @@ pub fn exit_code(reports: &[ServerFileReport]) -> u8 {
     for r in reports {
         match &r.outcome {
             FileOutcome::Error(_) => return EXIT_UNCHECKED,
-            FileOutcome::Audited(a) => failed |= !a.assessment.gate_failures.is_empty(),
+            FileOutcome::Audited(a) if a.unchecked() => return EXIT_UNCHECKED,
+            FileOutcome::Audited(a) => failed |= a.failed(),
         }
     }
     if reports.is_empty() {
@@ -122,7 +180,7 @@ struct WireSummary {
 }
 
 #[derive(Serialize)]
-struct WireServer<'a> {
+pub(super) struct WireServer<'a> {
     file: &'a str,
     /// `passed`, `failed` (the gate) or `error` (the file could not be read).
     status: &'static str,
@@ -140,6 +198,9 @@ struct WireServer<'a> {
     remotes: Vec<WireRemote<'a>>,
     facts: Option<Value>,
     error: Option<&'a str>,
+    /// The registry's lifecycle status (`active`, `deprecated`, `deleted`); null for a file.
+    registry_status: Option<String>,
+    registry_status_message: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -149,7 +210,14 @@ struct WirePackage<'a> {
     identifier: Option<String>,
     version: Option<String>,
     transport: Option<&'a str>,
-    status: &'static str,
+    /// Why it was not scanned (`not scanned (--no-scan)` when not asked to), or `scanned`.
+    status: String,
+    /// `not-scanned`, `passed`, `failed` or `error`.
+    outcome: &'static str,
+    /// Why it was not scanned; null when it was.
+    reason: Option<&'a str>,
+    /// The package's report, as `scan` writes it, when it was fetched.
+    report: Option<json::WirePackage<'a>>,
 }
 
 #[derive(Serialize)]
@@ -159,7 +227,7 @@ struct WireRemote<'a> {
     url: Option<String>,
 }
 
-fn server(r: &ServerFileReport) -> WireServer<'_> {
+pub(super) fn server(r: &ServerFileReport) -> WireServer<'_> {
     let a = match &r.outcome {
         FileOutcome::Error(e) => {
             return WireServer {
@@ -179,6 +247,8 @@ fn server(r: &ServerFileReport) -> WireServer<'_> {
                 remotes: vec![],
                 facts: None,
                 error: Some(e),
+                registry_status: None,
+                registry_status_message: None,
             }
         }
         FileOutcome::Audited(a) => a,
@@ -186,10 +256,12 @@ fn server(r: &ServerFileReport) -> WireServer<'_> {
     let s = &a.assessment;
     WireServer {
         file: &r.file,
-        status: if s.gate_failures.is_empty() {
-            "passed"
-        } else {
+        status: if a.failed() {
             "failed"
+        } else if a.unchecked() {
+            "error"
+        } else {
+            "passed"
         },
         name: a.server.name.as_deref().map(shown),
         version: a.server.version.as_deref().map(shown),
@@ -205,12 +277,22 @@ fn server(r: &ServerFileReport) -> WireServer<'_> {
             .server
             .packages
             .iter()
-            .map(|p| WirePackage {
-                ecosystem: p.registry_type.as_deref(),
-                identifier: p.identifier.as_deref().map(shown),
-                version: p.version.as_deref().map(shown),
-                transport: p.transport.as_deref(),
-                status: NOT_SCANNED,
+            .zip(&a.packages)
+            .map(|(p, audit)| {
+                let (reason, report) = match audit {
+                    PackageAudit::NotScanned { reason, .. } => (Some(reason.as_str()), None),
+                    PackageAudit::Fetched(r) => (None, Some(json::package(r))),
+                };
+                WirePackage {
+                    ecosystem: p.registry_type.as_deref(),
+                    identifier: p.identifier.as_deref().map(shown),
+                    version: p.version.as_deref().map(shown),
+                    transport: p.transport.as_deref(),
+                    status: reason.map_or_else(|| "scanned".to_string(), str::to_string),
+                    outcome: audit.status(),
+                    reason,
+                    report,
+                }
             })
             .collect(),
         remotes: a
@@ -224,6 +306,8 @@ fn server(r: &ServerFileReport) -> WireServer<'_> {
             .collect(),
         facts: Some(serde_json::to_value(&a.facts).expect("facts serialize")),
         error: None,
+        registry_status: a.facts.serverjson.registry_status.clone(),
+        registry_status_message: a.facts.serverjson.registry_status_message.clone(),
     }
 }
 
@@ -314,24 +398,207 @@ pub fn render_table(reports: &[ServerFileReport], quiet: bool) -> String {
         }
         let package_rules = s.inconclusive.len() - own.len();
         if package_rules > 0 {
+            let why = s
+                .inconclusive
+                .iter()
+                .find(|i| !i.rule.starts_with("server-"))
+                .map(|i| i.reasons.join("; "))
+                .unwrap_or_default();
             out.push_str(&format!(
-                "  ?        {package_rules} package rule(s): packages {NOT_SCANNED}\n"
+                "  ?        {package_rules} package rule(s): {why}\n"
             ));
         }
-        for p in &a.server.packages {
-            out.push_str(&format!(
-                "  package  {} {}{}  {NOT_SCANNED}\n",
+        if let Some(status) = &a.facts.serverjson.registry_status {
+            out.push_str(&format!("  registry status: {status}\n"));
+        }
+        for (p, audit) in a.server.packages.iter().zip(&a.packages) {
+            let label = format!(
+                "{} {}{}",
                 p.registry_type.as_deref().unwrap_or("?"),
                 p.identifier.as_deref().map(shown).unwrap_or("?".into()),
                 p.version
                     .as_deref()
                     .map(|v| format!("@{}", shown(v)))
                     .unwrap_or_default(),
-            ));
+            );
+            match audit {
+                PackageAudit::NotScanned { reason, .. } => {
+                    out.push_str(&format!("  package  {label}  {reason}\n"))
+                }
+                PackageAudit::Fetched(r) => match &r.result {
+                    Err(e) => out.push_str(&format!("  package  {label}  ERROR  {e}\n")),
+                    Ok(c) => {
+                        out.push_str(&format!(
+                            "  package  {label}  {}@{} from {}  score {} ({})  coverage {}%  {} finding(s), {} inconclusive\n",
+                            r.name,
+                            c.version,
+                            r.registry,
+                            c.score.score,
+                            c.score.grade,
+                            c.score.coverage,
+                            c.findings.len(),
+                            c.inconclusive.len()
+                        ));
+                        for f in &c.findings {
+                            out.push_str(&format!(
+                                "    {:<8} {}: {}\n",
+                                f.severity.as_str().to_uppercase(),
+                                f.rule,
+                                f.message
+                            ));
+                        }
+                        for g in &c.gate_failures {
+                            out.push_str(&format!("    FAILED   {g}\n"));
+                        }
+                    }
+                },
+            }
         }
         for g in &s.gate_failures {
             out.push_str(&format!("  FAILED   {g}\n"));
         }
     }
+    out
+}
+
+/// Reads every file and scans its packages (files a few at a time; their packages share the
+/// scanner's request limit).
+pub async fn audit_files_scanned(
+    files: &[PathBuf],
+    ps: &super::scan::PackageScanner<'_>,
+) -> Vec<ServerFileReport> {
+    use futures::stream::{self, StreamExt};
+    stream::iter(files)
+        .map(|path| async move {
+            let file = path.display().to_string();
+            let outcome = match std::fs::read(path) {
+                Err(e) => FileOutcome::Error(format!("cannot read: {e}")),
+                Ok(bytes) => match parse(&bytes) {
+                    Err(e) => FileOutcome::Error(e.to_string()),
+                    Ok(server) => FileOutcome::Audited(Box::new(scanned(&file, server, ps).await)),
+                },
+            };
+            ServerFileReport { file, outcome }
+        })
+        .buffered(8)
+        .collect()
+        .await
+}
+
+async fn scanned(file: &str, server: ServerJson, ps: &super::scan::PackageScanner<'_>) -> Audited {
+    let packages = ps.scan(&server).await;
+    assemble(
+        file,
+        server,
+        packages,
+        &ps.scanner.rules,
+        &ps.scanner.policy,
+    )
+}
+
+/// The servers a registry listed, each audited as a file is: with its packages scanned when
+/// `ps` is given, else with the file alone.
+pub async fn audit_listed(
+    listed: Vec<super::registry::Listed>,
+    ps: Option<&super::scan::PackageScanner<'_>>,
+    rules: &RuleSet,
+    policy: &Policy,
+) -> Vec<ServerFileReport> {
+    use futures::stream::{self, StreamExt};
+    match ps {
+        None => listed
+            .into_iter()
+            .map(|l| ServerFileReport {
+                outcome: match l.server {
+                    Err(e) => FileOutcome::Error(e),
+                    Ok(s) => FileOutcome::Audited(Box::new(audit(&l.source, s, rules, policy))),
+                },
+                file: l.source,
+            })
+            .collect(),
+        Some(ps) => {
+            stream::iter(listed)
+                .map(|l| async move {
+                    let outcome = match l.server {
+                        Err(e) => FileOutcome::Error(e),
+                        Ok(s) => FileOutcome::Audited(Box::new(scanned(&l.source, s, ps).await)),
+                    };
+                    ServerFileReport {
+                        file: l.source,
+                        outcome,
+                    }
+                })
+                .buffered(16)
+                .collect()
+                .await
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct RegistryWire<'a> {
+    schema_version: u32,
+    /// `registry`.
+    kind: &'static str,
+    tool: WireTool,
+    generated_at: String,
+    /// The registry's API root, credentials removed.
+    registry: &'a str,
+    /// Pages fetched.
+    pages: usize,
+    /// Why paging stopped before the registry said it was done (null when it finished): the
+    /// listing is incomplete, and the exit code is 3.
+    stopped: Option<&'a str>,
+    summary: WireSummary,
+    exit_code: u8,
+    servers: Vec<WireServer<'a>>,
+}
+
+/// The registry run's exit code: 3 when the listing stopped early or a server could not be
+/// checked; 1 when one failed the gate; 0 otherwise, an empty listing included.
+pub fn registry_exit_code(reports: &[ServerFileReport], stopped: bool) -> u8 {
+    if stopped {
+        return EXIT_UNCHECKED;
+    }
+    if reports.is_empty() {
+        return EXIT_OK;
+    }
+    exit_code(reports)
+}
+
+/// The JSON document of `registry` (schema_version 1, `kind: "registry"`, docs/output.md).
+pub fn render_registry_json(
+    registry: &str,
+    pages: usize,
+    stopped: Option<&str>,
+    reports: &[ServerFileReport],
+    generated_at: DateTime<Utc>,
+) -> String {
+    let servers: Vec<WireServer<'_>> = reports.iter().map(server).collect();
+    let summary = WireSummary {
+        files: reports.len(),
+        servers: servers.iter().filter(|s| s.status != "error").count(),
+        failed: servers.iter().filter(|s| s.status == "failed").count(),
+        errors: servers.iter().filter(|s| s.status == "error").count(),
+        findings: servers.iter().map(|s| s.findings.len()).sum(),
+        inconclusive: servers.iter().map(|s| s.inconclusive.len()).sum(),
+    };
+    let wire = RegistryWire {
+        schema_version: crate::render::json::SCHEMA_VERSION,
+        kind: "registry",
+        tool: WireTool {
+            name: "mcp-audit",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        generated_at: generated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        registry,
+        pages,
+        stopped,
+        summary,
+        exit_code: registry_exit_code(reports, stopped.is_some()),
+        servers,
+    };
+    let mut out = serde_json::to_string_pretty(&wire).expect("wire types serialize");
+    out.push('\n');
     out
 }

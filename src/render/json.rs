@@ -90,7 +90,7 @@ struct WireSummary {
 }
 
 #[derive(Serialize)]
-struct WirePackage<'a> {
+pub(crate) struct WirePackage<'a> {
     target: &'a str,
     ecosystem: &'static str,
     name: &'a str,
@@ -155,7 +155,7 @@ struct WireError {
     message: String,
 }
 
-fn package(p: &PackageReport) -> WirePackage<'_> {
+pub(crate) fn package(p: &PackageReport) -> WirePackage<'_> {
     // A report carries no ecosystem of its own; the facts (or, for an error, the spec) say it.
     let ecosystem = match &p.result {
         Ok(c) if c.facts.package.ecosystem == "pypi" => "pypi",

@@ -23,6 +23,7 @@ mod private_registry;
 mod provenance;
 mod pypi;
 mod python_content;
+mod registry_cmd;
 mod registry_server;
 mod registry_signatures;
 mod rule_fixtures;

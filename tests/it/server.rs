@@ -401,17 +401,28 @@ fn the_gate_applies_as_for_config() {
 }
 
 #[test]
-fn without_no_scan_it_says_what_is_missing() {
+fn without_no_scan_the_packages_are_fetched() {
+    // The npm package is asked for on the configured registry (here a loopback one that does not
+    // have it): the package cannot be checked, which is exit 3 with the reason, never a pass.
+    let reg = crate::support::fixture_registry();
     let tmp = tempfile::tempdir().unwrap();
     let f = write(tmp.path(), "s.json", CLEAN.as_bytes());
     let mut cmd = mcp_audit();
-    cmd.arg("server").arg(&f);
+    cmd.env("HOME", tmp.path())
+        .current_dir(tmp.path())
+        .arg("server")
+        .arg(&f)
+        .args(["--registry", &reg.url(), "--format", "json"]);
     let out = run(cmd);
-    assert_eq!(out.code, 2);
-    assert!(
-        out.stderr.contains("not implemented yet: use --no-scan"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stdout.is_empty());
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    let p = &v["servers"][0]["packages"][0];
+    assert_eq!(p["outcome"], "error", "{p}");
+    assert_eq!(p["report"]["error"]["kind"], "not-found", "{p}");
+    assert!(reg.hits("/@octo%2fweather") + reg.hits("/@octo/weather") > 0);
+    // The mcpb package is listed, not scanned, with the reason.
+    assert!(v["servers"][0]["packages"][1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("mcpb packages are not scanned"));
 }

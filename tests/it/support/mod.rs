@@ -4,6 +4,7 @@
 
 pub mod fixtures;
 pub mod pyindex;
+pub mod mcp_registry;
 pub mod registry;
 pub mod verdaccio;
 
