@@ -2,8 +2,8 @@
 //!
 //! npm packages go through the same [`Scanner`] as `scan`, with the registry the entry names
 //! (`registryBaseUrl`) layered over npm's configuration, so the credential npm has for that host
-//! (nerf-dart, per request URL) is the only one sent. PyPI packages go through [`pypi_package`],
-//! the one place that will hand them to the PyPI scanner. oci, nuget and mcpb packages are listed
+//! (nerf-dart, per request URL) is the only one sent. PyPI packages are scanned as `scan pypi:NAME==VERSION`
+//! does, from `registryBaseUrl`'s index when it names one. oci, nuget and mcpb packages are listed
 //! with their package rules inconclusive and the reason.
 
 use std::collections::HashMap;
@@ -22,9 +22,8 @@ use crate::report::{assess, check, Assessment, Checked, PackageReport, Policy};
 use crate::rules::RuleSet;
 use crate::spec::Spec;
 
-/// Why a PyPI package is not looked at yet (the PyPI scanner lands separately; see
-/// [`pypi_package`]).
-pub const PYPI_NOT_SCANNED: &str = "PyPI packages are not scanned by this build";
+/// The public PyPI, as a server.json `registryBaseUrl` names it: the configured index is used.
+const PUBLIC_PYPI: &str = "https://pypi.org";
 
 /// What became of one `packages[]` entry.
 #[derive(Debug, Clone)]
@@ -95,7 +94,7 @@ impl<'a> PackageScanner<'a> {
         let policy = &self.scanner.policy;
         match p.registry_type.as_deref() {
             Some("npm") => self.npm_package(p).await,
-            Some("pypi") => pypi_package(p, rules, policy),
+            Some("pypi") => self.pypi_package(p).await,
             Some(kind @ ("oci" | "nuget" | "mcpb")) => PackageAudit::not_scanned(
                 format!("{kind} packages are not scanned: only npm packages are fetched"),
                 rules,
@@ -158,6 +157,56 @@ impl<'a> PackageScanner<'a> {
     /// `@scope:registry` in a user's .npmrc would otherwise win over). `None`: the entry names
     /// none, or the public npm registry, which stands for wherever npm's configuration installs
     /// npm packages from (a mirror or a proxy of it).
+    /// A PyPI package, scanned as `scan pypi:NAME==VERSION` does. A `registryBaseUrl` other than
+    /// pypi.org becomes the index (`<base>/simple/`, as the MCP Registry reads it), with the
+    /// credentials uv's and pip's configuration has for that host; otherwise the index the
+    /// process's configuration selects.
+    async fn pypi_package(&self, p: &Package) -> PackageAudit {
+        let rules = &self.scanner.rules;
+        let policy = &self.scanner.policy;
+        let Some(raw) = pypi_spec(p) else {
+            return PackageAudit::not_scanned("the PyPI entry has no identifier", rules, policy);
+        };
+        let spec = match Spec::parse(&raw) {
+            Ok(spec) => spec,
+            Err(e) => {
+                return PackageAudit::not_scanned(format!("{}: {e}", shown(&raw)), rules, policy)
+            }
+        };
+        let base = p
+            .registry_base_url
+            .as_deref()
+            .map(|u| u.trim().trim_end_matches('/'))
+            .filter(|u| !u.is_empty() && *u != PUBLIC_PYPI);
+        let Some(base) = base else {
+            let report = self
+                .scanner
+                .scan_one_pypi(&self.scanner.registries, &spec)
+                .await;
+            return PackageAudit::Fetched(Box::new(report));
+        };
+        let mut inputs = crate::pyindex::Inputs::from_process(None, vec![]);
+        inputs.env = self.base.env.clone();
+        inputs.cwd = Some(self.base.cwd.clone());
+        inputs.index_url = Some(format!("{base}/simple/"));
+        let registries = match crate::pyindex::resolve(
+            &inputs,
+            crate::pyindex::Tool::Any,
+            self.allow_http,
+        ) {
+            Ok(ix) => self.scanner.registries.with_python(Arc::new(ix)),
+            Err(problem) => {
+                let error = TargetError::Config {
+                    name: spec.name.clone(),
+                    problem: format!("registryBaseUrl: {problem}"),
+                };
+                return fetched(&spec, String::new(), Err(error));
+            }
+        };
+        let report = self.scanner.scan_one_pypi(&registries, &spec).await;
+        PackageAudit::Fetched(Box::new(report))
+    }
+
     fn registries_for(
         &self,
         base_url: Option<&str>,
@@ -240,31 +289,6 @@ pub fn pypi_spec(p: &Package) -> Option<String> {
     Some(match p.version.as_deref().map(str::trim) {
         Some(v) if !v.is_empty() => format!("pypi:{id}=={v}"),
         _ => format!("pypi:{id}"),
-    })
-}
-
-/// The one route for PyPI packages. It builds the `pypi:` spec the PyPI scanner takes; until that
-/// scanner is connected here, the package is reported with its rules inconclusive.
-pub fn pypi_package(p: &Package, rules: &RuleSet, policy: &Policy) -> PackageAudit {
-    let reason = match pypi_spec(p) {
-        Some(spec) => format!("{}: {PYPI_NOT_SCANNED}", shown(&spec)),
-        None => "the PyPI entry has no identifier".into(),
-    };
-    PackageAudit::not_scanned(reason, rules, policy)
-}
-
-/// The server a PyPI project's README claims with a `mcp-name: <server name>` line (what the MCP
-/// Registry checks for PyPI packages; it may sit in an HTML comment). For the PyPI scanner to
-/// feed into [`identity`].
-pub fn readme_mcp_name(readme: &str) -> Option<String> {
-    readme.lines().find_map(|line| {
-        let (_, rest) = line.split_once("mcp-name:")?;
-        let name = rest
-            .trim()
-            .trim_end_matches("-->")
-            .split_whitespace()
-            .next()?;
-        (!name.is_empty()).then(|| name.to_string())
     })
 }
 
@@ -376,18 +400,5 @@ mod tests {
             pypi_spec(&pkg("pypi", "mcp-x", None)).as_deref(),
             Some("pypi:mcp-x")
         );
-    }
-
-    #[test]
-    fn readme_names() {
-        assert_eq!(
-            readme_mcp_name("# X\n<!-- mcp-name: io.github.a/b -->\n").as_deref(),
-            Some("io.github.a/b")
-        );
-        assert_eq!(
-            readme_mcp_name("mcp-name: io.github.a/b\n").as_deref(),
-            Some("io.github.a/b")
-        );
-        assert_eq!(readme_mcp_name("no claim here"), None);
     }
 }

@@ -79,6 +79,9 @@ pub struct RegistryClient {
     deadline: Option<Deadline>,
     /// Python index credentials, chosen by realm on each request URL (see `pyindex`).
     py_auth: Option<Arc<crate::pyindex::PyIndexes>>,
+    /// Bodies are reserved in it while they download (see `budget`); none: only the
+    /// per-document cap bounds them.
+    body_budget: Option<BodyBudget>,
 }
 
 /// A `--registry` flag value, checked as every registry setting is ([`RegistryUrl::parse`])
@@ -208,6 +211,7 @@ impl RegistryClient {
             limit: self.cfg.max_body_bytes,
             accept: "application/json",
             limit_flag: "--max-body-mb",
+            cacheable: true,
         };
         let (body, reservation) = self.get_reserved(&url, want).await?;
         Ok((url, body, reservation))

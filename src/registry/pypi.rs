@@ -439,6 +439,7 @@ impl RegistryClient {
             limit: self.cfg.max_body_bytes,
             accept: SIMPLE_ACCEPT,
             limit_flag: "--max-body-mb",
+            cacheable: true,
         };
         let body = self.get_with(&url, want).await?;
         Ok((url, body))

@@ -817,6 +817,10 @@ pub fn derive_pypi_facts(input: &PypiInput<'_>) -> PackageFacts {
             serves_maintainers: json.is_some_and(|j| j.ownership.is_some()),
             serves_publishers: false,
         },
+        // npm advisories do not cover PyPI; the index JSON API does (`pypi.vulnerabilities`).
+        advisories: crate::facts::AdvisoryFacts::unknown(
+            "a PyPI project: its vulnerabilities are the index JSON API's (pypi.vulnerabilities)",
+        ),
         pypi: Some(PypiFacts {
             index: input.index.to_string(),
             index_source: input.index_source.to_string(),
