@@ -338,6 +338,22 @@ fn server_scans_packages_and_checks_identity() {
     let npmrc = dir.path().join("npmrc");
     std::fs::write(&npmrc, format!("{}:_authToken={TOKEN}\n", nerf(&private))).unwrap();
     let fs_pkg = "@modelcontextprotocol/server-filesystem";
+    // The PyPI package comes from a loopback index named by its registryBaseUrl.
+    let index = crate::support::registry::TestRegistry::start_empty();
+    let sdist = crate::support::pyindex::sdist("risky-mcp", "0.0.2", &[], &[]);
+    crate::support::pyindex::serve(
+        &index,
+        "risky-mcp",
+        &[crate::support::pyindex::PyFile::new(
+            "risky_mcp-0.0.2.tar.gz",
+            "0.0.2",
+            sdist,
+            "2026-01-01T00:00:00Z",
+        )],
+        crate::support::pyindex::Simple::Json("1.1"),
+        None,
+        None,
+    );
     let files = [
         // The real server: mcpName and provenance repository both match.
         server_json(
@@ -355,7 +371,7 @@ fn server_scans_packages_and_checks_identity() {
             "https://github.com/impostor/servers",
             json!([npm_package(fs_pkg, "2026.7.10", &public.url())]),
         ),
-        // A package with no mcpName: unknown, not a pass; PyPI and oci are not scanned.
+        // A package with no mcpName: unknown, not a pass; PyPI is scanned, oci is not.
         server_json(
             dir.path(),
             "unnamed.json",
@@ -364,6 +380,7 @@ fn server_scans_packages_and_checks_identity() {
             json!([
                 npm_package("risky-mcp-server", "0.0.2", &public.url()),
                 {"registryType": "pypi", "identifier": "risky-mcp", "version": "0.0.2",
+                 "registryBaseUrl": index.url().trim_end_matches('/'),
                  "transport": {"type": "stdio"}},
                 {"registryType": "oci", "identifier": "docker.io/example/risky:0.0.2",
                  "transport": {"type": "stdio"}}
@@ -426,11 +443,16 @@ fn server_scans_packages_and_checks_identity() {
         .unwrap()
         .contains("declares no mcpName"));
     let pypi = &servers[2]["packages"][1];
-    assert_eq!(pypi["outcome"], "not-scanned");
-    assert!(pypi["reason"]
+    assert_ne!(pypi["outcome"], "not-scanned", "{pypi}");
+    assert_eq!(pypi["report"]["name"], "risky-mcp", "{pypi}");
+    assert_eq!(pypi["report"]["ecosystem"], "pypi", "{pypi}");
+    assert!(pypi["report"]["registry"]
         .as_str()
         .unwrap()
-        .contains("pypi:risky-mcp==0.0.2: PyPI packages are not scanned by this build"));
+        .starts_with(index.url().trim_end_matches('/')), "{pypi}");
+    assert!(pypi["report"]["error"].is_null(), "{pypi}");
+    // The private npm token never went to the Python index.
+    assert!(index.authorizations().iter().all(Option::is_none));
     assert!(servers[2]["packages"][2]["reason"]
         .as_str()
         .unwrap()
