@@ -87,6 +87,9 @@ pub struct Fetch {
     pub trust_window_days: u64,
     /// None with `--no-tarball`.
     pub content_limits: Option<crate::content::Limits>,
+    /// Dependency trees are resolved and audited (`scan`, `config`); None with `--no-deps` and
+    /// for the commands that judge one package.
+    pub tree: Option<crate::pipeline::tree::TreeOptions>,
 }
 
 pub struct Settings {
@@ -111,6 +114,12 @@ impl Settings {
         let file = load_policy(&args.gate, &mut rules)?;
         let mut s = Self::fetching(rules, &args.registry, &args.verify, &args.gate)?;
         s.gate = gate_of(&args.gate, file)?;
+        if let Some(fetch) = s.fetch.as_mut() {
+            fetch.tree = (!args.tree.no_deps).then(|| crate::pipeline::tree::TreeOptions {
+                max_nodes: args.tree.max_nodes,
+                ..Default::default()
+            });
+        }
         Ok(s)
     }
 
@@ -259,6 +268,7 @@ impl Settings {
             rules,
             npm: Some(npm),
             fetch: Some(Fetch {
+                tree: None,
                 http,
                 allow_http: reg.allow_http,
                 trust_window_days: verify.trust_window_days,

@@ -3,3 +3,4 @@
 
 pub mod config;
 pub mod scan;
+pub mod tree;

@@ -134,6 +134,17 @@ impl Registries {
         &self.config
     }
 
+    /// Waits until a document of `len` bytes fits in the scan's memory budget; held until the
+    /// permit drops.
+    pub(crate) async fn hold_bytes(&self, len: usize) -> tokio::sync::SemaphorePermit<'_> {
+        self.budget.hold(len).await
+    }
+
+    /// The requests in flight at once, across every registry of the scan.
+    pub fn concurrency(&self) -> usize {
+        self.cfg.concurrency.max(1)
+    }
+
     /// The registry npm would ask for `package`, and the client for it. Refuses a plain-http
     /// registry off loopback unless allowed: a token would travel in clear.
     pub fn resolve(&self, package: &str) -> Result<(RegistryClient, ResolvedRegistry), String> {
@@ -182,6 +193,8 @@ pub struct Scanner {
     pub trust_window_days: u64,
     /// Limits for downloading and reading tarballs; `None` skips them (`--no-tarball`).
     pub content_limits: Option<Limits>,
+    /// Resolve and audit each package's dependency tree; `None` is `--no-deps`.
+    pub tree: Option<super::tree::TreeOptions>,
 }
 
 impl Scanner {
@@ -452,10 +465,37 @@ impl Scanner {
     }
 
     async fn scan_one(&self, spec: &Spec) -> PackageReport {
-        let result = self
+        let mut result = self
             .facts(spec)
             .await
             .map(|facts| check(facts, &self.rules, &self.policy));
+        if let (Ok(checked), Some(opts)) = (&mut result, &self.tree) {
+            match self
+                .audit_tree(&self.registries, &spec.name, &checked.version, opts)
+                .await
+            {
+                Ok(tree) => {
+                    super::tree::aggregate(
+                        &tree,
+                        &mut checked.score,
+                        &mut checked.findings,
+                        &mut checked.inconclusive,
+                        &mut checked.gate_failures,
+                        &self.rules,
+                        &self.policy,
+                    );
+                    checked.tree = Some(tree);
+                }
+                // A tree too large to resolve, or a shrinkwrap that cannot be read: the
+                // package's dependencies were not checked, so neither was the package.
+                Err(e) => {
+                    result = Err(TargetError::Tree {
+                        name: spec.name.clone(),
+                        problem: e.to_string(),
+                    })
+                }
+            }
+        }
         // The same (cached) resolution `facts` used, so an error names the registry it asked.
         let registry = self
             .registries

@@ -161,6 +161,26 @@ impl RegistryClient {
         Ok((url, body))
     }
 
+    /// The abbreviated packument npm installs from (`application/vnd.npm.install-v1+json`, with
+    /// the full document as a fallback), for dependency resolution. Same GET path, credentials and
+    /// limits as [`Self::packument_bytes`].
+    pub async fn abbreviated_packument_bytes(
+        &self,
+        name: &str,
+    ) -> Result<(Url, Vec<u8>), FetchError> {
+        let url = self
+            .base
+            .join(&crate::spec::escape_name(name))
+            .map_err(|e| FetchError::Client(format!("cannot build URL for {name}: {e}")))?;
+        let want = Want {
+            limit: self.cfg.max_body_bytes,
+            accept: crate::tree::ABBREVIATED_ACCEPT,
+            limit_flag: "--max-body-mb",
+        };
+        let body = self.get_with(&url, want).await?;
+        Ok((url, body))
+    }
+
     pub async fn get_json(&self, url: &Url) -> Result<Value, FetchError> {
         let body = self.get_bytes(url).await?;
         serde_json::from_slice(&body).map_err(|e| FetchError::Malformed {

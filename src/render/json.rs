@@ -109,6 +109,80 @@ struct WirePackage<'a> {
     gate_failures: Vec<&'a str>,
     facts: Option<Value>,
     error: Option<WireError>,
+    /// The audited dependency tree; null with `--no-deps` or when the package was not checked.
+    tree: Option<WireTree<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireTree<'a> {
+    source: &'static str,
+    nodes: Vec<WireNode<'a>>,
+    problems: Vec<WireTreeProblem<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireNode<'a> {
+    name: &'a str,
+    version: &'a str,
+    paths: &'a [Vec<String>],
+    optional: bool,
+    bundled: bool,
+    score: Option<u32>,
+    grade: Option<&'a str>,
+    coverage: Option<u32>,
+    findings: Vec<WireFinding<'a>>,
+    inconclusive: Vec<WireInconclusive<'a>>,
+    error: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct WireTreeProblem<'a> {
+    name: &'a str,
+    spec: &'a str,
+    from: &'a [String],
+    reason: &'a str,
+    optional: bool,
+    unavailable: bool,
+}
+
+fn tree(t: &crate::report::TreeReport) -> WireTree<'_> {
+    WireTree {
+        source: t.source,
+        nodes: t
+            .nodes
+            .iter()
+            .map(|n| {
+                let ok = n.result.as_ref().ok();
+                WireNode {
+                    name: &n.name,
+                    version: &n.version,
+                    paths: &n.paths,
+                    optional: n.optional,
+                    bundled: n.bundled,
+                    score: ok.map(|a| a.score.score),
+                    grade: ok.map(|a| a.score.grade.as_str()),
+                    coverage: ok.map(|a| a.score.coverage),
+                    findings: ok.map(|a| findings(&a.findings)).unwrap_or_default(),
+                    inconclusive: ok
+                        .map(|a| inconclusive(&a.inconclusive))
+                        .unwrap_or_default(),
+                    error: n.result.as_ref().err().map(String::as_str),
+                }
+            })
+            .collect(),
+        problems: t
+            .problems
+            .iter()
+            .map(|p| WireTreeProblem {
+                name: &p.name,
+                spec: &p.spec,
+                from: &p.from,
+                reason: &p.reason,
+                optional: p.optional,
+                unavailable: p.unavailable,
+            })
+            .collect(),
+    }
 }
 
 #[derive(Serialize)]
@@ -175,6 +249,7 @@ fn package(p: &PackageReport) -> WirePackage<'_> {
         gate_failures: vec![],
         facts: None,
         error: None,
+        tree: None,
     };
     match &p.result {
         Err(e) => {
@@ -196,6 +271,7 @@ fn package(p: &PackageReport) -> WirePackage<'_> {
             w.passed = c.passed.iter().map(String::as_str).collect();
             w.gate_failures = c.gate_failures.iter().map(String::as_str).collect();
             w.facts = Some(serde_json::to_value(&c.facts).expect("facts serialize"));
+            w.tree = c.tree.as_ref().map(tree);
         }
     }
     w
