@@ -96,6 +96,8 @@ pub enum PackageOutcome {
     Scanned {
         registry: String,
         facts: Box<PackageFacts>,
+        /// Its audited dependency tree (issue 12); `None` with `--no-deps`.
+        tree: Option<Box<crate::report::TreeReport>>,
     },
     /// It should have been scanned and could not be: the server counts as not checked.
     Failed {
@@ -378,7 +380,22 @@ async fn audit_server(
         _ => None,
     };
     let subject = subject.as_ref().map(|(n, v)| (n.as_str(), v.as_deref()));
-    let assessment = assess(&evals, rules, &scanner.policy, subject);
+    let mut assessment = assess(&evals, rules, &scanner.policy, subject);
+    if let PackageOutcome::Scanned {
+        tree: Some(tree), ..
+    } = &package
+    {
+        let a = &mut assessment;
+        super::tree::aggregate(
+            tree,
+            &mut a.score,
+            &mut a.findings,
+            &mut a.inconclusive,
+            &mut a.gate_failures,
+            rules,
+            &scanner.policy,
+        );
+    }
     if let Launch::Npm { extra_packages, .. } = &launch {
         if !extra_packages.is_empty() {
             notes.push(format!(
@@ -465,13 +482,40 @@ async fn npm_package(
         return (package, Some(shown), exists);
     }
     let (package, exists) = match scanner.facts_in(&registries, spec).await {
-        Ok(facts) => (
-            PackageOutcome::Scanned {
-                registry: shown.clone(),
-                facts: Box::new(facts),
-            },
-            Fact::Known(true),
-        ),
+        Ok(facts) => {
+            // The tree npx would install with the entry's own npm configuration.
+            let tree = match &scanner.tree {
+                None => None,
+                Some(opts) => Some(Box::new(
+                    match scanner
+                        .audit_tree(
+                            &registries,
+                            &facts.package.name,
+                            &facts.package.version,
+                            opts,
+                        )
+                        .await
+                    {
+                        Ok(t) => t,
+                        Err(e) => crate::report::TreeReport {
+                            source: "registry",
+                            root: format!("{}@{}", facts.package.name, facts.package.version),
+                            nodes: Vec::new(),
+                            problems: Vec::new(),
+                            error: Some(e.to_string()),
+                        },
+                    },
+                )),
+            };
+            (
+                PackageOutcome::Scanned {
+                    registry: shown.clone(),
+                    facts: Box::new(facts),
+                    tree,
+                },
+                Fact::Known(true),
+            )
+        }
         // The registry answered: the pinned version is not there. That is a finding about the
         // launch, not a failure to check.
         Err(e @ TargetError::VersionNotFound { .. }) if pinned => (

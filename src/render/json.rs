@@ -514,12 +514,19 @@ struct WireServerPackage<'a> {
     registry: Option<&'a str>,
     reason: Option<String>,
     error: Option<WireError>,
+    /// The audited dependency tree, as in `scan`'s JSON; null unless scanned without --no-deps.
+    tree: Option<WireTree<'a>>,
 }
 
 fn server(s: &ServerReport) -> WireServer<'_> {
     let a = &s.assessment;
     let package = match &s.package {
-        PackageOutcome::Scanned { registry, facts } => WireServerPackage {
+        PackageOutcome::Scanned {
+            registry,
+            facts,
+            tree: t,
+        } => WireServerPackage {
+            tree: t.as_deref().map(tree),
             status: "scanned",
             ecosystem: Some("npm"),
             name: Some(facts.package.name.clone()),
@@ -533,6 +540,7 @@ fn server(s: &ServerReport) -> WireServer<'_> {
             registry,
             error,
         } => WireServerPackage {
+            tree: None,
             status: "error",
             ecosystem: Some("npm"),
             name: Some(s.show(name)),
@@ -554,6 +562,7 @@ fn server(s: &ServerReport) -> WireServer<'_> {
                 _ => None,
             };
             WireServerPackage {
+                tree: None,
                 status: "not-scanned",
                 ecosystem: npm_name.as_ref().map(|_| "npm"),
                 name: npm_name,

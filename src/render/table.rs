@@ -363,7 +363,9 @@ fn launch_summary(s: &ServerReport) -> String {
 
 fn package_line(s: &ServerReport) -> String {
     match &s.package {
-        PackageOutcome::Scanned { registry, facts } => format!(
+        PackageOutcome::Scanned {
+            registry, facts, ..
+        } => format!(
             "package {}@{} from {registry}",
             facts.package.name, facts.package.version
         ),
