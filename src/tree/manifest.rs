@@ -316,3 +316,23 @@ mod tests {
         assert!(Packument::from_slice(b"{}").is_err());
     }
 }
+
+#[cfg(test)]
+mod engine_tests {
+    use super::*;
+
+    #[test]
+    fn latest_with_engines_that_do_not_fit_is_passed_over() {
+        let p = Packument::from_slice(
+            br#"{"dist-tags":{"latest":"3.26.0"},"versions":{
+            "3.22.2":{"engines":{"node":">=18.0.0"}},"3.26.0":{"engines":{"node":">=22.0.0"}}}}"#,
+        )
+        .unwrap();
+        let e = Engines::default();
+        assert!(!engine_ok(p.versions["3.26.0"].as_ref().unwrap(), &e));
+        assert_eq!(
+            pick(&p, &Selector::Range("*".into()), &e).unwrap(),
+            "3.22.2"
+        );
+    }
+}
