@@ -248,7 +248,9 @@ pub fn pick<'p>(p: &'p Packument, sel: &Selector, engines: &Engines) -> Result<&
                     }
                 }
             }
-            let mut best: Option<((bool, bool, bool, Version), &str)> = None;
+            // (engine ok and not deprecated, engine ok, not deprecated, version), as npm sorts.
+            type Rank = (bool, bool, bool, Version);
+            let mut best: Option<(Rank, &str)> = None;
             for (k, m) in &p.versions {
                 let Ok(v) = Version::parse(k) else { continue };
                 if !range.satisfies(&v) {

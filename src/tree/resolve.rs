@@ -303,8 +303,7 @@ impl Arena {
         }
         let name = &self.nodes[current].name;
         self.edges_in(current).into_iter().all(|d| {
-            (d != current && self.is_descendant(d, current))
-                || d == current
+            self.is_descendant(d, current)
                 || satisfies(&self.nodes[d].edges[name].want, package, version)
         })
     }
@@ -574,7 +573,7 @@ impl Arena {
         }
     }
 
-    fn from_labels(&self, id: usize, paths: &HashMap<usize, Vec<Vec<usize>>>) -> Vec<String> {
+    fn first_path_labels(&self, id: usize, paths: &HashMap<usize, Vec<Vec<usize>>>) -> Vec<String> {
         paths
             .get(&id)
             .and_then(|p| p.first())
@@ -775,8 +774,7 @@ impl<S: Source> Resolver<'_, S> {
             }
             id
         } else {
-            if old.is_some() {
-                let old = old.expect("checked");
+            if let Some(old) = old {
                 self.arena.remove(old);
             }
             self.arena
@@ -883,7 +881,7 @@ pub async fn resolve<S: Source>(
             p.from = if from == root {
                 Vec::new()
             } else {
-                r.arena.from_labels(from, &paths)
+                r.arena.first_path_labels(from, &paths)
             };
             p
         })
@@ -905,7 +903,7 @@ pub async fn resolve<S: Source>(
         let mut from = if i == root {
             Vec::new()
         } else {
-            r.arena.from_labels(i, &paths)
+            r.arena.first_path_labels(i, &paths)
         };
         if from.is_empty() {
             from.push(r.arena.label(i));
