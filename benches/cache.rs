@@ -76,6 +76,7 @@ fn scanner(url: &str, cache: Option<CacheConfig>) -> Scanner {
         trusted_root: std::sync::Arc::new(mcp_audit::verify::TrustedRoot::public_good()),
         trust_window_days: 365,
         content_limits: None,
+        tree: None,
     }
 }
 

@@ -69,6 +69,7 @@ fn bench(c: &mut Criterion) {
         trusted_root: std::sync::Arc::new(mcp_audit::verify::TrustedRoot::public_good()),
         trust_window_days: 365,
         content_limits: None,
+        tree: None,
     };
     let report = rt.block_on(scanner.scan(&[Spec::parse("huge-field").unwrap()], &|_| {}));
     let opts = TableOptions {

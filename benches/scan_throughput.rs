@@ -97,6 +97,7 @@ fn bench(c: &mut Criterion) {
         trust_window_days: 365,
         // Throughput of metadata scanning; tarball analysis has its own bench (benches/content.rs).
         content_limits: None,
+        tree: None,
     };
     let mut group = c.benchmark_group("scan");
     group

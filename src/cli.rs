@@ -209,6 +209,8 @@ pub struct AuditArgs {
     pub verify: VerifyArgs,
     #[command(flatten)]
     pub gate: GateArgs,
+    #[command(flatten)]
+    pub tree: TreeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -426,4 +428,18 @@ pub struct RulesArgs {
     /// Ignore any mcp-audit.toml found: show the rules without its overrides.
     #[arg(long)]
     pub no_policy: bool,
+}
+
+/// The dependency tree (issue 12): `scan` and `config` audit everything `npm install` / `npx`
+/// would install, resolved as npm 10/11 resolves it (or as the package's npm-shrinkwrap.json pins
+/// it), unless `--no-deps`.
+#[derive(Debug, Args)]
+pub struct TreeArgs {
+    /// Audit only the named package, not its dependency tree.
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Stop resolving a tree larger than N packages (the package is then reported as not
+    /// checked, exit 3).
+    #[arg(long, value_name = "N", default_value_t = crate::tree::DEFAULT_MAX_NODES, value_parser = clap::builder::ValueParser::new(clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(1..=1_000_000), |n| n as usize)))]
+    pub max_nodes: usize,
 }

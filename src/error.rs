@@ -78,6 +78,9 @@ pub enum TargetError {
         #[source]
         source: FetchError,
     },
+    /// The dependency tree could not be resolved (issue 12), e.g. it is larger than --max-nodes.
+    #[error("{name}: {problem}")]
+    Tree { name: String, problem: String },
 }
 
 impl TargetError {
@@ -89,6 +92,7 @@ impl TargetError {
             TargetError::Forbidden { .. } => "forbidden",
             TargetError::Config { .. } => "config",
             TargetError::VersionNotFound { .. } => "version-not-found",
+            TargetError::Tree { .. } => "tree",
             TargetError::Fetch { source, .. } => match source {
                 FetchError::NotFound { .. } => "not-found",
                 FetchError::Status { .. } => "http-status",

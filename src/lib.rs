@@ -22,4 +22,5 @@ pub mod rules;
 pub mod secrets;
 pub mod settings;
 pub mod spec;
+pub mod tree;
 pub mod verify;

@@ -177,6 +177,9 @@ pub struct Checked {
     pub facts: PackageFacts,
     /// Why the gate failed for this package; empty when it passed.
     pub gate_failures: Vec<String>,
+    /// The audited dependency tree (issue 12); `None` with `--no-deps` and where no tree is
+    /// resolved.
+    pub tree: Option<TreeReport>,
 }
 
 #[derive(Debug, Clone)]
@@ -259,6 +262,7 @@ pub fn check(facts: PackageFacts, rules: &RuleSet, policy: &Policy) -> Checked {
         passed: a.passed,
         facts,
         gate_failures: a.gate_failures,
+        tree: None,
     }
 }
 
@@ -374,6 +378,24 @@ pub fn assess_owned(
             .then(b.weight.cmp(&a.weight))
             .then(a.rule.cmp(&b.rule))
     });
+    let gate_failures = gate_failures(&score, &findings, &inconclusive, policy);
+    Assessment {
+        score,
+        findings,
+        inconclusive,
+        passed,
+        gate_failures,
+    }
+}
+
+/// Why `policy`'s gate fails for a score, its findings and its inconclusive rules; empty when it
+/// passes. Pure.
+pub fn gate_failures(
+    score: &Score,
+    findings: &[Finding],
+    inconclusive: &[Inconclusive],
+    policy: &Policy,
+) -> Vec<String> {
     let mut gate_failures = Vec::new();
     if let Some(min) = policy.fail_under {
         if score.score < min {
@@ -416,13 +438,7 @@ pub fn assess_owned(
             ));
         }
     }
-    Assessment {
-        score,
-        findings,
-        inconclusive,
-        passed,
-        gate_failures,
-    }
+    gate_failures
 }
 
 impl PackageReport {
@@ -476,4 +492,31 @@ impl Report {
             EXIT_OK
         }
     }
+}
+
+/// The audited dependency tree of one package (issue 12). The root is not among the nodes.
+#[derive(Debug, Clone)]
+pub struct TreeReport {
+    /// `registry` or `shrinkwrap`.
+    pub source: &'static str,
+    /// The root as resolved, `name@version`.
+    pub root: String,
+    pub nodes: Vec<NodeReport>,
+    /// Dependencies not installed from the registry (git/URL/file specs, bundled ones, ones the
+    /// registry could not serve).
+    pub problems: Vec<crate::tree::TreeProblem>,
+    /// Why the tree could not be resolved at all (e.g. `--max-nodes`).
+    pub error: Option<String>,
+}
+
+/// One distinct package of a tree, audited on its own.
+#[derive(Debug, Clone)]
+pub struct NodeReport {
+    pub name: String,
+    pub version: String,
+    pub paths: Vec<Vec<String>>,
+    pub optional: bool,
+    pub bundled: bool,
+    /// Its own score and findings, or why it could not be checked.
+    pub result: Result<Assessment, String>,
 }

@@ -90,6 +90,9 @@ pub struct Fetch {
     /// The Python indexes `pypi:` specs read, or why they cannot be used (an error only for a
     /// run that has a `pypi:` target).
     pub pypi: Result<Arc<crate::pyindex::PyIndexes>, String>,
+    /// Dependency trees are resolved and audited (`scan`, `config`); None with `--no-deps` and
+    /// for the commands that judge one package.
+    pub tree: Option<crate::pipeline::tree::TreeOptions>,
 }
 
 pub struct Settings {
@@ -114,6 +117,12 @@ impl Settings {
         let file = load_policy(&args.gate, &mut rules)?;
         let mut s = Self::fetching(rules, &args.registry, &args.verify, &args.gate)?;
         s.gate = gate_of(&args.gate, file)?;
+        if let Some(fetch) = s.fetch.as_mut() {
+            fetch.tree = (!args.tree.no_deps).then(|| crate::pipeline::tree::TreeOptions {
+                max_nodes: args.tree.max_nodes,
+                ..Default::default()
+            });
+        }
         Ok(s)
     }
 
@@ -289,6 +298,7 @@ impl Settings {
             rules,
             npm: Some(npm),
             fetch: Some(Fetch {
+                tree: None,
                 http,
                 allow_http: reg.allow_http,
                 trust_window_days: verify.trust_window_days,

@@ -121,7 +121,9 @@ pub fn run(args: &ConfigArgs, settings: &Settings) -> Result<u8, Fatal> {
 
 fn log_server(settings: &Settings, file: &Path, s: &ServerReport) {
     let package = match &s.package {
-        PackageOutcome::Scanned { registry, facts } => format!(
+        PackageOutcome::Scanned {
+            registry, facts, ..
+        } => format!(
             "{}@{} from {registry}",
             facts.package.name, facts.package.version
         ),

@@ -143,6 +143,7 @@ fn scanner(settings: &Settings) -> Result<Scanner, Fatal> {
         trusted_root: settings.trusted_root(),
         trust_window_days: fetch.trust_window_days,
         content_limits: fetch.content_limits,
+        tree: fetch.tree.clone(),
     })
 }
 

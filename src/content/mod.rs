@@ -495,3 +495,21 @@ fn finish(report: &mut ContentReport, walk: Walk, version_doc: &Value) {
     }
     report.package_json = pkg;
 }
+
+/// One file at the package root (`package/<name>` after pacote's strip), read within `limits`.
+/// `None` when the archive has no such file or it was longer than `max_file_scan`. Later
+/// duplicates win, as they do when node-tar extracts over the earlier copy.
+pub fn root_file(tgz: &[u8], name: &str, limits: &Limits) -> Option<Vec<u8>> {
+    let mut found = None;
+    archive::walk(tgz, limits, |entry| {
+        if entry.kind != archive::Kind::File {
+            return;
+        }
+        let raw = String::from_utf8_lossy(entry.raw_path);
+        let split = archive::split_path(&raw);
+        if split.root.is_some() && split.rel == name {
+            found = (!entry.truncated).then(|| entry.data.to_vec());
+        }
+    });
+    found
+}

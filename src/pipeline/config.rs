@@ -96,6 +96,8 @@ pub enum PackageOutcome {
     Scanned {
         registry: String,
         facts: Box<PackageFacts>,
+        /// Its audited dependency tree (issue 12); `None` with `--no-deps`.
+        tree: Option<Box<crate::report::TreeReport>>,
     },
     /// It should have been scanned and could not be: the server counts as not checked.
     Failed {
@@ -410,7 +412,22 @@ async fn audit_server(
         _ => None,
     };
     let subject = subject.as_ref().map(|(n, v)| (n.as_str(), v.as_deref()));
-    let assessment = assess_owned(evals, rules, &scanner.policy, subject);
+    let mut assessment = assess_owned(evals, rules, &scanner.policy, subject);
+    if let PackageOutcome::Scanned {
+        tree: Some(tree), ..
+    } = &package
+    {
+        let a = &mut assessment;
+        super::tree::aggregate(
+            tree,
+            &mut a.score,
+            &mut a.findings,
+            &mut a.inconclusive,
+            &mut a.gate_failures,
+            rules,
+            &scanner.policy,
+        );
+    }
     if let Launch::Npm { extra_packages, .. } = &launch {
         if !extra_packages.is_empty() {
             notes.push(format!(
@@ -502,13 +519,40 @@ async fn npm_package(
         .await;
     let [fetched] = fetched;
     let (package, exists) = match fetched {
-        Ok(facts) => (
-            PackageOutcome::Scanned {
-                registry: shown.clone(),
-                facts: Box::new(facts),
-            },
-            Fact::Known(true),
-        ),
+        Ok(facts) => {
+            // The tree npx would install with the entry's own npm configuration.
+            let tree = match &scanner.tree {
+                None => None,
+                Some(opts) => Some(Box::new(
+                    match scanner
+                        .audit_tree(
+                            &registries,
+                            &facts.package.name,
+                            &facts.package.version,
+                            opts,
+                        )
+                        .await
+                    {
+                        Ok(t) => t,
+                        Err(e) => crate::report::TreeReport {
+                            source: "registry",
+                            root: format!("{}@{}", facts.package.name, facts.package.version),
+                            nodes: Vec::new(),
+                            problems: Vec::new(),
+                            error: Some(e.to_string()),
+                        },
+                    },
+                )),
+            };
+            (
+                PackageOutcome::Scanned {
+                    registry: shown.clone(),
+                    facts: Box::new(facts),
+                    tree,
+                },
+                Fact::Known(true),
+            )
+        }
         // The registry answered: the pinned version is not there. That is a finding about the
         // launch, not a failure to check.
         Err(e @ TargetError::VersionNotFound { .. }) if pinned => (
@@ -671,6 +715,8 @@ async fn pypi_package(
             PackageOutcome::Scanned {
                 registry: shown.clone(),
                 facts: Box::new(facts),
+                // Python dependency trees are out of scope (README).
+                tree: None,
             },
             Fact::Known(true),
         ),

@@ -144,6 +144,7 @@ pub async fn audit(
         .buffer_unordered(64)
         .collect()
         .await;
+    let fetched = with_advisories(scanner, fetched).await;
     let files = files
         .into_iter()
         .map(|(path, parsed)| {
@@ -169,6 +170,35 @@ pub async fn audit(
         policy: scanner.policy.clone(),
         files,
     }
+}
+
+/// Known vulnerabilities for every locked package, in one bulk request per registry (as
+/// `npm audit` sends a lockfile's set).
+async fn with_advisories(
+    scanner: &Scanner,
+    fetched: HashMap<(String, String), Fetched>,
+) -> HashMap<(String, String), Fetched> {
+    let mut keys = Vec::with_capacity(fetched.len());
+    let mut facts = Vec::with_capacity(fetched.len());
+    let mut dists = HashMap::new();
+    for (key, result) in fetched {
+        facts.push(result.map(|(f, d)| {
+            dists.insert(key.clone(), d);
+            f
+        }));
+        keys.push(key);
+    }
+    let names: Vec<&str> = keys.iter().map(|(n, _)| n.as_str()).collect();
+    scanner
+        .add_advisories(&scanner.registries, &names, &mut facts)
+        .await;
+    keys.into_iter()
+        .zip(facts)
+        .map(|(key, f)| {
+            let dist = dists.remove(&key).unwrap_or_default();
+            (key, f.map(|f| (f, dist)))
+        })
+        .collect()
 }
 
 fn judge(

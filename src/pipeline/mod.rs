@@ -6,3 +6,4 @@ pub mod lock;
 pub mod pypi;
 mod pypi_verify;
 pub mod scan;
+pub mod tree;

@@ -174,6 +174,11 @@ impl Registries {
         self.cfg.max_body_bytes.saturating_mul(BYTES_HELD_PER_BYTE)
     }
 
+    /// The requests in flight at once, across every registry of the scan.
+    pub fn concurrency(&self) -> usize {
+        self.cfg.concurrency.max(1)
+    }
+
     /// The registry npm would ask for `package`, and the client for it. Refuses a plain-http
     /// registry off loopback unless allowed: a token would travel in clear.
     pub fn resolve(&self, package: &str) -> Result<(RegistryClient, ResolvedRegistry), String> {
@@ -230,6 +235,8 @@ pub struct Scanner {
     pub trust_window_days: u64,
     /// Limits for downloading and reading tarballs; `None` skips them (`--no-tarball`).
     pub content_limits: Option<Limits>,
+    /// Resolve and audit each package's dependency tree; `None` is `--no-deps`.
+    pub tree: Option<super::tree::TreeOptions>,
 }
 
 impl Scanner {
@@ -248,15 +255,15 @@ impl Scanner {
         let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
         self.add_advisories(&self.registries, &names, &mut facts)
             .await;
-        let packages = specs
-            .iter()
-            .zip(facts)
-            .map(|(spec, facts)| {
-                let report = self.report_of(spec, facts);
+        let packages = stream::iter(specs.iter().zip(facts))
+            .map(|(spec, facts)| async move {
+                let report = self.report_of(spec, facts).await;
                 on_done(&report);
                 report
             })
-            .collect();
+            .buffered(width)
+            .collect()
+            .await;
         Report {
             generated_at: self.now,
             policy: self.policy.clone(),
@@ -642,8 +649,12 @@ impl Scanner {
         }
     }
 
-    fn report_of(&self, spec: &Spec, facts: Result<PackageFacts, TargetError>) -> PackageReport {
-        let result = facts.map(|facts| check(facts, &self.rules, &self.policy));
+    async fn report_of(
+        &self,
+        spec: &Spec,
+        facts: Result<PackageFacts, TargetError>,
+    ) -> PackageReport {
+        let mut result = facts.map(|facts| check(facts, &self.rules, &self.policy));
         if spec.ecosystem == crate::spec::Ecosystem::Pypi {
             let registry = self
                 .registries
@@ -656,6 +667,33 @@ impl Scanner {
                 registry,
                 result,
             };
+        }
+        if let (Ok(checked), Some(opts)) = (&mut result, &self.tree) {
+            match self
+                .audit_tree(&self.registries, &spec.name, &checked.version, opts)
+                .await
+            {
+                Ok(tree) => {
+                    super::tree::aggregate(
+                        &tree,
+                        &mut checked.score,
+                        &mut checked.findings,
+                        &mut checked.inconclusive,
+                        &mut checked.gate_failures,
+                        &self.rules,
+                        &self.policy,
+                    );
+                    checked.tree = Some(tree);
+                }
+                // A tree too large to resolve, or a shrinkwrap that cannot be read: the
+                // package's dependencies were not checked, so neither was the package.
+                Err(e) => {
+                    result = Err(TargetError::Tree {
+                        name: spec.name.clone(),
+                        problem: e.to_string(),
+                    })
+                }
+            }
         }
         // The same (cached) resolution `facts` used, so an error names the registry it asked.
         let registry = self

@@ -197,6 +197,27 @@ impl RegistryClient {
         Ok((url, body))
     }
 
+    /// The abbreviated packument npm installs from (`application/vnd.npm.install-v1+json`, with
+    /// the full document as a fallback), for dependency resolution. Same GET path, cache,
+    /// credentials and limits as [`Self::packument_bytes`].
+    pub async fn abbreviated_packument_bytes(
+        &self,
+        name: &str,
+    ) -> Result<(Url, Vec<u8>, Option<Reservation>), FetchError> {
+        let url = self
+            .base
+            .join(&crate::spec::escape_name(name))
+            .map_err(|e| FetchError::Client(format!("cannot build URL for {name}: {e}")))?;
+        let want = Want {
+            limit: self.cfg.max_body_bytes,
+            accept: crate::tree::ABBREVIATED_ACCEPT,
+            limit_flag: "--max-body-mb",
+            cacheable: true,
+        };
+        let (body, reservation) = self.get_reserved(&url, want).await?;
+        Ok((url, body, reservation))
+    }
+
     /// As [`RegistryClient::packument_bytes`], with the budget reservation that covered the
     /// download (none without a budget): keep it while the document is held.
     pub async fn packument_reserved(

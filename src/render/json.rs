@@ -109,6 +109,80 @@ pub(crate) struct WirePackage<'a> {
     gate_failures: Vec<&'a str>,
     facts: Option<Value>,
     error: Option<WireError>,
+    /// The audited dependency tree; null with `--no-deps` or when the package was not checked.
+    tree: Option<WireTree<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireTree<'a> {
+    source: &'static str,
+    nodes: Vec<WireNode<'a>>,
+    problems: Vec<WireTreeProblem<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireNode<'a> {
+    name: &'a str,
+    version: &'a str,
+    paths: &'a [Vec<String>],
+    optional: bool,
+    bundled: bool,
+    score: Option<u32>,
+    grade: Option<&'a str>,
+    coverage: Option<u32>,
+    findings: Vec<WireFinding<'a>>,
+    inconclusive: Vec<WireInconclusive<'a>>,
+    error: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct WireTreeProblem<'a> {
+    name: &'a str,
+    spec: &'a str,
+    from: &'a [String],
+    reason: &'a str,
+    optional: bool,
+    unavailable: bool,
+}
+
+fn tree(t: &crate::report::TreeReport) -> WireTree<'_> {
+    WireTree {
+        source: t.source,
+        nodes: t
+            .nodes
+            .iter()
+            .map(|n| {
+                let ok = n.result.as_ref().ok();
+                WireNode {
+                    name: &n.name,
+                    version: &n.version,
+                    paths: &n.paths,
+                    optional: n.optional,
+                    bundled: n.bundled,
+                    score: ok.map(|a| a.score.score),
+                    grade: ok.map(|a| a.score.grade.as_str()),
+                    coverage: ok.map(|a| a.score.coverage),
+                    findings: ok.map(|a| findings(&a.findings)).unwrap_or_default(),
+                    inconclusive: ok
+                        .map(|a| inconclusive(&a.inconclusive))
+                        .unwrap_or_default(),
+                    error: n.result.as_ref().err().map(String::as_str),
+                }
+            })
+            .collect(),
+        problems: t
+            .problems
+            .iter()
+            .map(|p| WireTreeProblem {
+                name: &p.name,
+                spec: &p.spec,
+                from: &p.from,
+                reason: &p.reason,
+                optional: p.optional,
+                unavailable: p.unavailable,
+            })
+            .collect(),
+    }
 }
 
 #[derive(Serialize)]
@@ -186,6 +260,7 @@ pub(crate) fn package(p: &PackageReport) -> WirePackage<'_> {
         gate_failures: vec![],
         facts: None,
         error: None,
+        tree: None,
     };
     match &p.result {
         Err(e) => {
@@ -207,6 +282,7 @@ pub(crate) fn package(p: &PackageReport) -> WirePackage<'_> {
             w.passed = c.passed.iter().map(String::as_str).collect();
             w.gate_failures = c.gate_failures.iter().map(String::as_str).collect();
             w.facts = Some(serde_json::to_value(&c.facts).expect("facts serialize"));
+            w.tree = c.tree.as_ref().map(tree);
         }
     }
     w
@@ -449,6 +525,8 @@ struct WireServerPackage<'a> {
     registry: Option<&'a str>,
     reason: Option<String>,
     error: Option<WireError>,
+    /// The audited dependency tree, as in `scan`'s JSON; null unless scanned without --no-deps.
+    tree: Option<WireTree<'a>>,
 }
 
 fn server(s: &ServerReport) -> WireServer<'_> {
@@ -459,7 +537,12 @@ fn server(s: &ServerReport) -> WireServer<'_> {
         _ => "npm",
     };
     let package = match &s.package {
-        PackageOutcome::Scanned { registry, facts } => WireServerPackage {
+        PackageOutcome::Scanned {
+            registry,
+            facts,
+            tree: t,
+        } => WireServerPackage {
+            tree: t.as_deref().map(tree),
             status: "scanned",
             ecosystem: Some(ecosystem),
             name: Some(facts.package.name.clone()),
@@ -473,6 +556,7 @@ fn server(s: &ServerReport) -> WireServer<'_> {
             registry,
             error,
         } => WireServerPackage {
+            tree: None,
             status: "error",
             ecosystem: Some(ecosystem),
             name: Some(s.show(name)),
@@ -494,6 +578,7 @@ fn server(s: &ServerReport) -> WireServer<'_> {
                 _ => None,
             };
             WireServerPackage {
+                tree: None,
                 status: "not-scanned",
                 ecosystem: npm_name.as_ref().map(|_| "npm"),
                 name: npm_name,
@@ -713,6 +798,8 @@ pub fn render_lock(report: &crate::pipeline::lock::LockReport) -> String {
                 findings: findings(&a.findings),
                 inconclusive: inconclusive(&a.inconclusive),
                 passed: a.passed.iter().map(String::as_str).collect(),
+                // A lockfile pins the whole set: each locked package is its own entry.
+                tree: None,
                 gate_failures: a.gate_failures.iter().map(String::as_str).collect(),
                 facts,
                 error,

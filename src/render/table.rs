@@ -117,6 +117,59 @@ fn package_block(out: &mut String, p: &PackageReport, opts: &TableOptions, gated
     }
     facts_lines(out, &c.facts, "  ", clean);
     findings_and_unknowns(out, &c.findings, &c.inconclusive, opts, "  ");
+    if let Some(t) = &c.tree {
+        tree_lines(out, t, clean);
+    }
+}
+
+/// Riskiest dependencies shown in the table; JSON has them all.
+const RISKIEST_SHOWN: usize = 5;
+
+/// One summary line for the tree, then its riskiest nodes (lowest score first) with the path
+/// that brings each in.
+fn tree_lines(out: &mut String, t: &crate::report::TreeReport, clean: &Sanitizer) {
+    let unchecked = t.nodes.iter().filter(|n| n.result.is_err()).count();
+    let _ = writeln!(
+        out,
+        "  dependencies: {} package(s) ({}), {} not checked, {} not from the registry",
+        t.nodes.len(),
+        t.source,
+        unchecked,
+        t.problems.len()
+    );
+    let mut risky: Vec<(u32, &crate::report::NodeReport, Vec<&str>)> = t
+        .nodes
+        .iter()
+        .filter_map(|n| {
+            let a = n.result.as_ref().ok()?;
+            let rules: Vec<&str> = a
+                .findings
+                .iter()
+                .filter(|f| crate::pipeline::tree::DEPENDENCY_RULES.contains(&f.rule.as_str()))
+                .map(|f| f.rule.as_str())
+                .collect();
+            (!rules.is_empty()).then_some((a.score.score, n, rules))
+        })
+        .collect();
+    risky.sort_by_key(|(score, n, _)| (*score, n.name.clone()));
+    for (score, n, rules) in risky.iter().take(RISKIEST_SHOWN) {
+        let label = format!("{}@{}", n.name, n.version);
+        let path = crate::pipeline::tree::path_text(&n.paths, &label);
+        let _ = writeln!(
+            out,
+            "    {}  score {score}  {}  via {}",
+            clean.inline(&label),
+            rules.join(", "),
+            clean.inline(&path)
+        );
+    }
+    if risky.len() > RISKIEST_SHOWN {
+        let _ = writeln!(
+            out,
+            "    ... and {} more with findings (--format json lists every node)",
+            risky.len() - RISKIEST_SHOWN
+        );
+    }
 }
 
 /// The provenance and publisher lines of a scanned package.
@@ -310,7 +363,9 @@ fn launch_summary(s: &ServerReport) -> String {
 
 fn package_line(s: &ServerReport) -> String {
     match &s.package {
-        PackageOutcome::Scanned { registry, facts } => format!(
+        PackageOutcome::Scanned {
+            registry, facts, ..
+        } => format!(
             "package {}@{} from {registry}",
             facts.package.name, facts.package.version
         ),

@@ -57,6 +57,7 @@ fn many_large_bodies_downloading_at_once_stay_within_the_budget() {
         trusted_root: std::sync::Arc::new(mcp_audit::verify::TrustedRoot::public_good()),
         trust_window_days: 365,
         content_limits: None,
+        tree: None,
     };
     let specs: Vec<Spec> = names.iter().map(|n| Spec::parse(n).unwrap()).collect();
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -86,3 +86,85 @@ fn live_pypi_scan_shows_provenance_unknown_with_the_404_reason() {
         assert!(["verified", "absent", "invalid"].contains(&s), "{s}");
     }
 }
+
+/// The oracle against npm itself: for real MCP packages, the set of name@version resolved from
+/// the live registry equals the `packages` of the lockfile `npm install --package-lock-only`
+/// writes. Needs `npm` on PATH and the registry reachable.
+#[test]
+fn live_tree_resolution_agrees_with_npm_lockfiles() {
+    use mcp_audit::pipeline::scan::Registries;
+    use mcp_audit::pipeline::tree::RegistrySource;
+    use mcp_audit::registry::HttpConfig;
+    use mcp_audit::spec::Selector;
+    use mcp_audit::tree::{resolve, ResolveOptions};
+
+    let specs = [
+        "@modelcontextprotocol/server-filesystem",
+        "@modelcontextprotocol/server-memory",
+        "@modelcontextprotocol/server-everything",
+        "@modelcontextprotocol/server-github",
+        "@modelcontextprotocol/server-puppeteer",
+        "fastmcp",
+        "@playwright/mcp",
+        "mcp-remote",
+        "firecrawl-mcp",
+        "@upstash/context7-mcp",
+        "exa-mcp-server",
+        "@notionhq/notion-mcp-server",
+    ];
+    let url = url::Url::parse("https://registry.npmjs.org/").unwrap();
+    let registries = Registries::single(&url, HttpConfig::default()).unwrap();
+    let source = RegistrySource {
+        registries: &registries,
+        limits: Default::default(),
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut failures = Vec::new();
+    for spec in specs {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("package.json"), "{}").unwrap();
+        let status = std::process::Command::new("npm")
+            .args([
+                "install",
+                "--package-lock-only",
+                "--ignore-scripts",
+                "--no-audit",
+                "--no-fund",
+                spec,
+            ])
+            .current_dir(dir.path())
+            .output()
+            .expect("npm runs");
+        assert!(
+            status.status.success(),
+            "{spec}: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+        let lock: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("package-lock.json")).unwrap())
+                .unwrap();
+        let want = crate::tree::lock_set(&lock);
+        let t = rt
+            .block_on(resolve(
+                &source,
+                spec,
+                &Selector::Range("*".into()), // a bare name is npm-pick-manifest's `*`: latest unless its engines do not fit
+                &ResolveOptions::default(),
+            ))
+            .unwrap();
+        let got = crate::tree::tree_set(&t);
+        eprintln!(
+            "{spec}: npm {} packages, mcp-audit {}",
+            want.len(),
+            got.len()
+        );
+        if got != want {
+            failures.push(format!(
+                "{spec}: extra {:?}, missing {:?}",
+                got.difference(&want).collect::<Vec<_>>(),
+                want.difference(&got).collect::<Vec<_>>()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

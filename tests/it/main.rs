@@ -31,6 +31,7 @@ mod scan;
 mod server;
 mod snapshots;
 mod tarball;
+mod tree;
 mod verdaccio;
 mod verdaccio_harness;
 mod verify_bundle_cli;

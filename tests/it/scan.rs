@@ -356,7 +356,8 @@ fn server_errors_are_retried_with_backoff() {
             times: 2,
         },
     );
-    let out = run(scan(&reg, &["good-mcp-server"]));
+    // --no-deps: only the package's own requests are counted.
+    let out = run(scan(&reg, &["good-mcp-server", "--no-deps"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(reg.hits("/good-mcp-server"), 3);
 
@@ -384,7 +385,7 @@ fn rate_limits_honour_retry_after() {
         },
     );
     let start = std::time::Instant::now();
-    let out = run(scan(&reg, &["good-mcp-server"]));
+    let out = run(scan(&reg, &["good-mcp-server", "--no-deps"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(reg.hits("/good-mcp-server"), 2);
     // The client waited as told rather than its own 10 ms backoff.

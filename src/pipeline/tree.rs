@@ -1,0 +1,328 @@
+//! The dependency tree of a scanned package (issue 12): resolve it (`crate::tree`) through the
+//! scan's registry clients, audit every node with the package rules, and carry the risky ones
+//! into the root's score and gate with the path that brings them in. docs/scoring.md says which
+//! rules reach the root and how.
+
+use std::sync::Arc;
+
+use futures::stream::{self, StreamExt};
+use serde_json::json;
+use url::Url;
+
+use super::scan::{Registries, Scanner};
+use crate::content::Limits;
+use crate::error::{FetchError, TargetError};
+use crate::facts::PackageFacts;
+use crate::report::{assess, gate_failures, Finding, Inconclusive, NodeReport, Policy, TreeReport};
+use crate::rules::score::{grade, Score};
+use crate::rules::{RuleSet, Severity};
+use crate::spec::{Selector, Spec};
+use crate::tree::{self, Engines, Manifest, Packument, ResolveOptions, Source, TreeError};
+
+/// Dependency resolution settings; `None` on the scanner is `--no-deps`.
+#[derive(Debug, Clone)]
+pub struct TreeOptions {
+    pub max_nodes: usize,
+    pub engines: Engines,
+}
+
+impl Default for TreeOptions {
+    fn default() -> Self {
+        TreeOptions {
+            max_nodes: tree::DEFAULT_MAX_NODES,
+            engines: Engines::default(),
+        }
+    }
+}
+
+/// The rules whose findings on a dependency reach the root: the shapes of a compromised or
+/// hostile release (a takeover, a dropped provenance, code run at install, a tarball that is not
+/// what it claims), not the hygiene of someone else's package. docs/scoring.md explains the
+/// choice.
+pub const DEPENDENCY_RULES: &[&str] = &[
+    "new-publisher",
+    "publisher-ci-to-human",
+    "ownership-transfer",
+    "trust-downgrade",
+    "provenance-invalid",
+    "provenance-repo-mismatch",
+    "publish-attestation-invalid",
+    "signature-invalid",
+    "install-scripts",
+    "install-script-fetches-code",
+    "manifest-confusion",
+    "obfuscated-code",
+    "tarball-integrity-mismatch",
+    "tarball-path-problems",
+    // A dependency's known critical or high vulnerability is the root's to fix (an upgrade or
+    // an override), as `npm audit` reports it.
+    "known-vulnerability-critical",
+    "known-vulnerability-high",
+];
+
+/// The id under which the root lists dependencies that could not be checked. Not a predicate
+/// rule: the tree's own status (docs/rules.md).
+pub const UNCHECKED_ID: &str = "dependency-unchecked";
+
+/// Resolution's view of the scan's registries: the abbreviated packument per name, from the
+/// registry (and with the credentials) npm's configuration selects for it.
+pub struct RegistrySource<'a> {
+    pub registries: &'a Registries,
+    pub limits: Limits,
+}
+
+fn describe(name: &str, registry: &str, e: FetchError) -> String {
+    match e {
+        FetchError::NotFound { .. } => format!("{name} is not on {registry} (404)"),
+        other => format!("{name}: {other}"),
+    }
+}
+
+impl Source for RegistrySource<'_> {
+    async fn packument(&self, name: &str) -> Result<Arc<Packument>, String> {
+        let (client, _) = self.registries.resolve(name)?;
+        let client = client.for_target();
+        let registry = client.base_display();
+        let (_, body, mut held) = client
+            .abbreviated_packument_bytes(name)
+            .await
+            .map_err(|e| describe(name, &registry, e))?;
+        // The bytes and the parsed view are both held while it is read (scan does the same).
+        if let Some(r) = held.as_mut() {
+            r.grow_to(body.len() as u64 * 2).await;
+        }
+        Packument::from_slice(&body)
+            .map(Arc::new)
+            .map_err(|e| format!("{name}: the registry's document is unusable: {e}"))
+    }
+
+    async fn shrinkwrap(
+        &self,
+        name: &str,
+        version: &str,
+        m: &Manifest,
+    ) -> Result<Option<Vec<u8>>, String> {
+        let (client, _) = self.registries.resolve(name)?;
+        let client = client.for_target();
+        let listed = m
+            .tarball
+            .as_deref()
+            .and_then(|t| Url::parse(t).ok())
+            .ok_or_else(|| format!("{name}@{version} lists no usable dist.tarball"))?;
+        let url = crate::npmrc::replace_registry_host(
+            &listed,
+            client.base(),
+            self.registries.config().get("replace-registry-host"),
+        );
+        let bytes = client
+            .tarball(&url, self.limits.max_compressed)
+            .await
+            .map_err(|e| format!("could not download the tarball of {name}@{version}: {e}"))?;
+        let checked = match (&m.integrity, &m.shasum) {
+            (Some(sri), _) => crate::content::check_integrity(&bytes, sri),
+            (None, Some(sha1)) => crate::content::check_shasum(&bytes, sha1),
+            (None, None) => {
+                return Err(format!(
+                    "{name}@{version} lists no integrity to check its tarball against"
+                ))
+            }
+        };
+        checked.map_err(|e| format!("the tarball of {name}@{version} failed its check: {e}"))?;
+        let limits = Limits {
+            max_file_scan: tree::shrinkwrap::MAX_SHRINKWRAP_BYTES as u64,
+            ..self.limits
+        };
+        let found = tokio::task::spawn_blocking(move || {
+            crate::content::root_file(&bytes, "npm-shrinkwrap.json", &limits)
+        })
+        .await
+        .map_err(|e| format!("reading the tarball did not complete: {e}"))?;
+        Ok(found)
+    }
+}
+
+impl Scanner {
+    /// Resolves and audits the tree of `name@version` (the root, already audited). Each distinct
+    /// node is audited once, at most the concurrency limit at a time.
+    pub async fn audit_tree(
+        &self,
+        registries: &Registries,
+        name: &str,
+        version: &str,
+        opts: &TreeOptions,
+    ) -> Result<TreeReport, TreeError> {
+        let source = RegistrySource {
+            registries,
+            limits: self.content_limits.unwrap_or_default(),
+        };
+        let resolve = ResolveOptions {
+            max_nodes: opts.max_nodes,
+            engines: opts.engines.clone(),
+            concurrency: registries.concurrency(),
+        };
+        let tree = tree::resolve(
+            &source,
+            name,
+            &Selector::Version(version.to_string()),
+            &resolve,
+        )
+        .await?;
+        let width = registries.concurrency().max(1);
+        // Facts for every node first, then one advisories request per registry for all of them
+        // (as `npm audit` sends a whole tree), then the rules.
+        let mut facts: Vec<Result<PackageFacts, TargetError>> = stream::iter(&tree.nodes)
+            .map(|n| async move {
+                if n.bundled {
+                    return Err(TargetError::Tree {
+                        name: n.name.clone(),
+                        problem: "bundled in its parent's tarball: not fetched from the registry"
+                            .into(),
+                    });
+                }
+                let spec = Spec {
+                    raw: format!("{}@{}", n.name, n.version),
+                    name: n.name.clone(),
+                    selector: Selector::Version(n.version.clone()),
+                    ecosystem: crate::spec::Ecosystem::Npm,
+                };
+                self.facts_in(registries, &spec).await
+            })
+            .buffered(width)
+            .collect()
+            .await;
+        let names: Vec<&str> = tree.nodes.iter().map(|n| n.name.as_str()).collect();
+        self.add_advisories(registries, &names, &mut facts).await;
+        let nodes: Vec<NodeReport> = tree
+            .nodes
+            .into_iter()
+            .zip(facts)
+            .map(|(n, facts)| {
+                let result = match facts {
+                    Ok(facts) => {
+                        let evals = self.rules.evaluate(&facts);
+                        let subject = (n.name.as_str(), Some(n.version.as_str()));
+                        Ok(assess(&evals, &self.rules, &self.policy, Some(subject)))
+                    }
+                    Err(TargetError::Tree { problem, .. }) if n.bundled => Err(problem),
+                    Err(e) => Err(e.to_string()),
+                };
+                NodeReport {
+                    name: n.name,
+                    version: n.version,
+                    paths: n.paths,
+                    optional: n.optional,
+                    bundled: n.bundled,
+                    result,
+                }
+            })
+            .collect();
+        Ok(TreeReport {
+            source: tree.source.as_str(),
+            root: tree.root,
+            nodes,
+            problems: tree.problems,
+            error: None,
+        })
+    }
+}
+
+/// `a@1 > b@2`: the first (shortest) path, for messages.
+pub fn path_text(paths: &[Vec<String>], node: &str) -> String {
+    paths
+        .first()
+        .filter(|p| !p.is_empty())
+        .map(|p| p.join(" > "))
+        .unwrap_or_else(|| node.to_string())
+}
+
+/// What the tree adds to its root: the dependency findings of [`DEPENDENCY_RULES`], each naming
+/// the node and its path; one inconclusive entry listing every node that could not be checked;
+/// the score lowered by the riskiest node's deduction; and the gate applied again.
+#[allow(clippy::too_many_arguments)]
+pub fn aggregate(
+    tree: &TreeReport,
+    score: &mut Score,
+    findings: &mut Vec<Finding>,
+    inconclusive: &mut Vec<Inconclusive>,
+    gate: &mut Vec<String>,
+    rules: &RuleSet,
+    policy: &Policy,
+) {
+    let mut deduction = 0u32;
+    let mut critical = false;
+    for n in &tree.nodes {
+        let Ok(a) = &n.result else { continue };
+        let label = format!("{}@{}", n.name, n.version);
+        let path = path_text(&n.paths, &label);
+        let mut node_weight = 0u32;
+        for f in &a.findings {
+            if !DEPENDENCY_RULES.contains(&f.rule.as_str()) {
+                continue;
+            }
+            let mut f = f.clone();
+            if f.counts() {
+                node_weight = node_weight.saturating_add(f.weight);
+                critical |= f.severity == Severity::Critical;
+            }
+            f.message = format!("dependency {label} (via {path}): {}", f.message);
+            f.evidence.insert("dependency".into(), json!(label));
+            f.evidence.insert("path".into(), json!(n.paths.first()));
+            findings.push(f);
+        }
+        deduction = deduction.max(node_weight);
+    }
+    let mut reasons: Vec<String> = Vec::new();
+    for n in &tree.nodes {
+        if let Err(e) = &n.result {
+            if n.bundled {
+                continue;
+            }
+            let label = format!("{}@{}", n.name, n.version);
+            reasons.push(format!(
+                "{label} (via {}): {e}",
+                path_text(&n.paths, &label)
+            ));
+        }
+    }
+    for p in &tree.problems {
+        if p.unavailable && !p.optional {
+            let via = if p.from.is_empty() {
+                tree.root.clone()
+            } else {
+                p.from.join(" > ")
+            };
+            reasons.push(format!(
+                "{}@{} (required by {via}): {}",
+                p.name, p.spec, p.reason
+            ));
+        }
+    }
+    if let Some(e) = &tree.error {
+        reasons.push(e.clone());
+    }
+    if !reasons.is_empty() {
+        inconclusive.push(Inconclusive {
+            rule: UNCHECKED_ID.into(),
+            title: "Dependencies that could not be checked".into(),
+            category: "dependencies".into(),
+            severity: Severity::High,
+            weight: 0,
+            reasons,
+        });
+    }
+    score.score = score.score.saturating_sub(deduction);
+    score.floor = score.floor.saturating_sub(deduction);
+    if critical {
+        score.score = score.score.min(rules.scoring.critical_cap);
+        score.floor = score.floor.min(rules.scoring.critical_cap);
+        score.capped = true;
+    }
+    score.grade = grade(score.score, &rules.scoring);
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(b.weight.cmp(&a.weight))
+            .then(a.rule.cmp(&b.rule))
+    });
+    *gate = gate_failures(score, findings, inconclusive, policy);
+}

@@ -1,0 +1,370 @@
+//! The dependency tree (issue 12): resolution against npm's own lockfiles (offline oracle), and
+//! the audit of every node on the loopback registry: a risky node two levels down reaches the
+//! root's score, gate and findings with its path; a node the registry cannot serve is
+//! inconclusive, never passed; `--max-nodes` stops a large tree; `--no-deps` keeps the old scan.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use mcp_audit::spec::Selector;
+use mcp_audit::tree::{self, Manifest, Packument, ResolveOptions, Source};
+use serde_json::{json, Value};
+
+use crate::support::registry::{Fault, TestRegistry};
+use crate::support::{fixture_registry, json, run, scan};
+
+fn oracle_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/tree/oracle"))
+}
+
+/// Abbreviated packuments from `fixtures/tree/oracle/packuments`.
+struct DirSource(PathBuf);
+
+impl Source for DirSource {
+    async fn packument(&self, name: &str) -> Result<Arc<Packument>, String> {
+        let file = self.0.join(format!("{}.json", name.replace('/', "%2f")));
+        let bytes = std::fs::read(&file).map_err(|e| format!("{name}: {e}"))?;
+        Packument::from_slice(&bytes).map(Arc::new)
+    }
+    async fn shrinkwrap(&self, _: &str, _: &str, _: &Manifest) -> Result<Option<Vec<u8>>, String> {
+        Ok(None)
+    }
+}
+
+/// name@version of every package a lockfile installs (the project itself left out).
+pub fn lock_set(lock: &Value) -> BTreeSet<String> {
+    lock["packages"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| !k.is_empty())
+        .map(|(k, v)| {
+            let folder = k.rsplit_once("node_modules/").unwrap().1;
+            let name = v["name"].as_str().unwrap_or(folder);
+            format!("{name}@{}", v["version"].as_str().unwrap())
+        })
+        .collect()
+}
+
+pub fn tree_set(t: &tree::Tree) -> BTreeSet<String> {
+    let mut set: BTreeSet<String> = t
+        .nodes
+        .iter()
+        .map(|n| format!("{}@{}", n.name, n.version))
+        .collect();
+    set.insert(t.root.clone());
+    set
+}
+
+#[test]
+fn resolution_matches_npm_lockfiles_offline() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let source = DirSource(oracle_dir().join("packuments"));
+    for (file, spec) in [
+        (
+            "_modelcontextprotocol_server-memory",
+            "@modelcontextprotocol/server-memory",
+        ),
+        (
+            "_modelcontextprotocol_server-filesystem",
+            "@modelcontextprotocol/server-filesystem",
+        ),
+        ("mcp-remote", "mcp-remote"),
+    ] {
+        let lock: Value = serde_json::from_slice(
+            &std::fs::read(oracle_dir().join("locks").join(format!("{file}.json"))).unwrap(),
+        )
+        .unwrap();
+        let t = rt
+            .block_on(tree::resolve(
+                &source,
+                spec,
+                &Selector::Tag("latest".into()),
+                &ResolveOptions::default(),
+            ))
+            .unwrap();
+        let want = lock_set(&lock);
+        let got = tree_set(&t);
+        assert_eq!(
+            got,
+            want,
+            "{spec}: extra {:?}, missing {:?}",
+            got.difference(&want).collect::<Vec<_>>(),
+            want.difference(&got).collect::<Vec<_>>()
+        );
+        assert!(
+            t.problems.iter().all(|p| !p.unavailable),
+            "{:?}",
+            t.problems
+        );
+    }
+}
+
+fn version(deps: Value) -> Value {
+    json!({"dependencies": deps, "dist": {}, "_npmUser": {"name": "alice", "email": "a@example.com"},
+           "maintainers": [{"name": "alice", "email": "a@example.com"}]})
+}
+
+fn simple(name: &str, deps: Value) -> Value {
+    json!({
+        "name": name,
+        "dist-tags": {"latest": "1.0.0"},
+        "time": {"created": "2024-01-01T00:00:00.000Z", "1.0.0": "2024-01-01T00:00:00.000Z"},
+        "maintainers": [{"name": "alice", "email": "a@example.com"}],
+        "versions": {"1.0.0": version(deps)}
+    })
+}
+
+/// `tree-root` → `tree-mid` → `takeover-demo@^1.2.0`, whose latest release (1.2.1) has a new
+/// publisher, no provenance where 1.2.0 had it, and (added here) a postinstall script.
+fn takeover_registry() -> TestRegistry {
+    let reg = fixture_registry();
+    let mut doc: Value = serde_json::from_slice(
+        &std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/registry/packuments/takeover-demo.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let v = &mut doc["versions"]["1.2.1"];
+    v["scripts"]["postinstall"] = json!("node collect.js");
+    v["hasInstallScript"] = json!(true);
+    reg.add_packument("takeover-demo", doc);
+    reg.add_packument(
+        "tree-root",
+        simple("tree-root", json!({"tree-mid": "^1.0.0"})),
+    );
+    reg.add_packument(
+        "tree-mid",
+        simple("tree-mid", json!({"takeover-demo": "^1.2.0"})),
+    );
+    reg
+}
+
+#[test]
+fn a_takeover_two_levels_down_fails_the_root_and_names_its_path() {
+    let reg = takeover_registry();
+    let out = run(scan(
+        &reg,
+        &[
+            "tree-root",
+            "--no-tarball",
+            "--fail-under",
+            "70",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let r = json(&out);
+    let p = &r["packages"][0];
+    assert!(p["score"].as_u64().unwrap() < 70, "{}", p["score"]);
+    let named: Vec<&Value> = p["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["evidence"]["dependency"] == "takeover-demo@1.2.1")
+        .collect();
+    let rules: BTreeSet<&str> = named.iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    for want in ["new-publisher", "trust-downgrade", "install-scripts"] {
+        assert!(
+            rules.contains(want),
+            "{want} not carried to the root: {rules:?}"
+        );
+    }
+    for f in &named {
+        assert_eq!(
+            f["evidence"]["path"],
+            json!(["tree-mid@1.0.0", "takeover-demo@1.2.1"])
+        );
+        let msg = f["message"].as_str().unwrap();
+        assert!(
+            msg.contains("takeover-demo@1.2.1 (via tree-mid@1.0.0 > takeover-demo@1.2.1)"),
+            "{msg}"
+        );
+    }
+    let tree = &p["tree"];
+    assert_eq!(tree["source"], "registry");
+    let nodes: Vec<String> = tree["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            format!(
+                "{}@{}",
+                n["name"].as_str().unwrap(),
+                n["version"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(nodes, ["takeover-demo@1.2.1", "tree-mid@1.0.0"]);
+    let t = &tree["nodes"][0];
+    assert!(t["score"].as_u64().unwrap() < 70);
+    assert_eq!(
+        t["paths"],
+        json!([["tree-mid@1.0.0", "takeover-demo@1.2.1"]])
+    );
+    // The gate names why.
+    assert!(p["gate_failures"][0]
+        .as_str()
+        .unwrap()
+        .contains("--fail-under 70"));
+
+    // The table shows the risky node with its path.
+    let out = run(scan(
+        &reg,
+        &["tree-root", "--no-tarball", "--fail-under", "70"],
+    ));
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout
+            .contains("via tree-mid@1.0.0 > takeover-demo@1.2.1"),
+        "{}",
+        out.stdout
+    );
+
+    // --no-deps: the root alone is clean, and there is no tree.
+    let out = run(scan(
+        &reg,
+        &[
+            "tree-root",
+            "--no-tarball",
+            "--fail-under",
+            "70",
+            "--no-deps",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(json(&out)["packages"][0]["tree"].is_null());
+}
+
+#[test]
+fn the_markdown_and_sarif_findings_name_the_dependency() {
+    let reg = takeover_registry();
+    for format in ["markdown", "sarif", "github"] {
+        let out = run(scan(
+            &reg,
+            &["tree-root", "--no-tarball", "--format", format],
+        ));
+        assert!(
+            out.stdout.contains("takeover-demo@1.2.1"),
+            "{format}: {}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
+fn nodes_the_registry_cannot_serve_are_inconclusive_never_passed() {
+    let reg = fixture_registry();
+    reg.add_packument(
+        "tree-gaps",
+        simple(
+            "tree-gaps",
+            json!({"tree-gone": "^1", "tree-flaky": "^1", "tree-ok": "^1"}),
+        ),
+    );
+    reg.add_packument("tree-ok", simple("tree-ok", json!({})));
+    reg.add_packument("tree-flaky", simple("tree-flaky", json!({})));
+    reg.fault(
+        "/tree-flaky",
+        Fault::Status {
+            code: 500,
+            times: 1000,
+        },
+    );
+    let out = run(scan(
+        &reg,
+        &[
+            "tree-gaps",
+            "--no-tarball",
+            "--retries",
+            "0",
+            "--format",
+            "json",
+        ],
+    ));
+    let r = json(&out);
+    let p = &r["packages"][0];
+    let unchecked = p["inconclusive"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["rule"] == "dependency-unchecked")
+        .unwrap_or_else(|| panic!("{p}"));
+    let reasons = unchecked["reason"].as_str().unwrap();
+    assert!(reasons.contains("tree-gone"), "{reasons}");
+    assert!(reasons.contains("tree-flaky"), "{reasons}");
+    assert!(reasons.contains("500"), "{reasons}");
+    assert!(!p["passed"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("dependency-unchecked")));
+    let problems = p["tree"]["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems.iter().all(|p| p["unavailable"] == true));
+    assert_eq!(p["tree"]["nodes"][0]["name"], "tree-ok");
+    // --strict turns the unknown into a failure.
+    let out = run(scan(
+        &reg,
+        &["tree-gaps", "--no-tarball", "--retries", "0", "--strict"],
+    ));
+    assert_eq!(out.code, 1, "{}", out.stdout);
+}
+
+#[test]
+fn max_nodes_stops_with_a_clear_message() {
+    let reg = takeover_registry();
+    let out = run(scan(
+        &reg,
+        &[
+            "tree-root",
+            "--no-tarball",
+            "--max-nodes",
+            "1",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(out.code, 3, "{}", out.stdout);
+    let r = json(&out);
+    let e = &r["packages"][0]["error"];
+    assert_eq!(e["kind"], "tree");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than 1 packages"),
+        "{e}"
+    );
+    let out = run(scan(
+        &reg,
+        &["tree-root", "--no-tarball", "--max-nodes", "0"],
+    ));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+}
+
+#[test]
+fn resolution_asks_for_the_abbreviated_packument() {
+    let reg = takeover_registry();
+    let out = run(scan(&reg, &["tree-root", "--no-tarball"]));
+    assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
+    let accepts: Vec<String> = reg
+        .requests()
+        .iter()
+        .filter(|r| r.decoded_path == "/tree-mid")
+        .filter_map(|r| r.header("accept").map(str::to_string))
+        .collect();
+    assert!(
+        accepts
+            .iter()
+            .any(|a| a.starts_with("application/vnd.npm.install-v1+json")),
+        "{accepts:?}"
+    );
+}
