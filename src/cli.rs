@@ -127,8 +127,10 @@ const SERVER_AFTER_HELP: &str =
      (the public npm registry stands for npm's configured registry) with the credential npm's \
      configuration has for that host, and its mcpName and verified provenance repository are \
      compared with the server's name and repository.\n\
-     Status: partial. PyPI packages are not scanned yet (reported inconclusive, with the reason); \
-     oci, nuget and mcpb packages are reported with their package rules inconclusive.";
+     Each PyPI package is scanned as `scan pypi:NAME==VERSION` would (a registryBaseUrl other than \
+     pypi.org is the index), and its README `mcp-name:` is compared with the server's name. \
+     oci, nuget and mcpb packages are reported with their package rules inconclusive. Packages \
+     are judged alone, without their dependency trees.";
 
 const REGISTRY_AFTER_HELP: &str =
     "Pages through GET /v0.1/servers (cursor and limit) and audits each server's latest version \

@@ -189,20 +189,17 @@ impl<'a> PackageScanner<'a> {
         inputs.env = self.base.env.clone();
         inputs.cwd = Some(self.base.cwd.clone());
         inputs.index_url = Some(format!("{base}/simple/"));
-        let registries = match crate::pyindex::resolve(
-            &inputs,
-            crate::pyindex::Tool::Any,
-            self.allow_http,
-        ) {
-            Ok(ix) => self.scanner.registries.with_python(Arc::new(ix)),
-            Err(problem) => {
-                let error = TargetError::Config {
-                    name: spec.name.clone(),
-                    problem: format!("registryBaseUrl: {problem}"),
-                };
-                return fetched(&spec, String::new(), Err(error));
-            }
-        };
+        let registries =
+            match crate::pyindex::resolve(&inputs, crate::pyindex::Tool::Any, self.allow_http) {
+                Ok(ix) => self.scanner.registries.with_python(Arc::new(ix)),
+                Err(problem) => {
+                    let error = TargetError::Config {
+                        name: spec.name.clone(),
+                        problem: format!("registryBaseUrl: {problem}"),
+                    };
+                    return fetched(&spec, String::new(), Err(error));
+                }
+            };
         let report = self.scanner.scan_one_pypi(&registries, &spec).await;
         PackageAudit::Fetched(Box::new(report))
     }

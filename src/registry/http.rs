@@ -143,13 +143,13 @@ impl RegistryClient {
             return match cached {
                 Some(e) => Ok(self.reserved(e.body).await),
                 None => Err(FetchError::NotCached {
-                url: redact_url(url),
-                detail: if want.cacheable {
-                    "not in the cache (--offline)"
-                } else {
-                    "not in the cache (--offline; tarballs are never cached)"
-                },
-            }),
+                    url: redact_url(url),
+                    detail: if want.cacheable {
+                        "not in the cache (--offline)"
+                    } else {
+                        "not in the cache (--offline; tarballs are never cached)"
+                    },
+                }),
             };
         }
         match self.retrying(url, want, Body::Get(cached.as_ref())).await? {

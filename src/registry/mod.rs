@@ -2,8 +2,8 @@
 //! deadline per target, a body size cap and one concurrency limit shared by every request.
 
 pub mod advisories;
-mod cache;
 pub mod budget;
+mod cache;
 mod http;
 pub mod pypi;
 mod url;
@@ -21,8 +21,8 @@ use crate::verify::NpmKeys;
 use http::Want;
 
 pub use self::url::{is_loopback, redact_url, redact_url_text, RegistryUrl, RegistryUrlError};
-pub use cache::CacheConfig;
 pub use budget::{BodyBudget, Reservation};
+pub use cache::CacheConfig;
 pub use http::{http_client, Deadline};
 
 #[derive(Debug, Clone)]

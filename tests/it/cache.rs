@@ -68,7 +68,9 @@ fn a_second_run_revalidates_with_the_etag_and_a_change_is_refetched() {
     let packument_gets = |reg: &crate::support::registry::TestRegistry| {
         reg.requests()
             .into_iter()
+            // The full packument; the tree's abbreviated one is another cache entry.
             .filter(|r| r.method == "GET" && r.decoded_path == "/good-mcp-server")
+            .filter(|r| r.header("accept") == Some("application/json"))
             .collect::<Vec<_>>()
     };
     assert_eq!(packument_gets(&reg).len(), 1);

@@ -5,8 +5,8 @@
 mod support;
 
 mod attestations;
-mod cache;
 mod body_budget;
+mod cache;
 mod commands;
 mod config_cmd;
 mod conformance;

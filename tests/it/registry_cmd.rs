@@ -446,10 +446,13 @@ fn server_scans_packages_and_checks_identity() {
     assert_ne!(pypi["outcome"], "not-scanned", "{pypi}");
     assert_eq!(pypi["report"]["name"], "risky-mcp", "{pypi}");
     assert_eq!(pypi["report"]["ecosystem"], "pypi", "{pypi}");
-    assert!(pypi["report"]["registry"]
-        .as_str()
-        .unwrap()
-        .starts_with(index.url().trim_end_matches('/')), "{pypi}");
+    assert!(
+        pypi["report"]["registry"]
+            .as_str()
+            .unwrap()
+            .starts_with(index.url().trim_end_matches('/')),
+        "{pypi}"
+    );
     assert!(pypi["report"]["error"].is_null(), "{pypi}");
     // The private npm token never went to the Python index.
     assert!(index.authorizations().iter().all(Option::is_none));

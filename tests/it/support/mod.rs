@@ -3,8 +3,8 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod fixtures;
-pub mod pyindex;
 pub mod mcp_registry;
+pub mod pyindex;
 pub mod registry;
 pub mod verdaccio;
 
