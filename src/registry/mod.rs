@@ -199,23 +199,13 @@ impl RegistryClient {
 
     /// The abbreviated packument npm installs from (`application/vnd.npm.install-v1+json`, with
     /// the full document as a fallback), for dependency resolution. Same GET path, cache,
-    /// credentials and limits as [`Self::packument_bytes`].
+    /// credentials, limits and budget as [`Self::packument_reserved`].
     pub async fn abbreviated_packument_bytes(
         &self,
         name: &str,
     ) -> Result<(Url, Vec<u8>, Option<Reservation>), FetchError> {
-        let url = self
-            .base
-            .join(&crate::spec::escape_name(name))
-            .map_err(|e| FetchError::Client(format!("cannot build URL for {name}: {e}")))?;
-        let want = Want {
-            limit: self.cfg.max_body_bytes,
-            accept: crate::tree::ABBREVIATED_ACCEPT,
-            limit_flag: "--max-body-mb",
-            cacheable: true,
-        };
-        let (body, reservation) = self.get_reserved(&url, want).await?;
-        Ok((url, body, reservation))
+        self.packument_as(name, crate::tree::ABBREVIATED_ACCEPT)
+            .await
     }
 
     /// As [`RegistryClient::packument_bytes`], with the budget reservation that covered the
@@ -224,13 +214,22 @@ impl RegistryClient {
         &self,
         name: &str,
     ) -> Result<(Url, Vec<u8>, Option<Reservation>), FetchError> {
+        self.packument_as(name, "application/json").await
+    }
+
+    /// A packument in the form `accept` asks for; the cache keeps each form apart.
+    async fn packument_as(
+        &self,
+        name: &str,
+        accept: &'static str,
+    ) -> Result<(Url, Vec<u8>, Option<Reservation>), FetchError> {
         let url = self
             .base
             .join(&crate::spec::escape_name(name))
             .map_err(|e| FetchError::Client(format!("cannot build URL for {name}: {e}")))?;
         let want = Want {
             limit: self.cfg.max_body_bytes,
-            accept: "application/json",
+            accept,
             limit_flag: "--max-body-mb",
             cacheable: true,
         };
