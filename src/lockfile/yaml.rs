@@ -45,6 +45,16 @@ impl Node {
     }
 }
 
+/// The byte offset of the first `\r` that is not followed by `\n`.
+fn lone_carriage_return(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    bytes
+        .iter()
+        .enumerate()
+        .find(|&(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+        .map(|(i, _)| i)
+}
+
 enum Frame {
     Map {
         entries: Vec<(String, usize, Node)>,
@@ -56,6 +66,16 @@ enum Frame {
 
 /// Every document of the stream, in order.
 pub fn parse(text: &str) -> Result<Vec<Node>, LockError> {
+    // YAML counts a carriage return alone as a line break, and every other reader of a file
+    // (ours, `lines()`, SARIF consumers) does not: the lines of keys would point past the
+    // file. Neither pnpm nor yarn writes one, so it is refused where it stands.
+    if let Some(at) = lone_carriage_return(text) {
+        let line = text[..at].matches('\n').count() + 1;
+        return Err(LockError::new(
+            Some(line),
+            "a carriage return without a line feed (pnpm and yarn end lines with \\n or \\r\\n)",
+        ));
+    }
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
@@ -133,6 +153,15 @@ pub fn parse(text: &str) -> Result<Vec<Node>, LockError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lone_carriage_return_is_refused_with_its_line() {
+        // Found by the `lockfile` fuzz target: YAML counted the lone CR as a line, so a key's
+        // line lay past the end of the file.
+        let err = parse("a:\n  b: 1\rc: 2\n").unwrap_err();
+        assert_eq!(err.line, Some(2), "{err:?}");
+        assert!(parse("a:\r\n  b: 1\r\n").is_ok());
+    }
 
     #[test]
     fn keys_keep_their_lines() {
