@@ -518,7 +518,7 @@ async fn npm_package(
         .add_advisories(&registries, &[spec.name.as_str()], &mut fetched)
         .await;
     let [fetched] = fetched;
-    let (package, exists) = match fetched {
+    let fetched = match fetched {
         Ok(facts) => {
             // The tree npx would install with the entry's own npm configuration.
             let tree = match &scanner.tree {
@@ -544,15 +544,36 @@ async fn npm_package(
                     },
                 )),
             };
-            (
-                PackageOutcome::Scanned {
-                    registry: shown.clone(),
-                    facts: Box::new(facts),
-                    tree,
-                },
-                Fact::Known(true),
-            )
+            Ok((facts, tree))
         }
+        Err(e) => Err(e),
+    };
+    let (package, exists) = outcome(fetched, &spec.name, &shown, pinned, "registry");
+    (
+        package,
+        Some(shown),
+        if pinned { exists } else { unpinned() },
+    )
+}
+
+/// What became of a launch's package once its registry or index (`asked`) was asked, and whether
+/// the launched version exists there.
+fn outcome(
+    fetched: Result<(PackageFacts, Option<Box<crate::report::TreeReport>>), TargetError>,
+    name: &str,
+    shown: &str,
+    pinned: bool,
+    asked: &str,
+) -> (PackageOutcome, Fact<bool>) {
+    match fetched {
+        Ok((facts, tree)) => (
+            PackageOutcome::Scanned {
+                registry: shown.to_string(),
+                facts: Box::new(facts),
+                tree,
+            },
+            Fact::Known(true),
+        ),
         // The registry answered: the pinned version is not there. That is a finding about the
         // launch, not a failure to check.
         Err(e @ TargetError::VersionNotFound { .. }) if pinned => (
@@ -566,21 +587,16 @@ async fn npm_package(
             // still counts as not checked.
             let exists = match &error {
                 TargetError::PackageNotFound { .. } => Fact::Known(false),
-                other => Fact::unknown(format!("the registry could not be asked: {other}")),
+                other => Fact::unknown(format!("the {asked} could not be asked: {other}")),
             };
             let package = PackageOutcome::Failed {
-                name: spec.name.clone(),
-                registry: shown.clone(),
+                name: name.to_string(),
+                registry: shown.to_string(),
                 error,
             };
             (package, exists)
         }
-    };
-    (
-        package,
-        Some(shown),
-        if pinned { exists } else { unpinned() },
-    )
+    }
 }
 
 /// The registry package a PyPI launch installs: `pkg`, `pkg==1.2`, uvx's `pkg@1.2`, with or
@@ -710,35 +726,12 @@ async fn pypi_package(
         return (package, Some(shown), exists);
     }
     let registries = scanner.registries.with_python(Arc::clone(&indexes));
-    let (package, exists) = match scanner.pypi_facts_in(&registries, &indexes, &spec).await {
-        Ok(facts) => (
-            PackageOutcome::Scanned {
-                registry: shown.clone(),
-                facts: Box::new(facts),
-                // Python dependency trees are out of scope (README).
-                tree: None,
-            },
-            Fact::Known(true),
-        ),
-        Err(e @ TargetError::VersionNotFound { .. }) if pinned => (
-            PackageOutcome::NotScanned {
-                reason: e.to_string(),
-            },
-            Fact::Known(false),
-        ),
-        Err(error) => {
-            let exists = match &error {
-                TargetError::PackageNotFound { .. } => Fact::Known(false),
-                other => Fact::unknown(format!("the index could not be asked: {other}")),
-            };
-            let package = PackageOutcome::Failed {
-                name: spec.name.clone(),
-                registry: shown.clone(),
-                error,
-            };
-            (package, exists)
-        }
-    };
+    // Python dependency trees are out of scope (README).
+    let fetched = scanner
+        .pypi_facts_in(&registries, &indexes, &spec)
+        .await
+        .map(|facts| (facts, None));
+    let (package, exists) = outcome(fetched, &spec.name, &shown, pinned, "index");
     (
         package,
         Some(shown),
