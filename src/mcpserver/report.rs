@@ -311,17 +311,22 @@ pub(super) fn server(r: &ServerFileReport) -> WireServer<'_> {
     }
 }
 
-/// The JSON document (schema_version 1, `kind: "server"`, docs/output.md).
-pub fn render_json(reports: &[ServerFileReport], generated_at: DateTime<Utc>) -> String {
-    let servers: Vec<WireServer<'_>> = reports.iter().map(server).collect();
-    let summary = WireSummary {
-        files: reports.len(),
+/// The counts over `files` files' servers, as both the `server` and `registry` JSON give them.
+fn summary(files: usize, servers: &[WireServer<'_>]) -> WireSummary {
+    WireSummary {
+        files,
         servers: servers.iter().filter(|s| s.status != "error").count(),
         failed: servers.iter().filter(|s| s.status == "failed").count(),
         errors: servers.iter().filter(|s| s.status == "error").count(),
         findings: servers.iter().map(|s| s.findings.len()).sum(),
         inconclusive: servers.iter().map(|s| s.inconclusive.len()).sum(),
-    };
+    }
+}
+
+/// The JSON document (schema_version 1, `kind: "server"`, docs/output.md).
+pub fn render_json(reports: &[ServerFileReport], generated_at: DateTime<Utc>) -> String {
+    let servers: Vec<WireServer<'_>> = reports.iter().map(server).collect();
+    let summary = summary(reports.len(), &servers);
     let wire = Wire {
         schema_version: crate::render::json::SCHEMA_VERSION,
         kind: "server",
@@ -575,14 +580,7 @@ pub fn render_registry_json(
     generated_at: DateTime<Utc>,
 ) -> String {
     let servers: Vec<WireServer<'_>> = reports.iter().map(server).collect();
-    let summary = WireSummary {
-        files: reports.len(),
-        servers: servers.iter().filter(|s| s.status != "error").count(),
-        failed: servers.iter().filter(|s| s.status == "failed").count(),
-        errors: servers.iter().filter(|s| s.status == "error").count(),
-        findings: servers.iter().map(|s| s.findings.len()).sum(),
-        inconclusive: servers.iter().map(|s| s.inconclusive.len()).sum(),
-    };
+    let summary = summary(reports.len(), &servers);
     let wire = RegistryWire {
         schema_version: crate::render::json::SCHEMA_VERSION,
         kind: "registry",
