@@ -14,6 +14,7 @@
 //! [`crate::secrets::Redacted`] text. See [`crate::secrets`] for what counts as a credential.
 
 mod discover;
+mod jfrog;
 mod launch;
 mod parse;
 mod risk;
@@ -21,6 +22,7 @@ mod risk;
 pub use discover::{
     client_for_path, discover, well_known_paths, Client, KnownConfig, Platform, Scope,
 };
+pub use jfrog::{jfrog_wrapper, JfrogWrapper, McpName};
 pub use launch::{npm_layers, npm_layers_with_env, parse_launch, Launch};
 pub use parse::{parse_config, ConfigFileError, Note, ParsedConfig, ServerEntry, ServerProblem};
 pub use risk::{launch_risks, LaunchRisks, PlaintextSecret};

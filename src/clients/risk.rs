@@ -141,6 +141,10 @@ pub fn launch_risks(server: &ServerEntry, launch: &Launch) -> LaunchRisks {
 /// credential only when it looks like one: `git@`, `deploy@` are account names.
 fn is_finding(value: &str, h: &Hit) -> bool {
     let text = &value[h.range.clone()];
+    // Values of JFrog's wrapper arguments are hidden; a credential among them has its own kind.
+    if h.kind == crate::secrets::JF_ARG_KIND {
+        return false;
+    }
     h.kind != URL_USER_KIND
         || text.len() >= 16
         || (text.len() >= 8

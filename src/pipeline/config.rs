@@ -25,6 +25,9 @@ use crate::report::{
 use crate::secrets::Scrubber;
 use crate::spec::{registry_spec, Selector, Spec};
 
+mod jfrog;
+pub use jfrog::JfrogLink;
+
 /// A config file to audit, and what is known of it before reading.
 #[derive(Debug, Clone)]
 pub struct ConfigInput {
@@ -88,6 +91,11 @@ pub struct ServerReport {
     pub notes: Vec<String>,
     /// Launch rules and package rules together.
     pub assessment: Assessment,
+    /// A JFrog wrapper entry: the MCP it loads, audited as the report after this one.
+    pub wraps: Option<JfrogLink>,
+    /// The MCP a JFrog wrapper entry loads: this report is that package's, and the entry's
+    /// launch is judged in the wrapper's report (the one before).
+    pub via: Option<JfrogLink>,
 }
 
 /// What became of the package a server launches.
@@ -299,19 +307,39 @@ pub async fn audit(
     let discovery = &discovery;
     let inherited = inherited_env(base);
     let inherited = &inherited;
-    let done: Vec<(usize, ServerReport)> = stream::iter(jobs)
+    let done: Vec<(usize, Vec<ServerReport>)> = stream::iter(jobs)
         .map(|job| async move {
-            let report =
+            let mut report =
                 audit_server(scanner, base, inherited, discovery, &job, scan_packages).await;
             on_done(&inputs[job.file].path, &report);
-            (job.file, report)
+            let mut reports = Vec::new();
+            // A JFrog wrapper runs another MCP: audited too, as the report after the wrapper's.
+            if let Some(wrapper) = jfrog::wrapper_of(&job, base) {
+                let wrapped = jfrog::audit_wrapped(
+                    scanner,
+                    base,
+                    inherited,
+                    discovery,
+                    &job,
+                    wrapper,
+                    scan_packages,
+                )
+                .await;
+                on_done(&inputs[job.file].path, &wrapped);
+                report.wraps = wrapped.via.clone();
+                reports.push(report);
+                reports.push(wrapped);
+            } else {
+                reports.push(report);
+            }
+            (job.file, reports)
         })
         .buffered(width)
         .collect()
         .await;
-    for (file, report) in done {
+    for (file, reports) in done {
         if let Ok(audit) = &mut files[file].result {
-            audit.servers.push(report);
+            audit.servers.extend(reports);
         }
     }
     files
@@ -460,6 +488,8 @@ async fn audit_server(
         package,
         notes,
         assessment,
+        wraps: None,
+        via: None,
     }
 }
 

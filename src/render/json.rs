@@ -13,6 +13,7 @@ use crate::facts::LaunchFacts;
 use crate::pipeline::config::{ConfigReport, FileReport, PackageOutcome, ServerReport};
 use crate::report::{Finding, IgnoreApplied, Inconclusive, PackageReport, Policy, Report};
 use crate::rules::score::Score;
+use crate::secrets::{Redacted, Scrubber};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -513,6 +514,49 @@ struct WireServer<'a> {
     launch_facts: &'a LaunchFacts,
     /// The package's facts, when it was scanned.
     facts: Option<Value>,
+    /// A JFrog wrapper entry: the MCP it loads (audited as the next server, with `via`).
+    wraps: Option<WireJfrog>,
+    /// This server is the MCP a JFrog wrapper entry loads (the previous server, with `wraps`).
+    via: Option<WireJfrog>,
+}
+
+/// The link between a JFrog wrapper entry and the MCP it loads; docs/output.md.
+#[derive(Serialize)]
+struct WireJfrog {
+    /// `@jfrog/agent-guard` or `@jfrog/mcp-gateway`.
+    wrapper: &'static str,
+    /// The variable the arguments were read from.
+    env: &'static str,
+    server_id: Option<Redacted>,
+    project: Option<Redacted>,
+    mcp: Option<Redacted>,
+    /// Names of the other keys (values hidden: they may be credentials).
+    other_keys: Vec<Redacted>,
+    /// `npm`, `npm-or-pypi`, `catalog-name` or `unknown`, from the name alone.
+    name_kind: &'static str,
+    /// `npm` or `pypi` once decided, else null.
+    ecosystem: Option<&'static str>,
+    /// How the ecosystem was decided, or why it was not.
+    basis: Redacted,
+    /// Why the MCP cannot be read from the entry, else null.
+    problem: Option<Redacted>,
+}
+
+fn jfrog(link: &crate::pipeline::config::JfrogLink, scrub: &Scrubber) -> WireJfrog {
+    let w = &link.wrapper;
+    let r = |v: &Option<String>| v.as_deref().map(|v| scrub.value(None, v));
+    WireJfrog {
+        wrapper: w.wrapper,
+        env: w.env,
+        server_id: r(&w.server),
+        project: r(&w.project),
+        mcp: r(&w.mcp),
+        other_keys: w.other_keys.iter().map(|k| scrub.scrub(k)).collect(),
+        name_kind: w.kind.as_str(),
+        ecosystem: link.ecosystem,
+        basis: scrub.scrub(&link.basis),
+        problem: w.problem.as_deref().map(|p| scrub.scrub(p)),
+    }
 }
 
 #[derive(Serialize)]
@@ -532,8 +576,9 @@ struct WireServerPackage<'a> {
 fn server(s: &ServerReport) -> WireServer<'_> {
     let a = &s.assessment;
     // The launcher decides the ecosystem of the package it installs.
-    let ecosystem = match &s.launch {
-        Launch::PyPi { .. } => "pypi",
+    let ecosystem = match (&s.via, &s.launch) {
+        (Some(v), _) => v.ecosystem.unwrap_or("npm"),
+        (_, Launch::PyPi { .. }) => "pypi",
         _ => "npm",
     };
     let package = match &s.package {
@@ -616,6 +661,8 @@ fn server(s: &ServerReport) -> WireServer<'_> {
             }
             _ => None,
         },
+        wraps: s.wraps.as_ref().map(|l| jfrog(l, &s.scrub)),
+        via: s.via.as_ref().map(|l| jfrog(l, &s.scrub)),
     }
 }
 

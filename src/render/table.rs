@@ -347,6 +347,10 @@ fn server_verdict(s: &ServerReport, gated: bool) -> &'static str {
 
 /// What the entry starts, in a few words: `npx -y pkg@1.2.3`, `docker ghcr.io/x/y:1`...
 fn launch_summary(s: &ServerReport) -> String {
+    if let Some(via) = &s.via {
+        let mcp = via.wrapper.mcp.as_deref().unwrap_or("(MCP not known)");
+        return s.show(&format!("{mcp} via {}", via.wrapper.wrapper));
+    }
     let l = &s.launch_facts.launch;
     let mut words = Vec::new();
     match l.runner.as_deref() {
@@ -421,6 +425,29 @@ fn server_block(out: &mut String, s: &ServerReport, opts: &TableOptions, gated: 
         let _ = writeln!(out, "    gate: {}", clean.line(f));
     }
     let _ = writeln!(out, "    {}", clean.line(&package_line(s)));
+    if let Some(w) = &s.wraps {
+        let mcp = w
+            .wrapper
+            .mcp
+            .as_deref()
+            .unwrap_or("an MCP this entry does not name");
+        let _ = writeln!(
+            out,
+            "    {}",
+            clean.line(&s.show(&format!(
+                "runs {mcp} (env {}): audited below as `{}` via {}",
+                w.wrapper.env, s.entry.name, w.wrapper.wrapper
+            )))
+        );
+    }
+    // Undecided, the package line already gives the reason.
+    if let Some((v, eco)) = s.via.as_ref().and_then(|v| v.ecosystem.map(|e| (v, e))) {
+        let _ = writeln!(
+            out,
+            "    {}",
+            clean.line(&s.show(&format!("ecosystem {eco}: {}", v.basis)))
+        );
+    }
     if opts.quiet {
         return;
     }

@@ -78,6 +78,56 @@ static TOKEN_PATTERNS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
 /// A user name alone before `@` (`https://TOKEN@host/`): git and many APIs take a token there.
 pub(crate) const URL_USER_KIND: &str = "user name in URL";
 
+/// A value of JFrog's wrapper arguments (`_JF_ARGS`) under a key other than `project` and `mcp`:
+/// hidden, since what the wrapper passes there is not documented and may be a token, but not
+/// reported as a written credential unless it looks like one.
+pub(crate) const JF_ARG_KIND: &str = "JFrog wrapper argument";
+
+/// The environment variables JFrog's MCP wrappers read their arguments from, as a query string
+/// (`project=…&mcp=…`): `@jfrog/agent-guard` reads `_JF_ARGS`, the older `@jfrog/mcp-gateway`
+/// `_JF_MCP_LOADER_ARGS` (docs/design.md, "JFrog wrappers").
+const JFROG_ARGS_VARS: [&str; 2] = ["_JF_ARGS", "_JF_MCP_LOADER_ARGS"];
+
+/// The keys of those arguments that name what is run, never a credential.
+const JFROG_PUBLIC_KEYS: [&str; 2] = ["project", "mcp"];
+
+fn is_jfrog_args_name(name: &str) -> bool {
+    JFROG_ARGS_VARS.contains(&name)
+}
+
+/// Each `key=value` pair of a JFrog wrapper's arguments judged on its own, as a value named by
+/// its key (`token=…` is secret-named); every value under a key other than `project` and `mcp`
+/// is hidden whatever it looks like.
+fn jfrog_args_hits(value: &str) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    let mut start = 0;
+    for pair in value.split('&') {
+        let (key, val, at) = match pair.split_once('=') {
+            Some((k, v)) => (k, v, start + k.len() + 1),
+            None => ("", pair, start),
+        };
+        // A key spelled like the variable itself would recurse once per `=`: judge it unnamed.
+        let named = (!is_jfrog_args_name(key)).then_some(key);
+        let mut found: Vec<Hit> = scan_value(named, val)
+            .into_iter()
+            .map(|h| Hit {
+                kind: h.kind,
+                range: h.range.start + at..h.range.end + at,
+            })
+            .collect();
+        let public = JFROG_PUBLIC_KEYS.contains(&key.trim().to_ascii_lowercase().as_str());
+        if found.is_empty() && !public && !val.trim().is_empty() && !is_reference_only(val) {
+            found.push(Hit {
+                kind: JF_ARG_KIND,
+                range: at..at + val.len(),
+            });
+        }
+        hits.extend(found);
+        start += pair.len() + 1;
+    }
+    hits
+}
+
 /// `scheme://user@` with no password: the user name is group 1.
 static URL_USER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[A-Za-z][A-Za-z0-9+.\-]*://([^/@\s:?#]+)@").expect("static regex")
@@ -292,6 +342,9 @@ fn named_value_is_secret(strength: NameStrength, value: &str) -> bool {
 /// Every credential in `value`, given the name it is stored under if any. Hits do not overlap
 /// and come in text order.
 pub(crate) fn scan_value(name: Option<&str>, value: &str) -> Vec<Hit> {
+    if name.is_some_and(is_jfrog_args_name) {
+        return jfrog_args_hits(value);
+    }
     let mut hits: Vec<Hit> = Vec::new();
     let push = |hits: &mut Vec<Hit>, kind: &'static str, range: Range<usize>| {
         if range.is_empty() || hits.iter().any(|h| overlaps(&h.range, &range)) {
@@ -533,6 +586,31 @@ pub(crate) fn redact_words(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn jfrog_wrapper_arguments_hide_every_value_but_project_and_mcp() {
+        let v = "project=my-proj&mcp=@acme/server&server=ide&token=abc123def456";
+        let hits = scan_value(Some("_JF_ARGS"), v);
+        let shown: Vec<(&str, &str)> = hits.iter().map(|h| (h.kind, &v[h.range.clone()])).collect();
+        assert_eq!(
+            shown,
+            [(JF_ARG_KIND, "ide"), ("secret-named value", "abc123def456")]
+        );
+        assert_eq!(
+            redact_value(Some("_JF_MCP_LOADER_ARGS"), v),
+            "project=my-proj&mcp=@acme/server&server=***&token=***"
+        );
+        // Nothing secret, nothing hidden; a reference is not a literal.
+        assert!(scan_value(Some("_JF_ARGS"), "project=p&mcp=x").is_empty());
+        assert!(scan_value(Some("_JF_ARGS"), "project=p&mcp=x&key=${input:k}").is_empty());
+        // A token is found whatever key it is under, and in a malformed value.
+        let npm = format!("npm_{}", "a".repeat(36));
+        assert_eq!(scan_value(Some("_JF_ARGS"), &format!("mcp={npm}")).len(), 1);
+        assert_eq!(scan_value(Some("_JF_ARGS"), &npm).len(), 1);
+        // A hostile value that nests the variable's own name does not recurse per `=`.
+        let deep = format!("{}x", "_JF_ARGS=".repeat(100_000));
+        assert_eq!(scan_value(Some("_JF_ARGS"), &deep).len(), 1);
+    }
+
     use super::*;
 
     const NPM: &str = "npm_FAKEt0kenF0rTestsOnlyAbCdEfGh1234567";

@@ -19,6 +19,7 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
+pub(crate) use detect::JF_ARG_KIND;
 pub(crate) use detect::{
     is_reference_only, npm_secret_key, redact_args, redact_value, redact_words, scan_args,
     scan_value, scan_words, Hit, URL_USER_KIND,

@@ -12,6 +12,7 @@ mod config_cmd;
 mod conformance;
 mod content;
 mod formats;
+mod jfrog;
 #[cfg(feature = "live")]
 mod live;
 mod lock;

@@ -1,0 +1,281 @@
+//! JFrog wrappers in client configs (issue 15, item 3): entries that launch
+//! `npx … @jfrog/agent-guard --server ID` with `_JF_ARGS=project=…&mcp=<pkg>` (Cursor, VS Code)
+//! or the older `@jfrog/mcp-gateway --loader` with `_JF_MCP_LOADER_ARGS` (Claude Desktop), as
+//! JFrog's plugins write them (`fixtures/mcp-configs/jfrog/`, templates filled here).
+//!
+//! A loopback "Artifactory" npm registry requires a token that only the user's `.npmrc` holds;
+//! the wrapped MCP is scanned from it, the wrapper too. The token goes there and nowhere else,
+//! and neither it nor a token inside `_JF_ARGS` appears in any output.
+
+use std::fs;
+use std::path::Path;
+
+use crate::support::*;
+use serde_json::Value;
+
+const TOKEN: &str = "npm_JFROGartifactoryTOKENjjjjjjjjjjjjjjjjjj7";
+/// A value under an undocumented `_JF_ARGS` key: hidden whatever it is.
+const JF_ARGS_TOKEN: &str = "FAKEjfArgsValue0hidden0everywhere0042";
+
+struct Setup {
+    art: TestRegistry,
+    public: TestRegistry,
+    pyindex: TestRegistry,
+    dir: tempfile::TempDir,
+}
+
+fn setup() -> Setup {
+    let art = fixture_registry();
+    art.require_bearer(TOKEN);
+    // The wrapper, as JFrog's releases repository serves it: a stand-in packument (the real
+    // one is not reachable from the machines this was built on).
+    let mut wrapper: Value = serde_json::from_str(
+        &fs::read_to_string(format!("{}good-mcp-server.json", fixtures::PACKUMENTS))
+            .unwrap()
+            .replace("{{registry}}", art.url().trim_end_matches('/')),
+    )
+    .unwrap();
+    wrapper["name"] = "@jfrog/agent-guard".into();
+    art.add_packument("@jfrog/agent-guard", wrapper.clone());
+    wrapper["name"] = "@jfrog/mcp-gateway".into();
+    art.add_packument("@jfrog/mcp-gateway", wrapper);
+    let public = fixture_registry();
+    let pyindex = TestRegistry::start_empty();
+    let file = pyindex::PyFile::new(
+        "mcp_server_fetch-2025.4.7.tar.gz",
+        "2025.4.7",
+        pyindex::sdist("mcp-server-fetch", "2025.4.7", &["mcp>=1.1.3,<2"], &[]),
+        "2025-04-07T00:00:00Z",
+    );
+    pyindex::serve(
+        &pyindex,
+        "mcp-server-fetch",
+        &[file],
+        pyindex::Simple::Json("1.1"),
+        None,
+        None,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mcp-configs/jfrog");
+    copy_filled(&src, dir.path(), &|t: &str| {
+        t.replace("{{art}}", &art.url())
+            .replace("{{jf_args_token}}", JF_ARGS_TOKEN)
+    });
+    // The user's npm configuration holds the Artifactory token, for that host only.
+    fs::write(
+        dir.path().join(".npmrc"),
+        format!("{}:_authToken={TOKEN}\n", nerf(&art)),
+    )
+    .unwrap();
+    Setup {
+        art,
+        public,
+        pyindex,
+        dir,
+    }
+}
+
+fn copy_filled(from: &Path, to: &Path, fill: &dyn Fn(&str) -> String) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_filled(&entry.path(), &target, fill);
+        } else {
+            fs::write(&target, fill(&fs::read_to_string(entry.path()).unwrap())).unwrap();
+        }
+    }
+}
+
+fn config(s: &Setup, files: &[&str], extra: &[&str]) -> Output {
+    let mut cmd = mcp_audit();
+    cmd.current_dir(s.dir.path())
+        .env("HOME", s.dir.path())
+        .env("NOTION_TOKEN", "FAKEnotionTokenNeverSent0000001")
+        .arg("config")
+        .args(files.iter().map(|f| s.dir.path().join(f)))
+        .args(extra)
+        .args([
+            "--registry",
+            &s.public.url(),
+            "--index-url",
+            &format!("{}simple/", s.pyindex.url()),
+            "--now",
+            NOW,
+            "--retry-base-ms",
+            "10",
+        ])
+        .env("UV_NO_CONFIG", "1")
+        .env("NETRC", "/nonexistent");
+    let out = run(cmd);
+    out.assert_no_leak(&[TOKEN, JF_ARGS_TOKEN, "FAKEnotionTokenNeverSent0000001"]);
+    out
+}
+
+/// The servers of file `i`, in order (a wrapper entry gives two: the wrapper, then its MCP).
+fn servers(r: &Value, i: usize) -> Vec<Value> {
+    r["files"][i]["servers"].as_array().unwrap().clone()
+}
+
+/// The wrapper's report and the wrapped MCP's, for the entry `name`.
+fn pair(list: &[Value], name: &str) -> (Value, Value) {
+    let both: Vec<&Value> = list.iter().filter(|s| s["name"] == name).collect();
+    assert_eq!(both.len(), 2, "{name}: {list:#?}");
+    assert!(both[0]["wraps"].is_object() && both[0]["via"].is_null());
+    assert!(both[1]["via"].is_object() && both[1]["wraps"].is_null());
+    (both[0].clone(), both[1].clone())
+}
+
+fn reason(s: &Value) -> String {
+    s["package"]["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn wrapped_mcps_are_scanned_with_the_entrys_registry_and_token() {
+    let s = setup();
+    let out = config(
+        &s,
+        &[
+            "project/.cursor/mcp.json",
+            "project/.vscode/mcp.json",
+            "claude-desktop/claude_desktop_config.json",
+        ],
+        &["--format", "json"],
+    );
+    let r = json(&out);
+    let cursor = servers(&r, 0);
+
+    // Cursor, agent-guard, a scoped npm package: scanned from "Artifactory".
+    let (wrapper, fs_mcp) = pair(&cursor, "@modelcontextprotocol/server-filesystem");
+    assert_eq!(wrapper["package"]["name"], "@jfrog/agent-guard");
+    assert_eq!(wrapper["package"]["registry"], s.art.url());
+    let link = &wrapper["wraps"];
+    assert_eq!(link["wrapper"], "@jfrog/agent-guard");
+    assert_eq!(link["env"], "_JF_ARGS");
+    assert_eq!(link["server_id"], "acme");
+    assert_eq!(link["project"], "tools");
+    assert_eq!(link["mcp"], "@modelcontextprotocol/server-filesystem");
+    assert_eq!(link["other_keys"], serde_json::json!(["token"]));
+    assert_eq!(link["ecosystem"], "npm");
+    assert_eq!(fs_mcp["package"]["status"], "scanned", "{fs_mcp:#}");
+    assert_eq!(
+        fs_mcp["package"]["name"],
+        "@modelcontextprotocol/server-filesystem"
+    );
+    assert_eq!(fs_mcp["package"]["registry"], s.art.url());
+    assert_eq!(fs_mcp["package"]["ecosystem"], "npm");
+    assert_eq!(fs_mcp["via"]["name_kind"], "npm");
+    // The launch is the wrapper's: its rules are judged there, not twice.
+    assert!(!rule_ids(&fs_mcp["findings"])
+        .iter()
+        .any(|f| f.starts_with("launch-")));
+    // The undocumented key's value is hidden in the entry as shown.
+    assert_eq!(
+        fs_mcp["entry"]["env"]["_JF_ARGS"],
+        "project=tools&mcp=@modelcontextprotocol/server-filesystem&token=FAKE***"
+    );
+
+    // An unscoped name: npm or PyPI. "Artifactory" has no npm package of that name and the
+    // index has the project: PyPI, scanned, and the basis says why.
+    let (_, fetch) = pair(&cursor, "mcp-server-fetch");
+    assert_eq!(fetch["package"]["status"], "scanned", "{fetch:#}");
+    assert_eq!(fetch["package"]["ecosystem"], "pypi");
+    assert_eq!(fetch["package"]["version"], "2025.4.7");
+    assert_eq!(fetch["via"]["ecosystem"], "pypi");
+    assert_eq!(fetch["via"]["name_kind"], "npm-or-pypi");
+    assert!(fetch["via"]["basis"].as_str().unwrap().contains("does not"));
+
+    // A remote MCP's catalog name: nothing to scan, said, every package rule inconclusive.
+    let (_, notion) = pair(&cursor, "com.notion/mcp");
+    assert_eq!(notion["package"]["status"], "not-scanned");
+    assert!(reason(&notion).contains("MCP Registry name"), "{notion:#}");
+    assert!(notion["coverage"].as_u64().unwrap() < 50);
+    assert!(!notion["inconclusive"].as_array().unwrap().is_empty());
+
+    // VS Code: an unscoped npm package, found on npm only; `_JF_ARGS` by `${input:…}`.
+    let vscode = servers(&r, 1);
+    let (_, good) = pair(&vscode, "good-mcp-server");
+    assert_eq!(good["package"]["status"], "scanned", "{good:#}");
+    assert_eq!(good["package"]["name"], "good-mcp-server");
+    assert_eq!(good["via"]["ecosystem"], "npm");
+    let (_, by_input) = pair(&vscode, "by-input");
+    assert!(reason(&by_input).contains("reference"), "{by_input:#}");
+
+    // Claude Desktop, the older gateway and its variable.
+    let desktop = servers(&r, 2);
+    let (old, old_mcp) = pair(&desktop, "modelcontextprotocol-server-filesystem");
+    assert_eq!(old["wraps"]["wrapper"], "@jfrog/mcp-gateway");
+    assert_eq!(old["wraps"]["env"], "_JF_MCP_LOADER_ARGS");
+    assert_eq!(old["wraps"]["server_id"], "jfrog-mcp");
+    assert_eq!(old_mcp["package"]["status"], "scanned", "{old_mcp:#}");
+    assert_eq!(old_mcp["package"]["registry"], s.art.url());
+
+    // The token went to "Artifactory" on every request, and nowhere else; mcp-audit's own
+    // default registry was never asked for a wrapped package.
+    assert!(!s.art.requests().is_empty());
+    assert!(s
+        .art
+        .authorizations()
+        .iter()
+        .all(|a| a.as_deref() == Some(&*format!("Bearer {TOKEN}"))));
+    assert!(s.public.authorizations().iter().all(Option::is_none));
+    assert!(s.pyindex.authorizations().iter().all(Option::is_none));
+    assert_eq!(
+        s.public.hits("/@modelcontextprotocol%2fserver-filesystem"),
+        0
+    );
+    assert_eq!(s.public.hits("/@modelcontextprotocol/server-filesystem"), 0);
+}
+
+#[test]
+fn malformed_jfrog_arguments_are_reasons_not_crashes() {
+    let s = setup();
+    let out = config(&s, &["project/.cursor/mcp.json"], &["--format", "json"]);
+    let r = json(&out);
+    let cursor = servers(&r, 0);
+    let (_, none) = pair(&cursor, "no-args");
+    assert!(reason(&none).contains("sets no `_JF_ARGS`"), "{none:#}");
+    assert_eq!(none["via"]["problem"], none["via"]["basis"]);
+    let (_, no_mcp) = pair(&cursor, "no-mcp-key");
+    assert!(reason(&no_mcp).contains("no `mcp=`"), "{no_mcp:#}");
+    for srv in [&none, &no_mcp] {
+        // Unknown, not a pass: inconclusive package rules, and --strict would fail them.
+        assert_eq!(srv["package"]["status"], "not-scanned");
+        assert!(!srv["inconclusive"].as_array().unwrap().is_empty());
+    }
+    // The entry's other servers are audited all the same.
+    assert_eq!(cursor.len(), 10);
+    let strict = config(
+        &s,
+        &["project/.cursor/mcp.json"],
+        &["--strict", "--format", "json"],
+    );
+    assert_eq!(strict.code, 1, "{}", strict.stdout);
+}
+
+#[test]
+fn no_scan_and_the_table_say_via_which_wrapper() {
+    let s = setup();
+    let out = config(&s, &["project/.cursor/mcp.json"], &["--no-scan"]);
+    assert!(s.art.requests().is_empty() && s.pyindex.requests().is_empty());
+    assert!(
+        out.stdout
+            .contains("@modelcontextprotocol/server-filesystem via @jfrog/agent-guard"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("audited below as"), "{}", out.stdout);
+    // Without asking, an unscoped name stays undecided.
+    assert!(
+        out.stdout
+            .contains("--no-scan: the registries were not asked"),
+        "{}",
+        out.stdout
+    );
+    let sarif = config(&s, &["project/.cursor/mcp.json"], &["--format", "sarif"]);
+    assert!(sarif.stdout.contains("\"version\""));
+}
