@@ -116,7 +116,14 @@ const CONFIG_AFTER_HELP: &str =
      flags; mcp-audit's own --index-url / --extra-index-url stand for the environment the \
      client passes on. Python dependency trees are not resolved. Other launches are reported \
      and judged by the launch rules only: container images, local scripts and `python -m` \
-     modules are not scanned, remote servers install nothing.";
+     modules are not scanned, remote servers install nothing.\n\
+     JFrog wrappers (`npx @jfrog/agent-guard --server ID` with env _JF_ARGS=project=..&mcp=PKG, \
+     the older `@jfrog/mcp-gateway` with _JF_MCP_LOADER_ARGS) get a second report for the MCP \
+     they load (`via`): PKG scanned with the entry's own npm registry and credentials, or, for \
+     an unscoped name only one of the entry's npm registry and Python index has, from that one. \
+     Partial: the JFrog platform's catalog is not read, so a name both (or neither) have, a \
+     remote MCP's catalog name, or a missing or unreadable _JF_ARGS is left inconclusive with \
+     the reason. Values of _JF_ARGS other than project and mcp are never shown.";
 
 const SERVER_AFTER_HELP: &str =
     "Exit codes as for config: 0 all passed; 1 a server failed the gate; 2 usage error; 3 a file \
