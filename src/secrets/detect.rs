@@ -597,7 +597,7 @@ mod tests {
         );
         assert_eq!(
             redact_value(Some("_JF_MCP_LOADER_ARGS"), v),
-            "project=my-proj&mcp=@acme/server&server=***&token=***"
+            "project=my-proj&mcp=@acme/server&server=***&token=abc1***"
         );
         // Nothing secret, nothing hidden; a reference is not a literal.
         assert!(scan_value(Some("_JF_ARGS"), "project=p&mcp=x").is_empty());
