@@ -306,6 +306,11 @@ mod tests {
         assert_eq!(classify("com.notion/mcp"), Ok(McpName::CatalogName));
         assert_eq!(classify("Mcp_Server.x"), Ok(McpName::Either));
         assert_eq!(classify("coralogixDemo"), Ok(McpName::Either));
+        // Hostile values name no path or URL to fetch: at most a catalog name, never scanned.
+        assert_eq!(classify("../../etc/passwd"), Ok(McpName::CatalogName));
+        assert_eq!(classify("https://evil.example/x"), Ok(McpName::CatalogName));
+        assert!(classify("@a/../b").is_err());
+        assert!(classify("x@https://evil.example/y.tgz").is_err());
         for bad in ["", "a b", "@", "@/x", "é"] {
             assert!(classify(bad).is_err(), "{bad}");
         }

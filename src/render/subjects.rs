@@ -232,6 +232,12 @@ pub fn config_subjects<'a>(report: &'a ConfigReport, cwd: &Path) -> Subjects<'a>
                 Some(p) => format!("{p}:{}", s.entry.name),
                 None => s.entry.name.clone(),
             };
+            // The MCP a JFrog wrapper loads shares the wrapper's entry: told apart, so that
+            // their findings never share a fingerprint.
+            let server = match &s.via {
+                Some(v) => format!("{server} via {}", v.wrapper.wrapper),
+                None => server,
+            };
             let label = match &package {
                 Some(p) => format!("{server} → {p}"),
                 None => server.clone(),

@@ -276,6 +276,44 @@ fn no_scan_and_the_table_say_via_which_wrapper() {
         "{}",
         out.stdout
     );
-    let sarif = config(&s, &["project/.cursor/mcp.json"], &["--format", "sarif"]);
-    assert!(sarif.stdout.contains("\"version\""));
+    // In CI formats the wrapped MCP is a subject of its own, named after its wrapper, so its
+    // results never share a fingerprint with the wrapper's.
+    let sarif = config(
+        &s,
+        &["project/.cursor/mcp.json"],
+        &["--no-scan", "--format", "sarif"],
+    );
+    assert!(
+        sarif
+            .stdout
+            .contains("mcp-server-fetch via @jfrog/agent-guard"),
+        "{}",
+        sarif.stdout
+    );
+}
+
+#[test]
+fn a_name_both_ecosystems_have_is_left_unknown() {
+    let s = setup();
+    let file = pyindex::PyFile::new(
+        "good_mcp_server-1.0.0.tar.gz",
+        "1.0.0",
+        pyindex::sdist("good-mcp-server", "1.0.0", &[], &[]),
+        "2025-04-07T00:00:00Z",
+    );
+    pyindex::serve(
+        &s.pyindex,
+        "good-mcp-server",
+        &[file],
+        pyindex::Simple::Json("1.1"),
+        None,
+        None,
+    );
+    let out = config(&s, &["project/.vscode/mcp.json"], &["--format", "json"]);
+    let r = json(&out);
+    let (_, good) = pair(&servers(&r, 0), "good-mcp-server");
+    assert_eq!(good["package"]["status"], "not-scanned", "{good:#}");
+    assert!(reason(&good).contains("both an npm package"), "{good:#}");
+    assert!(good["via"]["ecosystem"].is_null());
+    assert!(!good["inconclusive"].as_array().unwrap().is_empty());
 }
