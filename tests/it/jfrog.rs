@@ -317,3 +317,65 @@ fn a_name_both_ecosystems_have_is_left_unknown() {
     assert!(good["via"]["ecosystem"].is_null());
     assert!(!good["inconclusive"].as_array().unwrap().is_empty());
 }
+
+/// Hostile `_JF_ARGS` values, through the binary: each gives a reason or a catalog name, never a
+/// panic, a fetch of something that is not a package, or the value itself in the output.
+#[test]
+fn hostile_jfrog_arguments_are_refused_with_a_reason() {
+    let s = setup();
+    let hostile = [
+        format!("mcp={}", "a".repeat(1 << 20)),
+        format!("{}mcp=x", "_JF_ARGS=".repeat(50_000)),
+        "mcp=%00%01\u{0}".to_string(),
+        "mcp=../../../../etc/passwd".to_string(),
+        "mcp=x@https://evil.example/pkg.tgz".to_string(),
+        "mcp=@evil/pkg@git+https://evil.example/r.git".to_string(),
+        "&&&===&&&".to_string(),
+        "mcp=%zz%".to_string(),
+    ];
+    let mut servers = serde_json::Map::new();
+    for (i, v) in hostile.iter().enumerate() {
+        servers.insert(
+            format!("h{i}"),
+            serde_json::json!({
+                "command": "npx",
+                "args": ["-y", "--registry", s.art.url(), "@jfrog/agent-guard"],
+                "env": { "_JF_ARGS": v },
+            }),
+        );
+    }
+    let path = s.dir.path().join("hostile/.cursor/mcp.json");
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(
+        &path,
+        serde_json::json!({ "mcpServers": servers }).to_string(),
+    )
+    .unwrap();
+    let out = config(&s, &["hostile/.cursor/mcp.json"], &["--format", "json"]);
+    let r = json(&out);
+    let list = servers_of(&r);
+    assert_eq!(list.len(), 2 * hostile.len(), "{}", out.stderr);
+    for srv in list.iter().filter(|v| v["via"].is_object()) {
+        assert_ne!(srv["package"]["status"], "scanned", "{srv:#}");
+        assert!(!reason(srv).is_empty(), "{srv:#}");
+    }
+    // Nothing the hostile values name was asked for: only the wrapper's own scan ran.
+    let paths: Vec<String> = s
+        .art
+        .requests()
+        .iter()
+        .map(|q| q.decoded_path.clone())
+        .collect();
+    assert!(
+        paths.iter().all(|p| p != "/x"
+            && !p.contains("evil")
+            && !p.contains("passwd")
+            && !p.contains('\0')),
+        "{paths:?}"
+    );
+    assert!(paths.iter().any(|p| p == "/@jfrog/agent-guard"));
+}
+
+fn servers_of(r: &Value) -> Vec<Value> {
+    servers(r, 0)
+}

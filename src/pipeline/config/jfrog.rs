@@ -22,6 +22,17 @@ pub struct JfrogLink {
 
 /// The JFrog wrapper the job's entry runs, if any, read from the entry as the client starts it.
 pub(super) fn wrapper_of(job: &Job, base: &NpmBase) -> Option<JfrogWrapper> {
+    // Most entries name no JFrog package: skip the expansion and parse (a cost per server that
+    // `config --no-scan` over 100,000 entries would feel).
+    let e = &job.entry;
+    if !e
+        .command
+        .iter()
+        .chain(e.args.iter())
+        .any(|a| a.contains("@jfrog/"))
+    {
+        return None;
+    }
     let started = client_expanded(&job.entry, &base.env);
     jfrog_wrapper(&parse_launch(&started), &started.args, &started.env)
 }
