@@ -368,3 +368,33 @@ fn resolution_asks_for_the_abbreviated_packument() {
         "{accepts:?}"
     );
 }
+
+/// `npx -y engines-root` installs what npm-pick-manifest picks for a bare name: `latest` is passed
+/// over when its `engines.node` does not fit the node resolution assumes (20), as npm 11 did for
+/// firecrawl-mcp (3.22.2, not the latest 3.26.0; fixtures/tree/oracle/locks/firecrawl-mcp.json).
+/// `@latest` named explicitly is that version.
+#[test]
+fn a_bare_name_scans_the_version_npm_would_install() {
+    let reg = fixture_registry();
+    let mut doc = simple("engines-root", json!({}));
+    let mut v2 = version(json!({}));
+    v2["engines"] = json!({"node": ">=22.0.0"});
+    doc["versions"]["2.0.0"] = v2;
+    doc["versions"]["1.0.0"]["engines"] = json!({"node": ">=18"});
+    doc["dist-tags"]["latest"] = json!("2.0.0");
+    doc["time"]["2.0.0"] = json!("2024-02-01T00:00:00.000Z");
+    reg.add_packument("engines-root", doc);
+    for (spec, want) in [
+        ("engines-root", "1.0.0"),
+        ("engines-root@latest", "2.0.0"),
+        ("engines-root@^1 || ^2", "1.0.0"),
+    ] {
+        for deps in [&[][..], &["--no-deps"][..]] {
+            let mut args = vec![spec, "--no-tarball", "--format", "json"];
+            args.extend_from_slice(deps);
+            let out = run(scan(&reg, &args));
+            let r = json(&out);
+            assert_eq!(r["packages"][0]["version"], want, "{spec} {deps:?}");
+        }
+    }
+}
