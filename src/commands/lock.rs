@@ -1,14 +1,66 @@
 //! `mcp-audit lock`: the packages a project's lockfiles pin, and the lockfiles themselves.
 
+use std::path::Path;
+use std::sync::Arc;
+
 use super::{
-    cwd, emit_ci, eprint, print_json, print_table, runtime, scanner, table_options, Fatal,
+    cwd, emit_ci_with, eprint, print_json, print_table, runtime, scanner, table_options, Fatal,
 };
 use crate::cli::{Format, LockArgs};
-use crate::lockfile;
-use crate::pipeline::lock::audit;
+use crate::lockfile::{self, yarnrc, Format as LockFormat, LockError, Lockfile};
+use crate::npmrc::{Config, Entry, Layer};
+use crate::pipeline::lock::{audit_with, LockInputFile};
+use crate::pipeline::scan::Registries;
+use crate::render::sanitize::Sanitizer;
 use crate::render::{json, subjects, table};
 use crate::report::EXIT_UNCHECKED;
 use crate::settings::Settings;
+
+/// A yarn berry lockfile is installed from the registries its `.yarnrc.yml` files name (yarn 2+
+/// does not read `.npmrc`): registries built from npm's configuration with those settings on
+/// top, at the project's precedence (command-line and environment settings still win). `None`
+/// for other formats, or when no `.yarnrc.yml` sets anything.
+fn yarn_registries(
+    settings: &Settings,
+    path: &Path,
+    lock: &Lockfile,
+    dir: &Path,
+) -> Result<Option<(Arc<Registries>, Vec<String>)>, LockError> {
+    if !matches!(lock.format, LockFormat::YarnBerry(_)) {
+        return Ok(None);
+    }
+    let (Some(npm), Some(fetch)) = (&settings.npm, &settings.fetch) else {
+        return Ok(None);
+    };
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let lock_dir = parent.map_or_else(|| dir.to_path_buf(), |p| dir.join(p));
+    let found = yarnrc::discover(&lock_dir, &npm.base.env)
+        .map_err(|e| LockError::new(None, format!(".yarnrc.yml: {e}")))?;
+    let Some(found) = found.filter(|y| y.layers.iter().any(|l| !l.entries.is_empty())) else {
+        return Ok(None);
+    };
+    let mut layers: Vec<Layer> = npm
+        .config
+        .settings()
+        .map(|s| {
+            Layer::new(
+                s.source.clone(),
+                vec![Entry::new(s.key.clone(), s.value.clone(), s.line)],
+            )
+        })
+        .collect();
+    layers.extend(found.layers);
+    let config = Config::from_layers(layers);
+    let secrets = config.secret_values();
+    let registries = Registries::new(Arc::new(config), fetch.http.clone(), fetch.allow_http)
+        .map_err(|e| LockError::new(None, format!(".yarnrc.yml registries: {e}")))?
+        .with_allowed(
+            (settings.gate.file.as_ref())
+                .and_then(|f| f.registries.clone())
+                .map(Arc::new),
+        );
+    Ok(Some((Arc::new(registries), secrets)))
+}
 
 pub fn run(args: &LockArgs, settings: &Settings) -> Result<u8, Fatal> {
     let scanner = scanner(settings)?;
@@ -28,15 +80,36 @@ pub fn run(args: &LockArgs, settings: &Settings) -> Result<u8, Fatal> {
             ),
         });
     }
-    let files = paths
+    let mut secrets: Vec<String> = Vec::new();
+    let files: Vec<LockInputFile> = paths
         .into_iter()
         .map(|p| {
             let parsed = lockfile::read(&p);
-            (p, parsed)
+            let regs = match &parsed {
+                Ok(lock) => yarn_registries(settings, &p, lock, &dir),
+                Err(_) => Ok(None),
+            };
+            match regs {
+                Ok(Some((r, s))) => {
+                    secrets.extend(s);
+                    (p, parsed, Some(r))
+                }
+                Ok(None) => (p, parsed, None),
+                // The project's registry settings are unreadable: the file cannot be checked
+                // against them, so it is reported as not checked (exit 3), the others go on.
+                Err(e) => (p, Err(e), None),
+            }
         })
         .collect();
-    let report = runtime()?.block_on(audit(&scanner, files));
-    let clean = &settings.output.sanitizer;
+    let report = runtime()?.block_on(audit_with(&scanner, files));
+    let extended;
+    let clean = if secrets.is_empty() {
+        &settings.output.sanitizer
+    } else {
+        secrets.extend(settings.npm.iter().flat_map(|n| n.config.secret_values()));
+        extended = Sanitizer::new(secrets);
+        &extended
+    };
     // A lockfile that cannot be read is said on stderr in every format: stdout may be JSON or
     // SARIF for a machine, and the person reading the CI log must still see which file failed.
     for f in &report.files {
@@ -44,7 +117,11 @@ pub fn run(args: &LockArgs, settings: &Settings) -> Result<u8, Fatal> {
             eprint(clean, &e.at(&f.path));
         }
     }
-    if !emit_ci(&subjects::lock_subjects(&report, &dir), settings) {
+    if !emit_ci_with(
+        &subjects::lock_subjects(&report, &dir),
+        settings.output.format,
+        clean,
+    ) {
         match settings.output.format {
             Format::Json => print_json(clean, &json::render_lock(&report)),
             _ => {

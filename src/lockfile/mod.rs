@@ -13,6 +13,7 @@ mod npm;
 mod pnpm;
 pub mod yaml;
 mod yarn;
+pub mod yarnrc;
 
 use std::path::{Path, PathBuf};
 

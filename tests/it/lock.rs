@@ -552,3 +552,77 @@ fn a_hundred_thousand_entries_parse() {
     assert_eq!(entries.len(), 100_001);
     assert_eq!(entries[99_999].line, Some(100_004));
 }
+
+/// A yarn berry project's `.yarnrc.yml` chooses its registry and token (yarn 2+ does not read
+/// `.npmrc`): the locked packages are fetched from that registry with that token and nothing else
+/// is asked; the resolved-host check compares with it; the token never reaches the output. No
+/// `--registry` here: npm's own default (registry.npmjs.org) must not be asked at all.
+#[test]
+fn a_yarn_berry_project_is_checked_against_its_yarnrc_registry() {
+    let reg = lock_registry();
+    let token = "npm_YarnrcTestToken0123456789abcdefghijk";
+    reg.require_bearer(token);
+    let project = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let lock = std::fs::read_to_string(fixtures().join("real/yarn-berry/yarn.lock")).unwrap();
+    // One entry resolved to a tarball on another host, one on the project's registry itself.
+    let host = reg.url().trim_end_matches('/').to_string();
+    let lock = lock
+        .replace(
+            "resolution: \"zod@npm:3.25.76\"",
+            "resolution: \"zod@https://evil.example.com/zod/-/zod-3.25.76.tgz\"",
+        )
+        .replace(
+            "resolution: \"bytes@npm:3.1.2\"",
+            &format!("resolution: \"bytes@{host}/bytes/-/bytes-3.1.2.tgz\""),
+        );
+    std::fs::write(project.path().join("yarn.lock"), lock).unwrap();
+    std::fs::write(
+        project.path().join(".yarnrc.yml"),
+        format!("npmRegistryServer: \"{host}\"\nnpmAuthToken: \"${{YARN_TEST_TOKEN}}\"\n"),
+    )
+    .unwrap();
+    let mut cmd = mcp_audit();
+    cmd.current_dir(project.path())
+        .env("HOME", home.path())
+        .env("YARN_TEST_TOKEN", token)
+        .args(["lock", "--format", "json", "--now", NOW, "--no-tarball"])
+        .args(["--retry-base-ms", "10"]);
+    let out = run(cmd);
+    out.assert_no_leak(&[token]);
+    assert_ne!(out.code, 3, "{}\n{}", out.stdout, out.stderr);
+    let doc = json(&out);
+    let packages = doc["packages"].as_array().unwrap();
+    assert_eq!(packages.len(), 15, "{}", out.stdout);
+    for p in packages {
+        assert_eq!(p["lock"]["package_status"], "scanned", "{p}");
+        assert_eq!(
+            p["lock"]["lock_facts"]["lockentry"]["expected_registry"],
+            format!("{host}/"),
+            "{p}"
+        );
+    }
+    let found = lock_rules_in(&doc);
+    assert!(found.contains(&("zod".into(), "lock-resolved-foreign-host".into())));
+    assert!(!found.contains(&("bytes".into(), "lock-resolved-foreign-host".into())));
+    assert!(!reg.authorizations().is_empty());
+    for a in reg.authorizations() {
+        assert_eq!(a.as_deref(), Some(format!("Bearer {token}").as_str()));
+    }
+
+    // A token variable that is not set: that file is not checked (exit 3), named with the
+    // setting, never with a value.
+    let mut cmd = mcp_audit();
+    cmd.current_dir(project.path())
+        .env("HOME", home.path())
+        .env_remove("YARN_TEST_TOKEN")
+        .args(["lock", "--format", "json", "--now", NOW, "--no-tarball"]);
+    let out = run(cmd);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(".yarnrc.yml:2: npmAuthToken")
+            && out.stderr.contains("YARN_TEST_TOKEN"),
+        "{}",
+        out.stderr
+    );
+}
