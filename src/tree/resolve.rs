@@ -1330,3 +1330,98 @@ pub(crate) mod tests {
         assert_eq!(ids(&t), ["a@1.0.1"]);
     }
 }
+
+#[cfg(test)]
+mod peer_set_tests {
+    use super::tests::MapSource;
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn pkg(latest: &str, versions: &[(&str, Value)]) -> Value {
+        let vs: serde_json::Map<String, Value> = versions
+            .iter()
+            .map(|(v, m)| (v.to_string(), m.clone()))
+            .collect();
+        json!({"dist-tags": {"latest": latest}, "versions": vs})
+    }
+
+    fn locs(src: &[(&str, Value)], root: &str) -> Vec<String> {
+        let s = MapSource(
+            src.iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        );
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let t = rt
+            .block_on(resolve(
+                &s,
+                root,
+                &Selector::Range("*".into()),
+                &ResolveOptions::default(),
+            ))
+            .unwrap();
+        let mut l: Vec<String> = t
+            .nodes
+            .iter()
+            .flat_map(|n| {
+                n.locations
+                    .iter()
+                    .map(move |l| format!("{l}={}", n.version))
+            })
+            .collect();
+        l.sort();
+        l
+    }
+
+    /// Part of @browserbasehq/mcp-server-browserbase 2.4.3's tree: the root wants zod@^3; its
+    /// dependency `s` (stagehand) has a peer zod@^3 || ^4 and an optional dependency `o`
+    /// (ollama-ai-provider-v2) with a peer zod@^4. npm 11 puts zod@4 at the top, where the peer
+    /// can be met, and nests the root's zod@3 under the root
+    /// (fixtures/tree/oracle/locks/_browserbasehq_mcp-server-browserbase.json). The whole tree
+    /// still differs: see `browserbase_peer_set_conflict` in tests/it/tree.rs.
+    #[test]
+    fn a_peer_that_can_only_go_up_replaces_a_copy_that_can_nest() {
+        let src = [
+            (
+                "r",
+                pkg(
+                    "1.0.0",
+                    &[("1.0.0", json!({"dependencies": {"s": "^1", "z": "^3.0.0"}}))],
+                ),
+            ),
+            (
+                "s",
+                pkg(
+                    "1.0.0",
+                    &[(
+                        "1.0.0",
+                        json!({"peerDependencies": {"z": "^3.0.0 || ^4.0.0"},
+                               "optionalDependencies": {"o": "^1"}}),
+                    )],
+                ),
+            ),
+            (
+                "o",
+                pkg(
+                    "1.0.0",
+                    &[("1.0.0", json!({"peerDependencies": {"z": "^4.0.0"}}))],
+                ),
+            ),
+            (
+                "z",
+                pkg("4.1.0", &[("3.5.0", json!({})), ("4.1.0", json!({}))]),
+            ),
+        ];
+        assert_eq!(
+            locs(&src, "r"),
+            [
+                "node_modules/o=1.0.0",
+                "node_modules/r/node_modules/z=3.5.0",
+                "node_modules/s=1.0.0",
+                "node_modules/z=4.1.0",
+            ]
+        );
+    }
+}
