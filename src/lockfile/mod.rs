@@ -110,6 +110,11 @@ pub struct LockedEntry {
     pub key: String,
     /// 1-based line of the entry.
     pub line: Option<usize>,
+    /// How the project reaches it, where the lockfile records the graph (pnpm): each path starts
+    /// with the importer (the workspace directory as the lockfile names it, `.` for the root)
+    /// and lists `name@version` from its direct dependency down to this entry. At most
+    /// [`crate::tree::MAX_PATHS`], shortest first; empty for the other formats.
+    pub paths: Vec<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]

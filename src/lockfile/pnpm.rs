@@ -92,9 +92,125 @@ pub(super) fn parse(text: &str) -> Result<(Format, Vec<LockedEntry>), LockError>
             source,
             key: key.clone(),
             line: Some(*line),
+            paths: Vec::new(),
         });
     }
+    add_paths(doc, major, &mut out);
     Ok((Format::Pnpm(version), out))
+}
+
+/// The dependency kinds an importer installs (pnpm installs dev dependencies in a workspace).
+const IMPORTER_KINDS: &[&str] = &["dependencies", "optionalDependencies", "devDependencies"];
+/// The edges between locked packages.
+const PACKAGE_KINDS: &[&str] = &["dependencies", "optionalDependencies"];
+
+/// The importers of the lockfile: `importers` (workspaces; every 9.0 file), else the document
+/// itself as the one importer `.` (5.x and 6.0 without a workspace).
+fn importers(doc: &Node) -> Vec<(&str, &Node)> {
+    match doc.get("importers") {
+        Some(Node::Map(list)) => list.iter().map(|(k, _, v)| (k.as_str(), v)).collect(),
+        _ => vec![(".", doc)],
+    }
+}
+
+/// The reference of one dependency: a string (5.x) or `{specifier, version}` (6.0, 9.0).
+fn reference<'a>(value: &'a Node) -> Option<&'a str> {
+    match value {
+        Node::Scalar(s) => Some(s),
+        m => m.str("version"),
+    }
+}
+
+/// The `packages` (5.x, 6.0) or `snapshots` (9.0) key a dependency `name: reference` points at;
+/// `None` for links and other references that name no locked package.
+fn target_key(name: &str, reference: &str, major: u32) -> Option<String> {
+    let r = reference.trim();
+    if r.is_empty() || r.starts_with("link:") || r.starts_with("file:") {
+        return None;
+    }
+    // An alias (or a non-registry source) names the package itself: `bytes@3.1.2` (9.0),
+    // `/bytes@3.1.2` (6.0), `/bytes/3.1.2` (5.x).
+    let direct = r.starts_with('/')
+        || (major >= 9
+            && !r.starts_with(|c: char| c.is_ascii_digit())
+            && !r.contains(':')
+            && super::split_name(r).is_some());
+    Some(match (direct, major) {
+        (true, _) => r.to_string(),
+        (false, 9..) => format!("{name}@{r}"),
+        (false, 6..) => format!("/{name}@{r}"),
+        (false, _) => format!("/{name}/{r}"),
+    })
+}
+
+/// Fills each entry's `paths`: breadth first from every importer's direct dependencies through
+/// the locked packages' own dependencies, at most `MAX_PATHS` shortest paths per package.
+fn add_paths(doc: &Node, major: u32, out: &mut [LockedEntry]) {
+    use std::collections::{HashMap, VecDeque};
+    let max = crate::tree::MAX_PATHS;
+    let graph = if major >= 9 {
+        doc.get("snapshots")
+    } else {
+        doc.get("packages")
+    };
+    // Node::get is a linear scan: index the graph once, or a large lockfile is quadratic.
+    let index: HashMap<&str, &Node> = graph
+        .map(Node::entries)
+        .unwrap_or(&[])
+        .iter()
+        .map(|(k, _, v)| (k.as_str(), v))
+        .collect();
+    let deps_of = |key: &str| -> Vec<String> {
+        let Some(node) = index.get(key) else {
+            return Vec::new();
+        };
+        PACKAGE_KINDS
+            .iter()
+            .flat_map(|k| node.get(k).map(Node::entries).unwrap_or(&[]))
+            .filter_map(|(n, _, v)| target_key(n, reference(v)?, major))
+            .collect()
+    };
+    let label =
+        |key: &str| -> Option<String> { split_key(key, major).map(|(n, v)| format!("{n}@{v}")) };
+    let mut found: HashMap<String, Vec<Vec<String>>> = HashMap::new();
+    let mut queue: VecDeque<(String, Vec<String>)> = VecDeque::new();
+    for (importer, node) in importers(doc) {
+        for kind in IMPORTER_KINDS {
+            for (name, _, v) in node.get(kind).map(Node::entries).unwrap_or(&[]) {
+                if let Some(key) = reference(v).and_then(|r| target_key(name, r, major)) {
+                    queue.push_back((key, vec![importer.to_string()]));
+                }
+            }
+        }
+    }
+    while let Some((key, mut path)) = queue.pop_front() {
+        let Some(l) = label(&key) else { continue };
+        if path.contains(&l) {
+            continue;
+        }
+        let list = found.entry(l.clone()).or_default();
+        if list.len() >= max {
+            continue;
+        }
+        path.push(l);
+        list.push(path.clone());
+        for next in deps_of(&key) {
+            let full = label(&next)
+                .and_then(|l| found.get(&l))
+                .is_some_and(|p| p.len() >= max);
+            if !full {
+                queue.push_back((next, path.clone()));
+            }
+        }
+    }
+    for e in out.iter_mut() {
+        if let Some(paths) = split_key(&e.key, major)
+            .map(|(n, v)| format!("{n}@{v}"))
+            .and_then(|l| found.get(&l))
+        {
+            e.paths = paths.clone();
+        }
+    }
 }
 
 /// `(name, version)` of a `packages` key, peer suffixes dropped.
@@ -123,6 +239,51 @@ fn split_key(key: &str, major: u32) -> Option<(&str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn importers_bring_packages_in_with_their_paths() {
+        // pnpm 9.15.9 on a three-importer workspace (fixtures/lockfiles/real/pnpm-workspace-v9).
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/lockfiles/real/pnpm-workspace-v9/pnpm-lock.yaml"
+        ))
+        .unwrap();
+        let (_, e) = parse(&text).unwrap();
+        let paths = |name: &str| e.iter().find(|x| x.name == name).unwrap().paths.clone();
+        let p = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(paths("content-type")[0], p(&[".", "content-type@1.0.5"]));
+        assert_eq!(
+            paths("content-type")[1],
+            p(&[
+                "packages/a",
+                "@modelcontextprotocol/server-memory@0.6.2",
+                "@modelcontextprotocol/sdk@1.0.1",
+                "content-type@1.0.5"
+            ])
+        );
+        assert_eq!(paths("bytes")[0], p(&["packages/b", "bytes@3.1.2"]));
+        assert_eq!(paths("depd")[0], p(&["packages/b", "depd@2.0.0"]));
+        // Every locked package is reached from some importer.
+        assert!(e.iter().all(|x| !x.paths.is_empty()), "{e:?}");
+    }
+
+    #[test]
+    fn references_name_their_keys() {
+        assert_eq!(target_key("a", "1.0.0", 9).unwrap(), "a@1.0.0");
+        assert_eq!(
+            target_key("a", "1.0.0(z@3.0.0)", 9).unwrap(),
+            "a@1.0.0(z@3.0.0)"
+        );
+        assert_eq!(target_key("lb", "bytes@3.1.2", 9).unwrap(), "bytes@3.1.2");
+        assert_eq!(
+            target_key("b", "https://x.example/b.tgz", 9).unwrap(),
+            "b@https://x.example/b.tgz"
+        );
+        assert_eq!(target_key("a", "1.0.0", 6).unwrap(), "/a@1.0.0");
+        assert_eq!(target_key("lb", "/bytes@3.1.2", 6).unwrap(), "/bytes@3.1.2");
+        assert_eq!(target_key("@s/a", "1.0.0", 5).unwrap(), "/@s/a/1.0.0");
+        assert_eq!(target_key("a", "link:../a", 9), None);
+    }
 
     #[test]
     fn keys_of_each_version() {

@@ -626,3 +626,65 @@ fn a_yarn_berry_project_is_checked_against_its_yarnrc_registry() {
         out.stderr
     );
 }
+
+/// pnpm workspaces (fixtures/lockfiles/real/pnpm-workspace-*, written by pnpm 7, 8 and 9): the
+/// direct dependencies of every importer are audited, and each package says which importer
+/// brings it in and through what.
+#[test]
+fn every_pnpm_importer_is_audited_with_the_paths_that_bring_packages_in() {
+    let reg = lock_registry();
+    for dir in [
+        "pnpm-workspace-v5.4",
+        "pnpm-workspace-v6",
+        "pnpm-workspace-v9",
+    ] {
+        let file = format!("real/{dir}/pnpm-lock.yaml");
+        let out = lock_cmd(&reg, &[&file, "--format", "json"]);
+        assert_ne!(out.code, 3, "{dir}: {}", out.stderr);
+        let doc = json(&out);
+        let names: BTreeSet<String> = doc["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}@{}",
+                    p["name"].as_str().unwrap(),
+                    p["version"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(names, expected_set(), "{dir}");
+        let first_path = |name: &str| -> Vec<String> {
+            serde_json::from_value(package(&doc, name)["lock"]["paths"][0].clone()).unwrap()
+        };
+        // The root importer's own dependency, each workspace package's, and one two levels
+        // down from packages/a.
+        assert_eq!(
+            first_path("content-type"),
+            [".", "content-type@1.0.5"],
+            "{dir}"
+        );
+        assert_eq!(first_path("bytes"), ["packages/b", "bytes@3.1.2"], "{dir}");
+        assert_eq!(first_path("depd"), ["packages/b", "depd@2.0.0"], "{dir}");
+        assert_eq!(
+            first_path("zod"),
+            [
+                "packages/a",
+                "@modelcontextprotocol/server-memory@0.6.2",
+                "@modelcontextprotocol/sdk@1.0.1",
+                "zod@3.25.76"
+            ],
+            "{dir}"
+        );
+        for p in doc["packages"].as_array().unwrap() {
+            assert_eq!(p["lock"]["package_status"], "scanned", "{dir}: {p}");
+        }
+    }
+    // Formats that do not record the graph say so with an empty list.
+    let out = lock_cmd(&reg, &["real/npm-v3/package-lock.json", "--format", "json"]);
+    assert_eq!(
+        json(&out)["packages"][0]["lock"]["paths"],
+        serde_json::json!([])
+    );
+}
