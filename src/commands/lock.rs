@@ -7,8 +7,8 @@ use super::{
     cwd, emit_ci_with, eprint, print_json, print_table, runtime, scanner, table_options, Fatal,
 };
 use crate::cli::{Format, LockArgs};
-use crate::lockfile::{self, yarnrc, Format as LockFormat, LockError, Lockfile};
-use crate::npmrc::{Config, Entry, Layer};
+use crate::lockfile::{self, pnpm_workspace, yarnrc, Format as LockFormat, LockError, Lockfile};
+use crate::npmrc::Config;
 use crate::pipeline::lock::{audit_with, LockInputFile};
 use crate::pipeline::scan::Registries;
 use crate::render::sanitize::Sanitizer;
@@ -16,44 +16,60 @@ use crate::render::{json, subjects, table};
 use crate::report::EXIT_UNCHECKED;
 use crate::settings::Settings;
 
-/// A yarn berry lockfile is installed from the registries its `.yarnrc.yml` files name (yarn 2+
-/// does not read `.npmrc`): registries built from npm's configuration with those settings on
-/// top, at the project's precedence (command-line and environment settings still win). `None`
-/// for other formats, or when no `.yarnrc.yml` sets anything.
-fn yarn_registries(
+/// The registries a lockfile's own project installs from, when they are not the ones of the
+/// directory mcp-audit runs in: npm's configuration discovered from the lockfile's directory
+/// (its project `.npmrc`, which npm and pnpm read), plus `pnpm-workspace.yaml`'s registries for a
+/// pnpm lockfile and `.yarnrc.yml`'s for a yarn berry one (yarn 2+ does not read `.npmrc`), at
+/// the project's precedence: command-line and environment settings still win. `None` when that
+/// comes to the same settings as the scan's.
+fn project_registries(
     settings: &Settings,
     path: &Path,
     lock: &Lockfile,
     dir: &Path,
 ) -> Result<Option<(Arc<Registries>, Vec<String>)>, LockError> {
-    if !matches!(lock.format, LockFormat::YarnBerry(_)) {
-        return Ok(None);
-    }
     let (Some(npm), Some(fetch)) = (&settings.npm, &settings.fetch) else {
         return Ok(None);
     };
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
     let lock_dir = parent.map_or_else(|| dir.to_path_buf(), |p| dir.join(p));
-    let found = yarnrc::discover(&lock_dir, &npm.base.env)
-        .map_err(|e| LockError::new(None, format!(".yarnrc.yml: {e}")))?;
-    let Some(found) = found.filter(|y| y.layers.iter().any(|l| !l.entries.is_empty())) else {
-        return Ok(None);
-    };
-    let mut layers: Vec<Layer> = npm
-        .config
-        .settings()
-        .map(|s| {
-            Layer::new(
-                s.source.clone(),
-                vec![Entry::new(s.key.clone(), s.value.clone(), s.line)],
-            )
-        })
-        .collect();
-    layers.extend(found.layers);
+    let (mut layers, diagnostics) = crate::npmrc::discover(&lock_dir, &npm.base.env, &npm.base.cli);
+    for d in diagnostics {
+        if !npm.base.known_diagnostics.contains(&d.to_string()) {
+            eprint(&settings.output.sanitizer, &format!("npm config: {d}"));
+        }
+    }
+    match lock.format {
+        LockFormat::Pnpm(_) => {
+            let layer = pnpm_workspace::registry_layer(&lock_dir)
+                .map_err(|e| LockError::new(None, format!("pnpm-workspace.yaml: {e}")))?;
+            layers.extend(layer);
+        }
+        LockFormat::YarnBerry(_) => {
+            let found = yarnrc::discover(&lock_dir, &npm.base.env)
+                .map_err(|e| LockError::new(None, format!(".yarnrc.yml: {e}")))?;
+            layers.extend(found.into_iter().flat_map(|y| y.layers));
+        }
+        _ => {}
+    }
     let config = Config::from_layers(layers);
+    let same = {
+        let view = |c: &Config| -> Vec<(String, String, String)> {
+            let mut v: Vec<_> = c
+                .settings()
+                .map(|s| (s.key.clone(), s.value.clone(), s.source.to_string()))
+                .collect();
+            v.sort();
+            v
+        };
+        view(&config) == view(&npm.config)
+    };
+    if same {
+        return Ok(None);
+    }
     let secrets = config.secret_values();
     let registries = Registries::new(Arc::new(config), fetch.http.clone(), fetch.allow_http)
-        .map_err(|e| LockError::new(None, format!(".yarnrc.yml registries: {e}")))?
+        .map_err(|e| LockError::new(None, format!("the project's registries: {e}")))?
         .with_allowed(
             (settings.gate.file.as_ref())
                 .and_then(|f| f.registries.clone())
@@ -86,7 +102,7 @@ pub fn run(args: &LockArgs, settings: &Settings) -> Result<u8, Fatal> {
         .map(|p| {
             let parsed = lockfile::read(&p);
             let regs = match &parsed {
-                Ok(lock) => yarn_registries(settings, &p, lock, &dir),
+                Ok(lock) => project_registries(settings, &p, lock, &dir),
                 Err(_) => Ok(None),
             };
             match regs {

@@ -11,6 +11,7 @@
 pub mod facts;
 mod npm;
 mod pnpm;
+pub mod pnpm_workspace;
 pub mod yaml;
 mod yarn;
 pub mod yarnrc;

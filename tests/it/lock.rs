@@ -688,3 +688,52 @@ fn every_pnpm_importer_is_audited_with_the_paths_that_bring_packages_in() {
         serde_json::json!([])
     );
 }
+
+/// A lockfile is checked against its own project's registries, wherever mcp-audit runs: the
+/// project `.npmrc` beside it (npm and pnpm read it; here the token) and, for pnpm, the
+/// `registry` of `pnpm-workspace.yaml`. No `--registry`: npm's default must not be asked.
+#[test]
+fn a_pnpm_workspace_is_checked_against_its_own_registry_from_anywhere() {
+    let reg = lock_registry();
+    let token = "npm_PnpmWorkspaceToken0123456789abcdefgh";
+    reg.require_bearer(token);
+    let project = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let src = fixtures().join("real/pnpm-workspace-v9");
+    for f in ["pnpm-lock.yaml", "package.json"] {
+        std::fs::copy(src.join(f), project.path().join(f)).unwrap();
+    }
+    let url = reg.url();
+    std::fs::write(
+        project.path().join("pnpm-workspace.yaml"),
+        format!("packages:\n  - 'packages/*'\nregistry: {url}\n"),
+    )
+    .unwrap();
+    let nerf = url.trim_start_matches("http:");
+    std::fs::write(
+        project.path().join(".npmrc"),
+        format!("{nerf}:_authToken={token}\n"),
+    )
+    .unwrap();
+    let lock = project.path().join("pnpm-lock.yaml");
+    let mut cmd = mcp_audit();
+    cmd.current_dir(elsewhere.path())
+        .env("HOME", elsewhere.path())
+        .arg("lock")
+        .arg(&lock)
+        .args(["--format", "json", "--now", NOW, "--no-tarball"]);
+    let out = run(cmd);
+    out.assert_no_leak(&[token]);
+    assert_ne!(out.code, 3, "{}\n{}", out.stderr, out.stdout);
+    let doc = json(&out);
+    let packages = doc["packages"].as_array().unwrap();
+    assert_eq!(packages.len(), 15);
+    for p in packages {
+        assert_eq!(p["lock"]["package_status"], "scanned", "{p}");
+        assert_eq!(p["registry"], url.as_str(), "{p}");
+    }
+    assert!(!reg.authorizations().is_empty());
+    for a in reg.authorizations() {
+        assert_eq!(a.as_deref(), Some(format!("Bearer {token}").as_str()));
+    }
+}
