@@ -16,6 +16,9 @@ use crate::render::{json, subjects, table};
 use crate::report::EXIT_UNCHECKED;
 use crate::settings::Settings;
 
+/// A project's own registries, and the credentials they hold (for the output's sanitizer).
+type ProjectRegistries = (Arc<Registries>, Vec<String>);
+
 /// The registries a lockfile's own project installs from, when they are not the ones of the
 /// directory mcp-audit runs in: npm's configuration discovered from the lockfile's directory
 /// (its project `.npmrc`, which npm and pnpm read), plus `pnpm-workspace.yaml`'s registries for a
@@ -27,7 +30,7 @@ fn project_registries(
     path: &Path,
     lock: &Lockfile,
     dir: &Path,
-) -> Result<Option<(Arc<Registries>, Vec<String>)>, LockError> {
+) -> Result<Option<ProjectRegistries>, LockError> {
     let (Some(npm), Some(fetch)) = (&settings.npm, &settings.fetch) else {
         return Ok(None);
     };

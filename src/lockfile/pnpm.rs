@@ -114,7 +114,7 @@ fn importers(doc: &Node) -> Vec<(&str, &Node)> {
 }
 
 /// The reference of one dependency: a string (5.x) or `{specifier, version}` (6.0, 9.0).
-fn reference<'a>(value: &'a Node) -> Option<&'a str> {
+fn reference(value: &Node) -> Option<&str> {
     match value {
         Node::Scalar(s) => Some(s),
         m => m.str("version"),
