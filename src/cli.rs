@@ -392,7 +392,9 @@ pub struct GateArgs {
 pub struct ScanArgs {
     /// Package specs, e.g. @modelcontextprotocol/server-filesystem or mcp-remote@^0.1; PyPI
     /// projects as pypi:NAME or pypi:NAME==VERSION (names PEP 503-normalised; no ranges);
-    /// package URLs pkg:npm/NAME@VERSION and pkg:pypi/NAME@VERSION.
+    /// package URLs pkg:npm/NAME@VERSION and pkg:pypi/NAME@VERSION. A bare npm name is the
+    /// version npm installs: `latest` unless deprecated or its engines do not fit node 20 / npm
+    /// 11, then the highest that fits; NAME@latest is the tag itself.
     #[arg(required = true, value_name = "SPEC")]
     pub specs: Vec<String>,
     #[command(flatten)]
