@@ -99,6 +99,10 @@ pub(super) fn parse(text: &str) -> Result<(Format, Vec<LockedEntry>), LockError>
     Ok((Format::Pnpm(version), out))
 }
 
+/// Paths longer than this are not followed: real pnpm graphs are a few dozen levels deep, and a
+/// hostile chain must not make every path as long as the file.
+pub const MAX_PATH_DEPTH: usize = 64;
+
 /// The dependency kinds an importer installs (pnpm installs dev dependencies in a workspace).
 const IMPORTER_KINDS: &[&str] = &["dependencies", "optionalDependencies", "devDependencies"];
 /// The edges between locked packages.
@@ -172,43 +176,79 @@ fn add_paths(doc: &Node, major: u32, out: &mut [LockedEntry]) {
     };
     let label =
         |key: &str| -> Option<String> { split_key(key, major).map(|(n, v)| format!("{n}@{v}")) };
-    let mut found: HashMap<String, Vec<Vec<String>>> = HashMap::new();
-    let mut queue: VecDeque<(String, Vec<String>)> = VecDeque::new();
+    // Paths are kept as parent links in one arena, so a wide or deep hostile graph costs one
+    // small entry per step rather than a copied path; only the kept paths are spelled out.
+    struct Step {
+        label: String,
+        parent: Option<usize>,
+        depth: usize,
+    }
+    let mut arena: Vec<Step> = Vec::new();
+    let mut found: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut queue: VecDeque<(String, usize)> = VecDeque::new();
     for (importer, node) in importers(doc) {
+        let start = arena.len();
+        arena.push(Step {
+            label: importer.to_string(),
+            parent: None,
+            depth: 0,
+        });
         for kind in IMPORTER_KINDS {
             for (name, _, v) in node.get(kind).map(Node::entries).unwrap_or(&[]) {
                 if let Some(key) = reference(v).and_then(|r| target_key(name, r, major)) {
-                    queue.push_back((key, vec![importer.to_string()]));
+                    queue.push_back((key, start));
                 }
             }
         }
     }
-    while let Some((key, mut path)) = queue.pop_front() {
+    let on_path = |arena: &[Step], mut at: Option<usize>, l: &str| {
+        while let Some(i) = at {
+            if arena[i].label == l {
+                return true;
+            }
+            at = arena[i].parent;
+        }
+        false
+    };
+    while let Some((key, parent)) = queue.pop_front() {
         let Some(l) = label(&key) else { continue };
-        if path.contains(&l) {
+        if arena[parent].depth >= MAX_PATH_DEPTH || on_path(&arena, Some(parent), &l) {
             continue;
         }
-        let list = found.entry(l.clone()).or_default();
-        if list.len() >= max {
+        if found.get(&l).is_some_and(|p| p.len() >= max) {
             continue;
         }
-        path.push(l);
-        list.push(path.clone());
+        let at = arena.len();
+        arena.push(Step {
+            label: l.clone(),
+            parent: Some(parent),
+            depth: arena[parent].depth + 1,
+        });
+        found.entry(l).or_default().push(at);
         for next in deps_of(&key) {
             let full = label(&next)
                 .and_then(|l| found.get(&l))
                 .is_some_and(|p| p.len() >= max);
             if !full {
-                queue.push_back((next, path.clone()));
+                queue.push_back((next, at));
             }
         }
     }
+    let spell = |mut at: Option<usize>| {
+        let mut path = Vec::new();
+        while let Some(i) = at {
+            path.push(arena[i].label.clone());
+            at = arena[i].parent;
+        }
+        path.reverse();
+        path
+    };
     for e in out.iter_mut() {
-        if let Some(paths) = split_key(&e.key, major)
+        if let Some(ends) = split_key(&e.key, major)
             .map(|(n, v)| format!("{n}@{v}"))
             .and_then(|l| found.get(&l))
         {
-            e.paths = paths.clone();
+            e.paths = ends.iter().map(|&i| spell(Some(i))).collect();
         }
     }
 }
@@ -265,6 +305,40 @@ mod tests {
         assert_eq!(paths("depd")[0], p(&["packages/b", "depd@2.0.0"]));
         // Every locked package is reached from some importer.
         assert!(e.iter().all(|x| !x.paths.is_empty()), "{e:?}");
+    }
+
+    #[test]
+    fn a_hostile_graph_is_bounded() {
+        // 3,000 packages, each depending on the next 20: every package is reachable many ways
+        // and by chains far deeper than any real tree.
+        let mut text = String::from(
+            "lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies:\n      p0:\n        specifier: 1.0.0\n        version: 1.0.0\npackages:\n",
+        );
+        for i in 0..3000 {
+            text.push_str(&format!(
+                "  p{i}@1.0.0:\n    resolution: {{integrity: sha512-AA==}}\n"
+            ));
+        }
+        text.push_str("snapshots:\n");
+        for i in 0..3000 {
+            text.push_str(&format!("  p{i}@1.0.0:\n    dependencies:\n"));
+            for j in (i + 1)..(i + 21).min(3000) {
+                text.push_str(&format!("      p{j}: 1.0.0\n"));
+            }
+        }
+        let (_, e) = parse(&text).unwrap();
+        assert_eq!(e.len(), 3000);
+        for x in &e {
+            assert!(x.paths.len() <= crate::tree::MAX_PATHS);
+            assert!(x.paths.iter().all(|p| p.len() <= MAX_PATH_DEPTH + 1));
+        }
+        // Shortest first: p40 is three steps from the root (p0 > p20 > p40).
+        let p40 = e.iter().find(|x| x.name == "p40").unwrap();
+        assert_eq!(p40.paths[0], [".", "p0@1.0.0", "p20@1.0.0", "p40@1.0.0"]);
+        // A chain deeper than the limit is cut, not followed to the end: p2999 is about 150
+        // steps away by the shortest route.
+        let last = e.iter().find(|x| x.name == "p2999").unwrap();
+        assert!(last.paths.is_empty());
     }
 
     #[test]
