@@ -1714,6 +1714,40 @@ mod peer_set_tests {
         );
     }
 
+    /// Hostile peer graphs terminate: mutual peers, a self peer, and a peer on a package that
+    /// only has versions the edge rejects.
+    #[test]
+    fn peer_cycles_and_impossible_peers_terminate() {
+        let src = [
+            (
+                "r",
+                pkg("1.0.0", &[("1.0.0", json!({"dependencies": {"a": "^1"}}))]),
+            ),
+            (
+                "a",
+                pkg(
+                    "1.0.0",
+                    &[(
+                        "1.0.0",
+                        json!({"peerDependencies": {"b": "^1", "a": "^1", "c": "^9"}}),
+                    )],
+                ),
+            ),
+            (
+                "b",
+                pkg(
+                    "1.0.0",
+                    &[("1.0.0", json!({"peerDependencies": {"a": "^1"}}))],
+                ),
+            ),
+            ("c", pkg("1.0.0", &[("1.0.0", json!({}))])),
+        ];
+        assert_eq!(
+            locs(&src, "r"),
+            ["node_modules/a=1.0.0", "node_modules/b=1.0.0"]
+        );
+    }
+
     /// Part of @browserbasehq/mcp-server-browserbase 2.4.3's tree: the root wants zod@^3; its
     /// dependency `s` (stagehand) has a peer zod@^3 || ^4 and an optional dependency `o`
     /// (ollama-ai-provider-v2) with a peer zod@^4. npm 11 puts zod@4 at the top, where the peer
