@@ -79,9 +79,13 @@ const LOCK_AFTER_HELP: &str =
      package-lock.json, pnpm-lock.yaml, yarn.lock, in that order. Each locked package is scanned \
      once per name@version (its dependencies are the other entries); git, remote-tarball, file, \
      link and workspace entries are judged by the lockfile rules and not fetched. Registries and \
-     credentials come from npm's configuration, whichever tool wrote the lockfile (pnpm and npm \
-     read the same .npmrc; yarn berry's .yarnrc.yml is not read). yarn berry's checksum hashes \
-     its own archive, so lock-integrity-mismatch is inconclusive for yarn berry lockfiles.\n\
+     credentials are the lockfile's own project's: npm's configuration discovered from the \
+     lockfile's directory (its .npmrc, which npm and pnpm read), plus pnpm-workspace.yaml's \
+     registry/registries for pnpm-lock.yaml and .yarnrc.yml's npmRegistryServer, npmScopes and \
+     npmAuthToken for a yarn berry yarn.lock; --registry and --npm-config still win. pnpm \
+     workspaces: every importer is read and each package lists the importer paths that bring it \
+     in. yarn berry's checksum hashes yarn's own zip archive, not the registry tarball, so \
+     lock-integrity-mismatch is inconclusive for yarn berry lockfiles.\n\
      Exit codes as for scan: 0 all passed; 1 a package failed the gate; 2 usage error; 3 a \
      lockfile could not be read or parsed (file:line in the message), a package could not be \
      checked, or no lockfile was found (3 wins over 1). The other lockfiles are still audited.";
@@ -395,7 +399,9 @@ pub struct GateArgs {
 pub struct ScanArgs {
     /// Package specs, e.g. @modelcontextprotocol/server-filesystem or mcp-remote@^0.1; PyPI
     /// projects as pypi:NAME or pypi:NAME==VERSION (names PEP 503-normalised; no ranges);
-    /// package URLs pkg:npm/NAME@VERSION and pkg:pypi/NAME@VERSION.
+    /// package URLs pkg:npm/NAME@VERSION and pkg:pypi/NAME@VERSION. A bare npm name is the
+    /// version npm installs: `latest` unless deprecated or its engines do not fit node 20 / npm
+    /// 11, then the highest that fits; NAME@latest is the tag itself.
     #[arg(required = true, value_name = "SPEC")]
     pub specs: Vec<String>,
     #[command(flatten)]

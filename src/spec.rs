@@ -414,6 +414,12 @@ pub trait VersionList {
     fn version_list(&self) -> Option<Vec<(&str, bool)>>;
     /// The version a dist-tag names, when it is a string.
     fn dist_tag(&self, tag: &str) -> Option<&str>;
+    /// `engines.node` and `engines.npm` of one version, when they are strings. npm prefers
+    /// versions whose engines fit the running node and npm; a document that does not say is taken
+    /// to fit.
+    fn engines(&self, _version: &str) -> (Option<&str>, Option<&str>) {
+        (None, None)
+    }
 }
 
 impl VersionList for Value {
@@ -433,6 +439,15 @@ impl VersionList for Value {
         )
     }
 
+    fn engines(&self, version: &str) -> (Option<&str>, Option<&str>) {
+        let e = self
+            .get("versions")
+            .and_then(|v| v.get(version))
+            .and_then(|d| d.get("engines"));
+        let get = |k: &str| e.and_then(|e| e.get(k)).and_then(Value::as_str);
+        (get("node"), get("npm"))
+    }
+
     fn dist_tag(&self, tag: &str) -> Option<&str> {
         self.get("dist-tags")
             .and_then(Value::as_object)
@@ -441,13 +456,46 @@ impl VersionList for Value {
     }
 }
 
-/// npm-pick-manifest: a tag names a version; a range prefers the `latest` tag when it satisfies the
-/// range, then the highest non-deprecated satisfying version, then the highest deprecated one.
-/// Prereleases only match ranges that name a prerelease of the same tuple (node-semver).
+/// [`pick_version_with`] for an explicit selector and the default engines.
 pub fn pick_version<P: VersionList + ?Sized>(
     packument: &P,
     sel: &Selector,
 ) -> Result<String, PickError> {
+    pick_version_with(packument, sel, false, &crate::tree::Engines::default())
+}
+
+impl Spec {
+    /// A bare npm name (`foo`, no `@latest`): npm reads it as "the default tag, if it fits", not
+    /// as the tag itself (npm-pick-manifest's `wanted` is empty), so `latest` is passed over
+    /// when it is deprecated or its `engines` do not fit.
+    pub fn implicit_latest(&self) -> bool {
+        self.ecosystem == Ecosystem::Npm
+            && self.selector == Selector::Tag("latest".into())
+            && !self.raw.trim().ends_with("@latest")
+    }
+}
+
+/// npm-pick-manifest: a tag named explicitly, or an exact version, is that version; a range (and
+/// a bare name, `implicit_latest`, which is the range `*`) takes the `latest` tag when it
+/// satisfies the range, is not deprecated and its `engines` fit `engines`; else the best
+/// satisfying version by (not deprecated and engines fit, engines fit, not deprecated, highest).
+/// Prereleases only match ranges that name a prerelease of the same tuple (node-semver).
+pub fn pick_version_with<P: VersionList + ?Sized>(
+    packument: &P,
+    sel: &Selector,
+    implicit_latest: bool,
+    engines: &crate::tree::Engines,
+) -> Result<String, PickError> {
+    let star = Selector::Range("*".into());
+    let sel = if implicit_latest && *sel == Selector::Tag("latest".into()) {
+        &star
+    } else {
+        sel
+    };
+    let fits = |v: &str| {
+        let (node, npm) = packument.engines(v);
+        crate::tree::manifest::engines_fit(node, npm, engines)
+    };
     let versions = packument
         .version_list()
         .filter(|v| !v.is_empty())
@@ -479,24 +527,36 @@ pub fn pick_version<P: VersionList + ?Sized>(
         }
         Selector::Range(r) => {
             let range = Range::parse(r).map_err(|_| PickError::NoMatch(r.clone()))?;
+            // `*` takes `latest` even when it is a prerelease (npm-pick-manifest's shortcut).
+            let any = r.trim() == "*";
             if let Some(latest) = packument.dist_tag("latest") {
                 if let Ok(lv) = Version::parse(latest) {
-                    if contains(latest) && range.satisfies(&lv) {
+                    let deprecated = versions.iter().any(|(k, d)| *k == latest && *d);
+                    if contains(latest)
+                        && (any || range.satisfies(&lv))
+                        && !deprecated
+                        && fits(latest)
+                    {
                         return Ok(latest.to_string());
                     }
                 }
             }
-            let mut candidates: Vec<(bool, Version, &str)> = versions
-                .iter()
-                .filter_map(|(k, deprecated)| {
-                    let v = Version::parse(k).ok()?;
-                    range.satisfies(&v).then_some((!deprecated, v, *k))
-                })
-                .collect();
-            candidates.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-            candidates
-                .last()
-                .map(|c| c.2.to_string())
+            // (not deprecated and engines fit, engines fit, not deprecated, version), as npm
+            // sorts.
+            type Rank = (bool, bool, bool, Version);
+            let mut best: Option<(Rank, &str)> = None;
+            for (k, deprecated) in &versions {
+                let Ok(v) = Version::parse(k) else { continue };
+                if !range.satisfies(&v) {
+                    continue;
+                }
+                let eng = fits(k);
+                let key = (eng && !deprecated, eng, !deprecated, v);
+                if best.as_ref().is_none_or(|(b, _)| key > *b) {
+                    best = Some((key, k));
+                }
+            }
+            best.map(|(_, k)| k.to_string())
                 .ok_or_else(|| PickError::NoMatch(r.clone()))
         }
     }
@@ -631,5 +691,63 @@ mod tests {
             Err(PickError::VersionNotFound("9.9.9".into()))
         );
         assert_eq!(pick("x@nope"), Err(PickError::TagNotFound("nope".into())));
+    }
+
+    /// firecrawl-mcp on 2026-12-01: `latest` (3.26.0) needs node >=22; npm 11 on node 20 installs
+    /// 3.22.2 for `npx -y firecrawl-mcp` (fixtures/tree/oracle/locks/firecrawl-mcp.json).
+    #[test]
+    fn a_bare_name_passes_over_a_latest_npm_would_not_install() {
+        let p = json!({
+            "dist-tags": {"latest": "3.26.0", "next": "4.0.0-rc.1"},
+            "versions": {
+                "3.21.0": {"engines": {"node": ">=18.0.0"}},
+                "3.22.2": {"engines": {"node": ">=18.0.0"}},
+                "3.23.0": {"engines": {"node": ">=18.0.0"}, "deprecated": "broken"},
+                "3.24.0": {"engines": {"node": ">=18.0.0", "npm": ">=99"}},
+                "3.25.0": {"engines": {"node": "not a range"}},
+                "3.26.0": {"engines": {"node": ">=22.0.0"}},
+                "4.0.0-rc.1": {}
+            }
+        });
+        let e = crate::tree::Engines::default();
+        let pick = |raw: &str| {
+            let s = Spec::parse(raw).unwrap();
+            pick_version_with(&p, &s.selector, s.implicit_latest(), &e)
+        };
+        assert!(Spec::parse("firecrawl-mcp").unwrap().implicit_latest());
+        assert!(!Spec::parse("firecrawl-mcp@latest")
+            .unwrap()
+            .implicit_latest());
+        assert!(!Spec::parse("pypi:firecrawl-mcp").unwrap().implicit_latest());
+        assert_eq!(pick("firecrawl-mcp"), Ok("3.22.2".into()));
+        // A tag named explicitly is that version, whatever its engines (npm-pick-manifest).
+        assert_eq!(pick("firecrawl-mcp@latest"), Ok("3.26.0".into()));
+        assert_eq!(pick("firecrawl-mcp@^3"), Ok("3.22.2".into()));
+        assert_eq!(pick("firecrawl-mcp@3.26.0"), Ok("3.26.0".into()));
+        // Only an engine mismatch satisfies: it is still picked, as npm warns and installs.
+        assert_eq!(pick("firecrawl-mcp@>=3.26.0"), Ok("3.26.0".into()));
+        // With a newer node, latest fits again.
+        let node22 = crate::tree::Engines {
+            node: Version::parse("22.1.0").unwrap(),
+            ..crate::tree::Engines::default()
+        };
+        let s = Spec::parse("firecrawl-mcp").unwrap();
+        assert_eq!(
+            pick_version_with(&p, &s.selector, true, &node22),
+            Ok("3.26.0".into())
+        );
+        // A deprecated latest is passed over too; a prerelease latest is taken by a bare name.
+        let d = json!({"dist-tags": {"latest": "2.0.0"},
+                       "versions": {"1.0.0": {}, "2.0.0": {"deprecated": "use 1"}}});
+        assert_eq!(
+            pick_version_with(&d, &s.selector, true, &e),
+            Ok("1.0.0".into())
+        );
+        let pre = json!({"dist-tags": {"latest": "2.0.0-beta.1"},
+                         "versions": {"1.0.0": {}, "2.0.0-beta.1": {}}});
+        assert_eq!(
+            pick_version_with(&pre, &s.selector, true, &e),
+            Ok("2.0.0-beta.1".into())
+        );
     }
 }

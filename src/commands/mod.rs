@@ -169,8 +169,12 @@ fn cwd(settings: &Settings) -> std::path::PathBuf {
 /// The CI formats, shared by `scan` and `config`. `false` for table and JSON, which each command
 /// renders itself.
 fn emit_ci(s: &Subjects<'_>, settings: &Settings) -> bool {
-    let clean = &settings.output.sanitizer;
-    match settings.output.format {
+    emit_ci_with(s, settings.output.format, &settings.output.sanitizer)
+}
+
+/// [`emit_ci`] with another sanitizer (`lock` adds the tokens of `.yarnrc.yml` files).
+fn emit_ci_with(s: &Subjects<'_>, format: Format, clean: &Sanitizer) -> bool {
+    match format {
         Format::Sarif => print_json(clean, &sarif::render(s, clean)),
         Format::Markdown => print_table(clean, &markdown::render(s, clean)),
         Format::Github => print_table(clean, &github::render(s, clean)),

@@ -291,6 +291,7 @@ mod tests {
             source: resolved.map_or(SourceKind::Registry, super::super::classify),
             key: "node_modules/@s/a".into(),
             line: Some(3),
+            paths: Vec::new(),
         }
     }
 

@@ -11,8 +11,10 @@
 pub mod facts;
 mod npm;
 mod pnpm;
+pub mod pnpm_workspace;
 pub mod yaml;
 mod yarn;
+pub mod yarnrc;
 
 use std::path::{Path, PathBuf};
 
@@ -109,6 +111,11 @@ pub struct LockedEntry {
     pub key: String,
     /// 1-based line of the entry.
     pub line: Option<usize>,
+    /// How the project reaches it, where the lockfile records the graph (pnpm): each path starts
+    /// with the importer (the workspace directory as the lockfile names it, `.` for the root)
+    /// and lists `name@version` from its direct dependency down to this entry. At most
+    /// [`crate::tree::MAX_PATHS`], shortest first; empty for the other formats.
+    pub paths: Vec<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]

@@ -99,6 +99,7 @@ fn packages_section(
                     source: SourceKind::Workspace,
                     key: path.clone(),
                     line,
+                    paths: Vec::new(),
                 });
                 continue;
             }
@@ -122,6 +123,7 @@ fn packages_section(
             source,
             key: path.clone(),
             line,
+            paths: Vec::new(),
         });
     }
     Ok(out)
@@ -176,6 +178,7 @@ fn dependencies_section(
             source,
             key: key.clone(),
             line,
+            paths: Vec::new(),
         });
         if let Some(Value::Object(nested)) = meta.get("dependencies") {
             dependencies_section(nested, &format!("{key}/"), lines, out)?;

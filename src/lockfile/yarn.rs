@@ -183,6 +183,7 @@ fn finish(b: Block) -> Result<LockedEntry, LockError> {
         source,
         key: b.key,
         line: Some(b.line),
+        paths: Vec::new(),
     })
 }
 
@@ -230,6 +231,7 @@ fn berry_parse(text: &str) -> Result<(Format, Vec<LockedEntry>), LockError> {
             source,
             key: key.clone(),
             line,
+            paths: Vec::new(),
         });
     }
     Ok((Format::YarnBerry(version), out))

@@ -14,7 +14,9 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 
-use super::scan::{Dist, Scanner};
+use std::sync::Arc;
+
+use super::scan::{Dist, Registries, Scanner};
 use crate::error::TargetError;
 use crate::facts::PackageFacts;
 use crate::lockfile::facts::{lock_facts, ExpectedRegistry, LockFacts, LockInput, RegistryDist};
@@ -113,11 +115,64 @@ impl LockReport {
 
 type Fetched = Result<(PackageFacts, Dist), TargetError>;
 
+/// A lockfile to audit: its path, what reading it gave, and the registries its package manager
+/// installs from when they are not the scan's (a yarn berry project's `.yarnrc.yml`).
+pub type LockInputFile = (
+    PathBuf,
+    Result<crate::lockfile::Lockfile, LockError>,
+    Option<Arc<Registries>>,
+);
+
 /// Audits already-read lockfiles (an unreadable one stays in the report as its error).
 pub async fn audit(
     scanner: &Scanner,
     files: Vec<(PathBuf, Result<crate::lockfile::Lockfile, LockError>)>,
 ) -> LockReport {
+    audit_with(
+        scanner,
+        files.into_iter().map(|(p, r)| (p, r, None)).collect(),
+    )
+    .await
+}
+
+/// [`audit`], each file with the registries it is installed from (`None`: the scan's). Files
+/// that share registries are fetched together, each distinct name@version once.
+pub async fn audit_with(scanner: &Scanner, files: Vec<LockInputFile>) -> LockReport {
+    let mut groups: Vec<(Option<Arc<Registries>>, Vec<usize>)> = Vec::new();
+    for (i, (_, _, regs)) in files.iter().enumerate() {
+        let same = |g: &Option<Arc<Registries>>| match (g, regs) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        match groups.iter_mut().find(|(g, _)| same(g)) {
+            Some((_, members)) => members.push(i),
+            None => groups.push((regs.clone(), vec![i])),
+        }
+    }
+    let mut slots: Vec<Option<(PathBuf, Result<crate::lockfile::Lockfile, LockError>)>> =
+        files.into_iter().map(|(p, r, _)| Some((p, r))).collect();
+    let mut reports: Vec<Option<LockFileReport>> = (0..slots.len()).map(|_| None).collect();
+    for (regs, members) in groups {
+        let registries = regs.as_deref().unwrap_or(&scanner.registries);
+        let group: Vec<_> = members.iter().filter_map(|&i| slots[i].take()).collect();
+        let done = audit_group(scanner, registries, group).await;
+        for (i, r) in members.into_iter().zip(done) {
+            reports[i] = Some(r);
+        }
+    }
+    LockReport {
+        generated_at: scanner.now,
+        policy: scanner.policy.clone(),
+        files: reports.into_iter().flatten().collect(),
+    }
+}
+
+async fn audit_group(
+    scanner: &Scanner,
+    registries: &Registries,
+    files: Vec<(PathBuf, Result<crate::lockfile::Lockfile, LockError>)>,
+) -> Vec<LockFileReport> {
     // Each distinct registry name@version once, across every file.
     let mut wanted: Vec<(String, String)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -131,9 +186,7 @@ pub async fn audit(
     let fetched: HashMap<(String, String), Fetched> = stream::iter(wanted)
         .map(|(name, version)| async move {
             let result = match Spec::parse(&format!("{name}@{version}")) {
-                Ok(spec) if spec.name == name => {
-                    scanner.facts_and_dist(&scanner.registries, &spec).await
-                }
+                Ok(spec) if spec.name == name => scanner.facts_and_dist(registries, &spec).await,
                 Ok(_) | Err(_) => Err(TargetError::Config {
                     name: name.clone(),
                     problem: format!("`{name}@{version}` is not a package name and version"),
@@ -144,8 +197,8 @@ pub async fn audit(
         .buffer_unordered(64)
         .collect()
         .await;
-    let fetched = with_advisories(scanner, fetched).await;
-    let files = files
+    let fetched = with_advisories(scanner, registries, fetched).await;
+    files
         .into_iter()
         .map(|(path, parsed)| {
             let result = parsed.map(|lock| {
@@ -155,7 +208,7 @@ pub async fn audit(
                 let entries = lock
                     .entries
                     .into_iter()
-                    .map(|entry| judge(scanner, &fetched, &file, &format, berry, entry))
+                    .map(|entry| judge(scanner, registries, &fetched, &file, &format, berry, entry))
                     .collect();
                 LockAudit {
                     format: lock.format,
@@ -164,18 +217,14 @@ pub async fn audit(
             });
             LockFileReport { path, result }
         })
-        .collect();
-    LockReport {
-        generated_at: scanner.now,
-        policy: scanner.policy.clone(),
-        files,
-    }
+        .collect()
 }
 
 /// Known vulnerabilities for every locked package, in one bulk request per registry (as
 /// `npm audit` sends a lockfile's set).
 async fn with_advisories(
     scanner: &Scanner,
+    registries: &Registries,
     fetched: HashMap<(String, String), Fetched>,
 ) -> HashMap<(String, String), Fetched> {
     let mut keys = Vec::with_capacity(fetched.len());
@@ -189,9 +238,7 @@ async fn with_advisories(
         keys.push(key);
     }
     let names: Vec<&str> = keys.iter().map(|(n, _)| n.as_str()).collect();
-    scanner
-        .add_advisories(&scanner.registries, &names, &mut facts)
-        .await;
+    scanner.add_advisories(registries, &names, &mut facts).await;
     keys.into_iter()
         .zip(facts)
         .map(|(key, f)| {
@@ -203,14 +250,14 @@ async fn with_advisories(
 
 fn judge(
     scanner: &Scanner,
+    registries: &Registries,
     fetched: &HashMap<(String, String), Fetched>,
     file: &str,
     format: &str,
     berry: bool,
     entry: LockedEntry,
 ) -> LockedReport {
-    let expected = scanner
-        .registries
+    let expected = registries
         .config()
         .registry_for(&entry.name)
         .map(|r| ExpectedRegistry {

@@ -23,7 +23,7 @@ use crate::policy::AllowedRegistries;
 use crate::registry::{http_client, parse_packument, BodyBudget, HttpConfig, RegistryClient};
 use crate::report::{check, PackageReport, Policy, Report};
 use crate::rules::RuleSet;
-use crate::spec::{pick_version, PickError, Spec};
+use crate::spec::{pick_version_with, PickError, Spec};
 use crate::verify::{
     verify_attestations, verify_registry_signatures, ExpectedPackage, RegistrySignature,
     TrustedRoot,
@@ -449,16 +449,26 @@ impl Scanner {
                 },
             })?;
         let (packument, body) = packument;
-        let version = pick_version(&packument, &spec.selector).map_err(|e| {
-            let problem = match e {
-                PickError::NoVersions => format!("the registry lists no versions ({registry})"),
-                other => format!("{other} (registry {registry})"),
-            };
-            TargetError::VersionNotFound {
-                name: spec.name.clone(),
-                problem,
-            }
-        })?;
+        // The engines the tree resolves with; `--no-deps` picks with the same defaults.
+        let engines = self
+            .tree
+            .as_ref()
+            .map(|t| t.engines.clone())
+            .unwrap_or_default();
+        let version =
+            pick_version_with(&packument, &spec.selector, spec.implicit_latest(), &engines)
+                .map_err(|e| {
+                    let problem = match e {
+                        PickError::NoVersions => {
+                            format!("the registry lists no versions ({registry})")
+                        }
+                        other => format!("{other} (registry {registry})"),
+                    };
+                    TargetError::VersionNotFound {
+                        name: spec.name.clone(),
+                        problem,
+                    }
+                })?;
         let missing = VersionDoc::default();
         let doc = packument.versions.get(&version).unwrap_or(&missing);
         let dist = Dist {

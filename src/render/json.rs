@@ -801,6 +801,8 @@ struct WireLockEntry<'a> {
     package_status: &'static str,
     not_fetched_reason: Option<&'a str>,
     lock_facts: &'a crate::lockfile::facts::LockFacts,
+    /// pnpm: how each importer (workspace directory, `.` for the root) reaches the package.
+    paths: &'a [Vec<String>],
 }
 
 pub fn render_lock(report: &crate::pipeline::lock::LockReport) -> String {
@@ -862,6 +864,7 @@ pub fn render_lock(report: &crate::pipeline::lock::LockReport) -> String {
                 package_status,
                 not_fetched_reason: reason,
                 lock_facts: &r.lock_facts,
+                paths: &e.paths,
             },
         });
     }

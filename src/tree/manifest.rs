@@ -199,13 +199,19 @@ pub const DEFAULT_NODE: &str = "20.20.2";
 pub const DEFAULT_NPM: &str = "11.19.1";
 
 fn engine_ok(m: &Manifest, e: &Engines) -> bool {
-    let ok = |range: &Option<String>, v: &Version| match range {
+    engines_fit(m.engines_node.as_deref(), m.engines_npm.as_deref(), e)
+}
+
+/// npm-install-checks' `checkEngine`: each range given must accept the engine (prereleases
+/// included); a range that does not parse does not fit.
+pub fn engines_fit(node: Option<&str>, npm: Option<&str>, e: &Engines) -> bool {
+    let ok = |range: Option<&str>, v: &Version| match range {
         None => true,
         Some(r) => Range::parse(r)
             .map(|r| r.satisfies_with_prerelease(v, true))
             .unwrap_or(false),
     };
-    ok(&m.engines_node, &e.node) && ok(&m.engines_npm, &e.npm)
+    ok(node, &e.node) && ok(npm, &e.npm)
 }
 
 /// npm-pick-manifest for one selector: a tag names its version; a range takes the `latest` tag

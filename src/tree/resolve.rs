@@ -14,9 +14,17 @@
 //! - after a placement, copies below the target that the new one makes redundant are pruned, and
 //!   at the end every node nothing reaches is dropped (extraneous).
 //!
-//! Peer sets are resolved one edge at a time rather than as a set, and a non-root dependency that
-//! ships its own shrinkwrap keeps its dependencies unresolved, as `npm install --package-lock-only`
-//! does. The oracle tests compare the result with npm's own lockfiles.
+//! Peer sets (build-ideal-tree `#loadPeerSet`, place-dep's peer placement): a placed node's
+//! required peers, and theirs, are placed right after it, each picked as the requesting node asks
+//! for that name when it depends on it too (a version the peer edge rejects is left for the
+//! node's own step, as place-dep "accepts what's there"); a peer may replace a current copy only
+//! when every peer group that copy belongs to (`peerEntrySets`) and that the new one breaks can
+//! nest deeper; a peer that fits nowhere is left unmet (npm's "overriding peer dependency" for a
+//! package that is not the project's own). What is simplified: the peer set is not placed as one
+//! unit (a dependent is not moved deeper because its peers conflict; the set of name@version is
+//! the same in every case the oracles cover, not always the folder). A non-root dependency that
+//! ships its own shrinkwrap keeps its dependencies unresolved, as `npm install
+//! --package-lock-only` does. The oracle tests compare the result with npm's own lockfiles.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -308,6 +316,107 @@ impl Arena {
         })
     }
 
+    /// Whether `edge.from`'s edge `name` resolves to `to` and accepts it.
+    fn valid_to(&self, from: usize, name: &str, to: usize) -> bool {
+        self.resolve(from, name) == Some(to)
+            && self.nodes[from].edges.get(name).is_some_and(|e| {
+                satisfies(&e.want, &self.nodes[to].package, &self.nodes[to].version)
+            })
+    }
+
+    /// can-place-dep.js `peerEntrySets`: the peer groups `node` belongs to, each keyed by the
+    /// node whose non-peer edge (or the project's edge) brings the group in, with the group's
+    /// members reachable from that entry through valid peer edges.
+    fn peer_entry_sets(&self, node: usize) -> Vec<(usize, Vec<usize>)> {
+        let peers_out = |n: usize| -> Vec<usize> {
+            self.nodes[n]
+                .edges
+                .iter()
+                .filter(|(_, e)| e.kind.peer())
+                .filter_map(|(k, _)| self.resolve(n, k).filter(|&t| self.valid_to(n, k, t)))
+                .collect()
+        };
+        let mut union = vec![node];
+        let mut seen = HashSet::from([node]);
+        let mut i = 0;
+        while i < union.len() && union.len() < 10_000 {
+            let n = union[i];
+            i += 1;
+            let name = self.nodes[n].name.clone();
+            let ins: Vec<usize> = self
+                .edges_in(n)
+                .into_iter()
+                .filter(|&d| self.nodes[d].edges[&name].kind.peer() && self.valid_to(d, &name, n))
+                .collect();
+            for m in peers_out(n).into_iter().chain(ins) {
+                if seen.insert(m) {
+                    union.push(m);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for &peer in &union {
+            let name = self.nodes[peer].name.clone();
+            for d in self.edges_in(peer) {
+                if !self.valid_to(d, &name, peer) {
+                    continue;
+                }
+                if self.nodes[d].edges[&name].kind.peer() && d != 0 {
+                    continue;
+                }
+                let mut sub = vec![peer];
+                let mut in_sub = HashSet::from([peer]);
+                let mut k = 0;
+                while k < sub.len() {
+                    for m in peers_out(sub[k]) {
+                        if in_sub.insert(m) {
+                            sub.push(m);
+                        }
+                    }
+                    k += 1;
+                }
+                if in_sub.contains(&node) {
+                    out.push((d, sub));
+                }
+            }
+        }
+        out
+    }
+
+    /// The "interesting case" of can-place-dep's `checkCanPlaceCurrent` for a peer: the current
+    /// copy may be replaced only when every peer group it is part of, and that the new version
+    /// would break, can be nested deeper than `target` from the node that brings it in.
+    fn peer_set_cannot_move(
+        &self,
+        current: usize,
+        from: usize,
+        name: &str,
+        package: &str,
+        version: &str,
+        target: usize,
+    ) -> bool {
+        for (entry, sub) in self.peer_entry_sets(current) {
+            // The edge being placed is not an obstacle to itself.
+            if entry == from && sub.first() == Some(&current) {
+                continue;
+            }
+            let broken = sub.iter().chain([&entry]).any(|&m| {
+                self.valid_to(m, name, current)
+                    && !satisfies(&self.nodes[m].edges[name].want, package, version)
+            });
+            if !broken {
+                continue;
+            }
+            for &m in &sub {
+                let deepest = self.deepest_nesting_target(entry, &self.nodes[m].name);
+                if deepest == target || self.is_descendant(target, deepest) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
     fn can_place(
         &self,
         target: usize,
@@ -349,6 +458,11 @@ impl Arena {
                 return Can::Replace;
             }
             if target != self.deepest_nesting_target(from, name) {
+                return Can::Conflict;
+            }
+            if edge.kind.peer()
+                && self.peer_set_cannot_move(cur, from, name, package, version, target)
+            {
                 return Can::Conflict;
             }
             return Can::Replace;
@@ -705,6 +819,106 @@ impl<S: Source> Resolver<'_, S> {
             let manifest = doc.versions.get(&version).cloned().flatten();
             if let Some(placed) = self.place(id, &name, &edge, &package, &version, manifest)? {
                 queue.push(placed);
+                self.place_peers(id, placed, queue).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// build-ideal-tree's `#loadPeerSet` and place-dep's peer placement: a placed node's peers
+    /// (and theirs) go in right after it, before the requester's next dependency, each picked as
+    /// the requester would ask for it when it depends on the same name (preferring a version both
+    /// accept), else as the peer edge asks.
+    async fn place_peers(
+        &mut self,
+        requester: usize,
+        placed: usize,
+        queue: &mut Vec<usize>,
+    ) -> Result<(), TreeError> {
+        let mut stack = vec![placed];
+        let mut budget = self.opts.max_nodes;
+        while let Some(n) = stack.pop() {
+            if !self.arena.nodes[n].live || self.arena.nodes[n].has_shrinkwrap {
+                continue;
+            }
+            let peers: Vec<String> = self.arena.nodes[n]
+                .edges
+                .iter()
+                .filter(|(name, e)| {
+                    e.kind.peer()
+                        && !self.arena.nodes[n].bundled.contains(*name)
+                        && !self.failed.contains(&(n, (*name).clone()))
+                        && match self.arena.edge_valid(n, name) {
+                            None => e.kind == Kind::Peer,
+                            Some(valid) => !valid,
+                        }
+                })
+                .map(|(name, _)| name.clone())
+                .collect();
+            if peers.is_empty() {
+                continue;
+            }
+            let packages: Vec<String> = peers
+                .iter()
+                .filter_map(|p| match &self.arena.nodes[n].edges[p].want {
+                    Want::Registry { package, .. } => Some(package.clone()),
+                    Want::Elsewhere { .. } => None,
+                })
+                .collect();
+            self.prefetch(packages).await;
+            for name in peers {
+                if !self.arena.nodes[n].live || self.arena.edge_valid(n, &name) == Some(true) {
+                    continue;
+                }
+                budget = budget.saturating_sub(1);
+                if budget == 0 {
+                    return Err(TreeError::TooManyNodes {
+                        limit: self.opts.max_nodes,
+                    });
+                }
+                let edge = self.arena.nodes[n].edges[&name].clone();
+                let Want::Registry { package, selector } = &edge.want else {
+                    continue;
+                };
+                let Some(Ok(doc)) = self.cache.get(package).map(|r| r.as_ref().map(Arc::clone))
+                else {
+                    // Left for the node's own step, which reports it.
+                    continue;
+                };
+                let own = pick(&doc, selector, &self.opts.engines).ok();
+                let theirs =
+                    self.arena.nodes[requester]
+                        .edges
+                        .get(&name)
+                        .and_then(|e| match &e.want {
+                            Want::Registry {
+                                package: p,
+                                selector: s,
+                            } if p == package => Some((e.want.clone(), s.clone())),
+                            _ => None,
+                        });
+                let version = match theirs {
+                    Some((their_want, their_sel)) => {
+                        let first = pick(&doc, &their_sel, &self.opts.engines).ok();
+                        match (first, own) {
+                            (Some(f), _) if satisfies(&edge.want, package, f) => Some(f),
+                            (_, Some(o)) if satisfies(&their_want, package, o) => Some(o),
+                            // The set would hold a version this peer edge rejects: place-dep
+                            // leaves it out ("accept what's there") and the node's own step
+                            // resolves the edge later.
+                            _ => None,
+                        }
+                    }
+                    None => own,
+                };
+                let Some(version) = version.map(str::to_string) else {
+                    continue;
+                };
+                let manifest = doc.versions.get(&version).cloned().flatten();
+                if let Some(p) = self.place(n, &name, &edge, package, &version, manifest)? {
+                    queue.push(p);
+                    stack.push(p);
+                }
             }
         }
         Ok(())
@@ -736,6 +950,14 @@ impl<S: Source> Resolver<'_, S> {
             }
             chosen = Some((t, can));
         }
+        if chosen.is_none() && edge.kind.peer() && from != 0 {
+            // A peer that can go nowhere its dependent can see: npm overrides the conflict for a
+            // package that is not the project's own ("overriding peer dependency") and leaves
+            // the peer unmet rather than breaking what is placed.
+            self.failed.insert((from, name.to_string()));
+            return Ok(None);
+        }
+        let a = &self.arena;
         let (target, can) = chosen.unwrap_or_else(|| {
             let can = if a.nodes[start].children.contains_key(name) {
                 Can::Replace
@@ -1328,5 +1550,250 @@ pub(crate) mod tests {
         );
         assert_eq!(t.source, TreeSource::Shrinkwrap);
         assert_eq!(ids(&t), ["a@1.0.1"]);
+    }
+}
+
+#[cfg(test)]
+mod peer_set_tests {
+    use super::tests::MapSource;
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn pkg(latest: &str, versions: &[(&str, Value)]) -> Value {
+        let vs: serde_json::Map<String, Value> = versions
+            .iter()
+            .map(|(v, m)| (v.to_string(), m.clone()))
+            .collect();
+        json!({"dist-tags": {"latest": latest}, "versions": vs})
+    }
+
+    fn locs(src: &[(&str, Value)], root: &str) -> Vec<String> {
+        let s = MapSource(
+            src.iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        );
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let t = rt
+            .block_on(resolve(
+                &s,
+                root,
+                &Selector::Range("*".into()),
+                &ResolveOptions::default(),
+            ))
+            .unwrap();
+        let mut l: Vec<String> = t
+            .nodes
+            .iter()
+            .flat_map(|n| {
+                n.locations
+                    .iter()
+                    .map(move |l| format!("{l}={}", n.version))
+            })
+            .collect();
+        l.sort();
+        l
+    }
+
+    /// @shopify/dev-mcp 1.16.0 in small: the root pins `d`@2 (@react-router/dev) and `rr`@2
+    /// (react-router) and depends on `h` (@shopify/hydrogen), whose peers pin `d`@1 and `rr`@1;
+    /// each `d` depends on its own `n` (@react-router/node), which peers on `rr` at the same
+    /// version. npm 11 gives the top to h's peer set and nests the root's own copies under it
+    /// (n@2 under d@2), as in fixtures/tree/oracle's live run of 2026-12-01.
+    #[test]
+    fn a_pinned_peer_set_takes_the_top_and_the_roots_own_copies_nest() {
+        let d = |v: &str| {
+            (
+                v.to_string(),
+                json!({"dependencies": {"n": v}, "peerDependencies": {"rr": format!("^{v}")}}),
+            )
+        };
+        let n = |v: &str| (v.to_string(), json!({"peerDependencies": {"rr": v}}));
+        let versions = |list: Vec<(String, Value)>| {
+            let vs: serde_json::Map<String, Value> = list.into_iter().collect();
+            json!({"dist-tags": {"latest": "2.0.0"}, "versions": vs})
+        };
+        let src = [
+            (
+                "r",
+                pkg(
+                    "1.0.0",
+                    &[(
+                        "1.0.0",
+                        json!({"dependencies": {"d": "2.0.0", "h": "1.0.0", "rr": "2.0.0"}}),
+                    )],
+                ),
+            ),
+            (
+                "h",
+                pkg(
+                    "1.0.0",
+                    &[(
+                        "1.0.0",
+                        json!({"peerDependencies": {"d": "1.0.0", "rr": "1.0.0"}}),
+                    )],
+                ),
+            ),
+            ("d", versions(vec![d("1.0.0"), d("2.0.0")])),
+            ("n", versions(vec![n("1.0.0"), n("2.0.0")])),
+            (
+                "rr",
+                versions(vec![
+                    ("1.0.0".into(), json!({})),
+                    ("2.0.0".into(), json!({})),
+                ]),
+            ),
+        ];
+        // Where each copy of d and rr goes is what npm's lockfile shows; both n's are installed
+        // (npm nests n@2 under d@2 where mcp-audit hoists it: the set is the same).
+        let l = locs(&src, "r");
+        for want in [
+            "node_modules/d=1.0.0",
+            "node_modules/h=1.0.0",
+            "node_modules/r/node_modules/d=2.0.0",
+            "node_modules/r/node_modules/rr=2.0.0",
+            "node_modules/rr=1.0.0",
+        ] {
+            assert!(l.contains(&want.to_string()), "{want}: {l:?}");
+        }
+        let ns: Vec<&String> = l.iter().filter(|x| x.contains("/n=")).collect();
+        assert_eq!(ns.len(), 2, "{l:?}");
+        assert_eq!(l.len(), 7, "{l:?}");
+    }
+
+    /// A peer that fits nowhere its dependent can see is left unmet (npm's "overriding peer
+    /// dependency"), not forced over a copy another package needs: here `o` peers on z@^4 and
+    /// `p` on z@^3, both dependencies of the root package's `s`, whose own peer accepts either.
+    #[test]
+    fn a_peer_conflict_leaves_the_later_peer_unmet() {
+        let src = [
+            (
+                "r",
+                pkg("1.0.0", &[("1.0.0", json!({"dependencies": {"s": "^1"}}))]),
+            ),
+            (
+                "s",
+                pkg(
+                    "1.0.0",
+                    &[(
+                        "1.0.0",
+                        json!({"dependencies": {"o": "^1", "p": "^1"},
+                               "peerDependencies": {"z": "^3.0.0 || ^4.0.0"}}),
+                    )],
+                ),
+            ),
+            (
+                "o",
+                pkg(
+                    "1.0.0",
+                    &[("1.0.0", json!({"peerDependencies": {"z": "^4.0.0"}}))],
+                ),
+            ),
+            (
+                "p",
+                pkg(
+                    "1.0.0",
+                    &[("1.0.0", json!({"peerDependencies": {"z": "^3.0.0"}}))],
+                ),
+            ),
+            (
+                "z",
+                pkg("4.1.0", &[("3.5.0", json!({})), ("4.1.0", json!({}))]),
+            ),
+        ];
+        assert_eq!(
+            locs(&src, "r"),
+            [
+                "node_modules/o=1.0.0",
+                "node_modules/p=1.0.0",
+                "node_modules/s=1.0.0",
+                "node_modules/z=4.1.0",
+            ]
+        );
+    }
+
+    /// Hostile peer graphs terminate: mutual peers, a self peer, and a peer on a package that
+    /// only has versions the edge rejects.
+    #[test]
+    fn peer_cycles_and_impossible_peers_terminate() {
+        let src = [
+            (
+                "r",
+                pkg("1.0.0", &[("1.0.0", json!({"dependencies": {"a": "^1"}}))]),
+            ),
+            (
+                "a",
+                pkg(
+                    "1.0.0",
+                    &[(
+                        "1.0.0",
+                        json!({"peerDependencies": {"b": "^1", "a": "^1", "c": "^9"}}),
+                    )],
+                ),
+            ),
+            (
+                "b",
+                pkg(
+                    "1.0.0",
+                    &[("1.0.0", json!({"peerDependencies": {"a": "^1"}}))],
+                ),
+            ),
+            ("c", pkg("1.0.0", &[("1.0.0", json!({}))])),
+        ];
+        assert_eq!(
+            locs(&src, "r"),
+            ["node_modules/a=1.0.0", "node_modules/b=1.0.0"]
+        );
+    }
+
+    /// Part of @browserbasehq/mcp-server-browserbase 2.4.3's tree: the root wants zod@^3; its
+    /// dependency `s` (stagehand) has a peer zod@^3 || ^4 and an optional dependency `o`
+    /// (ollama-ai-provider-v2) with a peer zod@^4. npm 11 puts zod@4 at the top, where the peer
+    /// can be met, and nests the root's zod@3 under the root
+    /// (fixtures/tree/oracle/locks/_browserbasehq_mcp-server-browserbase.json).
+    #[test]
+    fn a_peer_that_can_only_go_up_replaces_a_copy_that_can_nest() {
+        let src = [
+            (
+                "r",
+                pkg(
+                    "1.0.0",
+                    &[("1.0.0", json!({"dependencies": {"s": "^1", "z": "^3.0.0"}}))],
+                ),
+            ),
+            (
+                "s",
+                pkg(
+                    "1.0.0",
+                    &[(
+                        "1.0.0",
+                        json!({"peerDependencies": {"z": "^3.0.0 || ^4.0.0"},
+                               "optionalDependencies": {"o": "^1"}}),
+                    )],
+                ),
+            ),
+            (
+                "o",
+                pkg(
+                    "1.0.0",
+                    &[("1.0.0", json!({"peerDependencies": {"z": "^4.0.0"}}))],
+                ),
+            ),
+            (
+                "z",
+                pkg("4.1.0", &[("3.5.0", json!({})), ("4.1.0", json!({}))]),
+            ),
+        ];
+        assert_eq!(
+            locs(&src, "r"),
+            [
+                "node_modules/o=1.0.0",
+                "node_modules/r/node_modules/z=3.5.0",
+                "node_modules/s=1.0.0",
+                "node_modules/z=4.1.0",
+            ]
+        );
     }
 }

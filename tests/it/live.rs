@@ -111,6 +111,9 @@ fn live_tree_resolution_agrees_with_npm_lockfiles() {
         "@upstash/context7-mcp",
         "exa-mcp-server",
         "@notionhq/notion-mcp-server",
+        // Peer-set conflicts (zod; react-router pinned by @shopify/hydrogen's peers).
+        "@browserbasehq/mcp-server-browserbase",
+        "@shopify/dev-mcp",
     ];
     let url = url::Url::parse("https://registry.npmjs.org/").unwrap();
     let registries = Registries::single(&url, HttpConfig::default()).unwrap();

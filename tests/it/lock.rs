@@ -552,3 +552,188 @@ fn a_hundred_thousand_entries_parse() {
     assert_eq!(entries.len(), 100_001);
     assert_eq!(entries[99_999].line, Some(100_004));
 }
+
+/// A yarn berry project's `.yarnrc.yml` chooses its registry and token (yarn 2+ does not read
+/// `.npmrc`): the locked packages are fetched from that registry with that token and nothing else
+/// is asked; the resolved-host check compares with it; the token never reaches the output. No
+/// `--registry` here: npm's own default (registry.npmjs.org) must not be asked at all.
+#[test]
+fn a_yarn_berry_project_is_checked_against_its_yarnrc_registry() {
+    let reg = lock_registry();
+    let token = "npm_YarnrcTestToken0123456789abcdefghijk";
+    reg.require_bearer(token);
+    let project = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let lock = std::fs::read_to_string(fixtures().join("real/yarn-berry/yarn.lock")).unwrap();
+    // One entry resolved to a tarball on another host, one on the project's registry itself.
+    let host = reg.url().trim_end_matches('/').to_string();
+    let lock = lock
+        .replace(
+            "resolution: \"zod@npm:3.25.76\"",
+            "resolution: \"zod@https://evil.example.com/zod/-/zod-3.25.76.tgz\"",
+        )
+        .replace(
+            "resolution: \"bytes@npm:3.1.2\"",
+            &format!("resolution: \"bytes@{host}/bytes/-/bytes-3.1.2.tgz\""),
+        );
+    std::fs::write(project.path().join("yarn.lock"), lock).unwrap();
+    std::fs::write(
+        project.path().join(".yarnrc.yml"),
+        format!("npmRegistryServer: \"{host}\"\nnpmAuthToken: \"${{YARN_TEST_TOKEN}}\"\n"),
+    )
+    .unwrap();
+    let mut cmd = mcp_audit();
+    cmd.current_dir(project.path())
+        .env("HOME", home.path())
+        .env("YARN_TEST_TOKEN", token)
+        .args(["lock", "--format", "json", "--now", NOW, "--no-tarball"])
+        .args(["--retry-base-ms", "10"]);
+    let out = run(cmd);
+    out.assert_no_leak(&[token]);
+    assert_ne!(out.code, 3, "{}\n{}", out.stdout, out.stderr);
+    let doc = json(&out);
+    let packages = doc["packages"].as_array().unwrap();
+    assert_eq!(packages.len(), 15, "{}", out.stdout);
+    for p in packages {
+        assert_eq!(p["lock"]["package_status"], "scanned", "{p}");
+        assert_eq!(
+            p["lock"]["lock_facts"]["lockentry"]["expected_registry"],
+            format!("{host}/"),
+            "{p}"
+        );
+    }
+    let found = lock_rules_in(&doc);
+    assert!(found.contains(&("zod".into(), "lock-resolved-foreign-host".into())));
+    assert!(!found.contains(&("bytes".into(), "lock-resolved-foreign-host".into())));
+    assert!(!reg.authorizations().is_empty());
+    for a in reg.authorizations() {
+        assert_eq!(a.as_deref(), Some(format!("Bearer {token}").as_str()));
+    }
+
+    // A token variable that is not set: that file is not checked (exit 3), named with the
+    // setting, never with a value.
+    let mut cmd = mcp_audit();
+    cmd.current_dir(project.path())
+        .env("HOME", home.path())
+        .env_remove("YARN_TEST_TOKEN")
+        .args(["lock", "--format", "json", "--now", NOW, "--no-tarball"]);
+    let out = run(cmd);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(".yarnrc.yml:2: npmAuthToken")
+            && out.stderr.contains("YARN_TEST_TOKEN"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// pnpm workspaces (fixtures/lockfiles/real/pnpm-workspace-*, written by pnpm 7, 8 and 9): the
+/// direct dependencies of every importer are audited, and each package says which importer
+/// brings it in and through what.
+#[test]
+fn every_pnpm_importer_is_audited_with_the_paths_that_bring_packages_in() {
+    let reg = lock_registry();
+    for dir in [
+        "pnpm-workspace-v5.4",
+        "pnpm-workspace-v6",
+        "pnpm-workspace-v9",
+    ] {
+        let file = format!("real/{dir}/pnpm-lock.yaml");
+        let out = lock_cmd(&reg, &[&file, "--format", "json"]);
+        assert_ne!(out.code, 3, "{dir}: {}", out.stderr);
+        let doc = json(&out);
+        let names: BTreeSet<String> = doc["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}@{}",
+                    p["name"].as_str().unwrap(),
+                    p["version"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(names, expected_set(), "{dir}");
+        let first_path = |name: &str| -> Vec<String> {
+            serde_json::from_value(package(&doc, name)["lock"]["paths"][0].clone()).unwrap()
+        };
+        // The root importer's own dependency, each workspace package's, and one two levels
+        // down from packages/a.
+        assert_eq!(
+            first_path("content-type"),
+            [".", "content-type@1.0.5"],
+            "{dir}"
+        );
+        assert_eq!(first_path("bytes"), ["packages/b", "bytes@3.1.2"], "{dir}");
+        assert_eq!(first_path("depd"), ["packages/b", "depd@2.0.0"], "{dir}");
+        assert_eq!(
+            first_path("zod"),
+            [
+                "packages/a",
+                "@modelcontextprotocol/server-memory@0.6.2",
+                "@modelcontextprotocol/sdk@1.0.1",
+                "zod@3.25.76"
+            ],
+            "{dir}"
+        );
+        for p in doc["packages"].as_array().unwrap() {
+            assert_eq!(p["lock"]["package_status"], "scanned", "{dir}: {p}");
+        }
+    }
+    // Formats that do not record the graph say so with an empty list.
+    let out = lock_cmd(&reg, &["real/npm-v3/package-lock.json", "--format", "json"]);
+    assert_eq!(
+        json(&out)["packages"][0]["lock"]["paths"],
+        serde_json::json!([])
+    );
+}
+
+/// A lockfile is checked against its own project's registries, wherever mcp-audit runs: the
+/// project `.npmrc` beside it (npm and pnpm read it; here the token) and, for pnpm, the
+/// `registry` of `pnpm-workspace.yaml`. No `--registry`: npm's default must not be asked.
+#[test]
+fn a_pnpm_workspace_is_checked_against_its_own_registry_from_anywhere() {
+    let reg = lock_registry();
+    let token = "npm_PnpmWorkspaceToken0123456789abcdefgh";
+    reg.require_bearer(token);
+    let project = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let src = fixtures().join("real/pnpm-workspace-v9");
+    for f in ["pnpm-lock.yaml", "package.json"] {
+        std::fs::copy(src.join(f), project.path().join(f)).unwrap();
+    }
+    let url = reg.url();
+    std::fs::write(
+        project.path().join("pnpm-workspace.yaml"),
+        format!("packages:\n  - 'packages/*'\nregistry: {url}\n"),
+    )
+    .unwrap();
+    let nerf = url.trim_start_matches("http:");
+    std::fs::write(
+        project.path().join(".npmrc"),
+        format!("{nerf}:_authToken={token}\n"),
+    )
+    .unwrap();
+    let lock = project.path().join("pnpm-lock.yaml");
+    let mut cmd = mcp_audit();
+    cmd.current_dir(elsewhere.path())
+        .env("HOME", elsewhere.path())
+        .arg("lock")
+        .arg(&lock)
+        .args(["--format", "json", "--now", NOW, "--no-tarball"]);
+    let out = run(cmd);
+    out.assert_no_leak(&[token]);
+    assert_ne!(out.code, 3, "{}\n{}", out.stderr, out.stdout);
+    let doc = json(&out);
+    let packages = doc["packages"].as_array().unwrap();
+    assert_eq!(packages.len(), 15);
+    for p in packages {
+        assert_eq!(p["lock"]["package_status"], "scanned", "{p}");
+        assert_eq!(p["registry"], url.as_str(), "{p}");
+    }
+    assert!(!reg.authorizations().is_empty());
+    for a in reg.authorizations() {
+        assert_eq!(a.as_deref(), Some(format!("Bearer {token}").as_str()));
+    }
+}

@@ -73,6 +73,15 @@ fn resolution_matches_npm_lockfiles_offline() {
             "@modelcontextprotocol/server-filesystem",
         ),
         ("mcp-remote", "mcp-remote"),
+        // npm passes over `latest` (3.26.0, engines.node >=22) for 3.22.2 on node 20.
+        ("firecrawl-mcp", "firecrawl-mcp"),
+        // Two dependencies of stagehand have conflicting zod peers (ollama-ai-provider-v2:
+        // ^4.0.16, openai@4: ^3.23.8): npm places each peer set whole, zod@4.6.7 goes to the
+        // top, the root's own zod@3 nests under it, and openai's peer is left unmet.
+        (
+            "_browserbasehq_mcp-server-browserbase",
+            "@browserbasehq/mcp-server-browserbase",
+        ),
     ] {
         let lock: Value = serde_json::from_slice(
             &std::fs::read(oracle_dir().join("locks").join(format!("{file}.json"))).unwrap(),
@@ -82,7 +91,8 @@ fn resolution_matches_npm_lockfiles_offline() {
             .block_on(tree::resolve(
                 &source,
                 spec,
-                &Selector::Tag("latest".into()),
+                // A bare name: npm-pick-manifest's `*`, latest unless its engines do not fit.
+                &Selector::Range("*".into()),
                 &ResolveOptions::default(),
             ))
             .unwrap();
@@ -367,4 +377,34 @@ fn resolution_asks_for_the_abbreviated_packument() {
             .any(|a| a.starts_with("application/vnd.npm.install-v1+json")),
         "{accepts:?}"
     );
+}
+
+/// `npx -y engines-root` installs what npm-pick-manifest picks for a bare name: `latest` is passed
+/// over when its `engines.node` does not fit the node resolution assumes (20), as npm 11 did for
+/// firecrawl-mcp (3.22.2, not the latest 3.26.0; fixtures/tree/oracle/locks/firecrawl-mcp.json).
+/// `@latest` named explicitly is that version.
+#[test]
+fn a_bare_name_scans_the_version_npm_would_install() {
+    let reg = fixture_registry();
+    let mut doc = simple("engines-root", json!({}));
+    let mut v2 = version(json!({}));
+    v2["engines"] = json!({"node": ">=22.0.0"});
+    doc["versions"]["2.0.0"] = v2;
+    doc["versions"]["1.0.0"]["engines"] = json!({"node": ">=18"});
+    doc["dist-tags"]["latest"] = json!("2.0.0");
+    doc["time"]["2.0.0"] = json!("2024-02-01T00:00:00.000Z");
+    reg.add_packument("engines-root", doc);
+    for (spec, want) in [
+        ("engines-root", "1.0.0"),
+        ("engines-root@latest", "2.0.0"),
+        ("engines-root@^1 || ^2", "1.0.0"),
+    ] {
+        for deps in [&[][..], &["--no-deps"][..]] {
+            let mut args = vec![spec, "--no-tarball", "--format", "json"];
+            args.extend_from_slice(deps);
+            let out = run(scan(&reg, &args));
+            let r = json(&out);
+            assert_eq!(r["packages"][0]["version"], want, "{spec} {deps:?}");
+        }
+    }
 }

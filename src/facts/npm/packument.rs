@@ -403,6 +403,28 @@ impl Lenient for Dist {
     }
 }
 
+/// `engines.node` and `engines.npm`, when they are strings: what npm-pick-manifest weighs when it
+/// chooses a version. Other engines are skipped.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EngineRanges {
+    pub node: Option<String>,
+    pub npm: Option<String>,
+}
+
+impl Lenient for EngineRanges {
+    fn from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut e = EngineRanges::default();
+        while let Some(k) = map.next_key::<String>()? {
+            match k.as_str() {
+                "node" => e.node = next(&mut map)?,
+                "npm" => e.npm = next(&mut map)?,
+                _ => skip(&mut map)?,
+            }
+        }
+        Ok(e)
+    }
+}
+
 /// `license`: a string, `{ "type": … }`, or something else.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum License {
@@ -508,6 +530,7 @@ pub struct VersionDoc {
     /// One entry per [`DEPENDENCY_KINDS`]; `None` when that field is not an object. A spec that
     /// is not a string is `None`.
     pub dependencies: [Option<Entries<Option<String>>>; 3],
+    pub engines: EngineRanges,
 }
 
 impl Lenient for VersionDoc {
@@ -541,6 +564,7 @@ impl Lenient for VersionDoc {
                 }
                 "hasInstallScript" => d.has_install_script = next(&mut map)?,
                 "_hasShrinkwrap" => d.has_shrinkwrap = next(&mut map)?,
+                "engines" => d.engines = next(&mut map)?,
                 other => match DEPENDENCY_KINDS.iter().position(|k| *k == other) {
                     Some(i) => d.dependencies[i] = next(&mut map)?,
                     None => skip(&mut map)?,
@@ -714,6 +738,13 @@ impl crate::spec::VersionList for Packument {
 
     fn dist_tag(&self, tag: &str) -> Option<&str> {
         Packument::dist_tag(self, tag)
+    }
+
+    fn engines(&self, version: &str) -> (Option<&str>, Option<&str>) {
+        match self.versions.get(version) {
+            Some(d) => (d.engines.node.as_deref(), d.engines.npm.as_deref()),
+            None => (None, None),
+        }
     }
 }
 
