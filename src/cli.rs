@@ -387,7 +387,9 @@ pub struct GateArgs {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Package specs, e.g. @modelcontextprotocol/server-filesystem or mcp-remote@^0.1; PyPI
-    /// projects as pypi:NAME or pypi:NAME==VERSION (names PEP 503-normalised; no ranges);
+    /// projects as pypi:NAME, pypi:NAME==VERSION or pypi:NAME with PEP 440 specifiers, e.g.
+    /// 'pypi:NAME>=1.2,<2' (the highest non-yanked match, pre-releases only when named, as uv
+    /// picks; names PEP 503-normalised);
     /// package URLs pkg:npm/NAME@VERSION and pkg:pypi/NAME@VERSION.
     #[arg(required = true, value_name = "SPEC")]
     pub specs: Vec<String>,

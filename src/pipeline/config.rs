@@ -609,7 +609,11 @@ fn pypi_launch_spec(raw: &str) -> Result<Spec, String> {
             "`{shown}` is a URL, path or direct reference, not an index package"
         ));
     }
-    let sep = if s.contains("==") { "==" } else { "@" };
+    let sep = if s.contains(['<', '>', '=', '!', '~']) {
+        "=="
+    } else {
+        "@"
+    };
     crate::spec::parse_pypi(raw, s, sep).map_err(|e| format!("`{shown}`: {}", e.problem))
 }
 
@@ -765,10 +769,50 @@ fn not_scanned_reason(launch: &Launch, scrub: &Scrubber) -> Option<String> {
         Launch::Other { command } if command.is_empty() => {
             Some("the entry has no command".into())
         }
-        Launch::Other { command } => Some(format!(
-            "`{command}` is not a launcher mcp-audit reads (npx, npm exec, pnpm dlx, yarn dlx, bunx)"
-        )),
+        Launch::Other { command } => Some(match python_module(command) {
+            Some(m) => m,
+            None => format!(
+                "`{command}` is not a launcher mcp-audit reads (npx, npm exec, pnpm dlx, yarn dlx, bunx)"
+            ),
+        }),
     }
+}
+
+/// Why a `python -m MODULE` launch (also `uv run [--with PKG] python -m MODULE`) scans nothing:
+/// a module is not a distribution (`yaml` comes from PyYAML, `mcp_server_fetch` from
+/// mcp-server-fetch), so guessing one from the other would audit a package that may not be the
+/// one installed. `None` for any other command.
+fn python_module(command: &str) -> Option<String> {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let is_python = |w: &str| {
+        let base = w.rsplit(['/', '\\']).next().unwrap_or(w);
+        let base = base.strip_suffix(".exe").unwrap_or(base);
+        base == "python"
+            || base == "py"
+            || base
+                .strip_prefix("python")
+                .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'))
+    };
+    let py = words.iter().position(|w| is_python(w))?;
+    let m = words[py + 1..].iter().position(|w| *w == "-m")? + py + 1;
+    let module = words.get(m + 1)?;
+    let with: Vec<&str> = words[..py]
+        .windows(2)
+        .filter(|w| w[0] == "--with")
+        .map(|w| w[1])
+        .collect();
+    Some(if with.is_empty() {
+        format!(
+            "`python -m {module}` runs an installed module: module not mapped to a distribution \
+             (a module name is not a package name), so no package is scanned"
+        )
+    } else {
+        format!(
+            "`python -m {module}` with `--with {}`: module not mapped to a distribution \
+             (`uv run` environments are not resolved yet), so no package is scanned",
+            with.join(" --with ")
+        )
+    })
 }
 
 /// The npm configuration the entry's launch would load: npm's discovery from the directory the
@@ -959,6 +1003,19 @@ pub fn discovered_inputs(found: &[(KnownConfig, bool)]) -> Vec<ConfigInput> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn python_module_launches_say_why_nothing_is_scanned() {
+        let r = python_module("python -m mcp_server_time --local-timezone UTC").unwrap();
+        assert!(r.contains("`python -m mcp_server_time`") && r.contains("module not mapped"));
+        let r = python_module("/usr/bin/python3.12 -u -m server").unwrap();
+        assert!(r.contains("`python -m server`"), "{r}");
+        let r = python_module("uv run --with mcp-server-git python -m mcp_server_git").unwrap();
+        assert!(r.contains("--with mcp-server-git"), "{r}");
+        assert_eq!(python_module("python server.py"), None);
+        assert_eq!(python_module("deno run -m x"), None);
+        assert_eq!(python_module("pythonic -m x"), None);
+    }
     use super::*;
 
     #[test]
