@@ -116,7 +116,8 @@ const CONFIG_AFTER_HELP: &str =
      flags; mcp-audit's own --index-url / --extra-index-url stand for the environment the \
      client passes on. Python dependency trees are not resolved. Other launches are reported \
      and judged by the launch rules only: container images, local scripts and `python -m` \
-     modules are not scanned, remote servers install nothing.";
+     modules are not scanned (a module names no distribution; `uv run --with PKG python -m M` \
+     scans PKG), remote servers install nothing.";
 
 const SERVER_AFTER_HELP: &str =
     "Exit codes as for config: 0 all passed; 1 a server failed the gate; 2 usage error; 3 a file \

@@ -784,16 +784,7 @@ fn not_scanned_reason(launch: &Launch, scrub: &Scrubber) -> Option<String> {
 /// one installed. `None` for any other command.
 fn python_module(command: &str) -> Option<String> {
     let words: Vec<&str> = command.split_whitespace().collect();
-    let is_python = |w: &str| {
-        let base = w.rsplit(['/', '\\']).next().unwrap_or(w);
-        let base = base.strip_suffix(".exe").unwrap_or(base);
-        base == "python"
-            || base == "py"
-            || base
-                .strip_prefix("python")
-                .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'))
-    };
-    let py = words.iter().position(|w| is_python(w))?;
+    let py = words.iter().position(|w| crate::clients::is_python(w))?;
     let m = words[py + 1..].iter().position(|w| *w == "-m")? + py + 1;
     let module = words.get(m + 1)?;
     let with: Vec<&str> = words[..py]
@@ -807,9 +798,10 @@ fn python_module(command: &str) -> Option<String> {
              (a module name is not a package name), so no package is scanned"
         )
     } else {
+        // `uv run --with PKG python -m MODULE` is scanned as PKG; this stands for other shapes.
         format!(
-            "`python -m {module}` with `--with {}`: module not mapped to a distribution \
-             (`uv run` environments are not resolved yet), so no package is scanned",
+            "`python -m {module}` with `--with {}`: module not mapped to a distribution, so no \
+             package is scanned",
             with.join(" --with ")
         )
     })

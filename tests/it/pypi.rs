@@ -610,6 +610,9 @@ fn ranged_uvx_and_pipx_launches_resolve_and_are_unpinned() {
         "ranged-uvx": { "command": "uvx", "args": ["--from", "demo-mcp>=1.0,<2", "demo"] },
         "compatible-pipx": { "command": "pipx", "args": ["run", "--spec", "demo-mcp~=1.0", "demo"] },
         "pinned-uvx": { "command": "uvx", "args": ["demo-mcp@1.0"] },
+        "uv-run-module": { "command": "uv",
+            "args": ["run", "--with", "demo-mcp>=1.0,<2", "python", "-m", "demo_mcp"] },
+        "bare-module": { "command": "python3", "args": ["-m", "demo_mcp"] },
     }});
     std::fs::write(&file, cfg.to_string()).unwrap();
     let mut cmd = mcp_audit();
@@ -635,6 +638,7 @@ fn ranged_uvx_and_pipx_launches_resolve_and_are_unpinned() {
         ("ranged-uvx", "1.1", true),
         ("compatible-pipx", "1.1", true),
         ("pinned-uvx", "1.0", false),
+        ("uv-run-module", "1.1", true),
     ] {
         let s = &servers[name];
         assert_eq!(s["package"]["status"], "scanned", "{name}: {s:#}");
@@ -645,6 +649,16 @@ fn ranged_uvx_and_pipx_launches_resolve_and_are_unpinned() {
             "{name}: {s:#}"
         );
     }
+    // A module alone names no distribution: reported, with the reason, not guessed.
+    let bare = &servers["bare-module"];
+    assert_eq!(bare["package"]["status"], "not-scanned", "{bare:#}");
+    assert!(
+        bare["package"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("module not mapped to a distribution"),
+        "{bare:#}"
+    );
 }
 
 /// What one `scan pypi:NAME` costs (docs/performance.md): the simple page and the JSON API
