@@ -607,6 +607,19 @@ mod tests {
             assert!(Spec::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(pep503_normalize("A.b--C__d").as_deref(), Some("a-b-c-d"));
+        // Hostile specs (config files are written by others): an error or a range, no panic.
+        let long = [
+            format!("pypi:p>={}", "9".repeat(5000)),
+            format!("pypi:p{}", ",>=1".repeat(10_000)),
+            format!("pypi:p==1.0+{}", "a.".repeat(3000)),
+            "pypi:p~=\u{202e}1".to_string(),
+            "pypi:p>=1,,,<2".to_string(),
+        ];
+        for s in &long {
+            if let Err(e) = Spec::parse(s) {
+                assert!(!e.problem.contains('\n'), "one line: {}", e.problem);
+            }
+        }
     }
     use serde_json::json;
 

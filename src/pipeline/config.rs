@@ -609,10 +609,12 @@ fn pypi_launch_spec(raw: &str) -> Result<Spec, String> {
             "`{shown}` is a URL, path or direct reference, not an index package"
         ));
     }
-    let sep = if s.contains(['<', '>', '=', '!', '~']) {
-        "=="
-    } else {
-        "@"
+    // uvx's `pkg@1.2` (also `pkg@1!2.0`, an epoch) unless an operator comes before the `@`.
+    let ops = ['<', '>', '=', '!', '~'];
+    let sep = match s.split_once('@') {
+        Some((name, _)) if !name.contains(ops) => "@",
+        _ if s.contains(ops) => "==",
+        _ => "@",
     };
     crate::spec::parse_pypi(raw, s, sep).map_err(|e| format!("`{shown}`: {}", e.problem))
 }
@@ -995,6 +997,19 @@ pub fn discovered_inputs(found: &[(KnownConfig, bool)]) -> Vec<ConfigInput> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn pypi_launch_specs_pins_ranges_and_epochs() {
+        let sel = |raw: &str| pypi_launch_spec(raw).map(|s| s.selector);
+        assert_eq!(sel("pkg@1!2.0"), Ok(Selector::Version("1!2.0".into())));
+        assert_eq!(sel("pkg@1.2"), Ok(Selector::Version("1.2".into())));
+        assert_eq!(sel("pkg@latest"), Ok(Selector::Tag("latest".into())));
+        assert_eq!(sel("pkg==1.2"), Ok(Selector::Version("1.2".into())));
+        assert_eq!(sel("pkg>=1.2,<2"), Ok(Selector::Range(">=1.2, <2".into())));
+        assert_eq!(sel("pkg~=1.2"), Ok(Selector::Range("~=1.2".into())));
+        assert!(sel("pkg>=1@2").is_err());
+        assert!(sel("pkg @ https://example.com/p.whl").is_err());
+    }
 
     #[test]
     fn python_module_launches_say_why_nothing_is_scanned() {
