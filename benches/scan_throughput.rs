@@ -1,11 +1,16 @@
 //! Throughput of `scan` over N synthetic packages served by the loopback registry, and of
 //! `config` over a client config of N `npx` servers (each with its own npm configuration), with
-//! and without package scans.
+//! and without package scans; and of `scan pypi:NAME` over N projects on a loopback Python index.
 //! Run: cargo bench --bench scan_throughput
 //! Figures and the machine they came from are recorded in docs/performance.md.
 
+#[path = "../tests/it/support/pyindex.rs"]
+mod pyindex;
 #[path = "../tests/it/support/registry.rs"]
 mod registry;
+
+// `pyindex` reaches the registry as `super::TestRegistry`, as it does in the test crate.
+use registry::TestRegistry;
 
 use std::time::Duration;
 
@@ -178,5 +183,113 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// `scan pypi:NAME` over N projects on one loopback index shaped like pypi.org as reachable
+/// here: PEP 691 JSON 1.1 (no provenance key), the JSON API, an Integrity API that answers 404,
+/// and 10 releases of one sdist each. Every request a real scan makes is made: the simple page
+/// and the JSON API, then the chosen file's provenance, the previous release's, and the file
+/// itself (downloaded, hashed and read), unless the group says `no-file`.
+fn bench_pypi(c: &mut Criterion) {
+    let reg = TestRegistry::start_empty();
+    let names: Vec<String> = (0..100).map(|i| format!("bench-py-mcp-{i}")).collect();
+    for name in &names {
+        let files: Vec<pyindex::PyFile> = (0..10u32)
+            .map(|i| {
+                let v = format!("1.{i}.0");
+                pyindex::PyFile::new(
+                    &format!("{}-{v}.tar.gz", name.replace('-', "_")),
+                    &v,
+                    pyindex::sdist(
+                        name,
+                        &v,
+                        &["mcp>=1.12,<2", "httpx>=0.27", "pydantic>=2"],
+                        &[
+                            ("src/server.py", "import mcp\n\ndef main():\n    pass\n"),
+                            ("README.md", "# a bench MCP server\n"),
+                        ],
+                    ),
+                    // Upload times in version order, so each release has a previous one.
+                    &format!("2026-{:02}-01T00:00:00Z", 1 + i),
+                )
+            })
+            .collect();
+        let doc = pyindex::json_api(name, "1.9.0", &files, json!({}));
+        pyindex::serve(
+            &reg,
+            name,
+            &files,
+            pyindex::Simple::Json("1.1"),
+            None,
+            Some(doc),
+        );
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let rules = RuleSet::embedded().unwrap();
+    let inputs = mcp_audit::pyindex::Inputs {
+        index_url: Some(format!("{}simple/", reg.url())),
+        ..Default::default()
+    };
+    let indexes = mcp_audit::pyindex::resolve(&inputs, mcp_audit::pyindex::Tool::Any, false)
+        .expect("loopback index");
+    let indexes = std::sync::Arc::new(indexes);
+    let scanner = |content_limits| Scanner {
+        registries: Registries::single(
+            &parse_registry_url(&reg.url(), false).unwrap(),
+            HttpConfig::default(),
+        )
+        .unwrap()
+        .with_pypi(Ok(indexes.clone())),
+        policy: Policy {
+            fail_under: Some(70),
+            min_coverage: None,
+            strict: false,
+            registry: reg.url(),
+            rules: rules.rules.len(),
+            rules_dir: None,
+            ..Policy::default()
+        },
+        rules: rules.clone(),
+        now: chrono::Utc::now(),
+        trusted_root: std::sync::Arc::new(mcp_audit::verify::TrustedRoot::public_good()),
+        trust_window_days: 365,
+        content_limits,
+        tree: None,
+    };
+    let specs: Vec<Spec> = names
+        .iter()
+        .map(|n| Spec::parse(&format!("pypi:{n}")).unwrap())
+        .collect();
+
+    // Requests per project, counted once outside the timing.
+    let before = reg.requests().len();
+    let report = rt.block_on(scanner(Some(Default::default())).scan(&specs[..1], &|_| {}));
+    assert_eq!(report.summary().errors, 0);
+    eprintln!(
+        "pypi: one project costs {} requests to the index",
+        reg.requests().len() - before
+    );
+
+    let mut group = c.benchmark_group("scan-pypi");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
+    for (id, limits) in [("file", Some(Default::default())), ("no-file", None)] {
+        let scanner = scanner(limits);
+        for n in [10usize, 100] {
+            group.throughput(Throughput::Elements(n as u64));
+            group.bench_with_input(BenchmarkId::new(id, n), &specs[..n], |b, specs| {
+                b.iter(|| {
+                    let report = rt.block_on(scanner.scan(specs, &|_| {}));
+                    assert_eq!(report.summary().errors, 0);
+                    report
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_pypi);
 criterion_main!(benches);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the external tools the integration tests drive: a pinned Verdaccio (a real private npm
-# registry, tests/it/support/verdaccio.rs). Idempotent and fast when already installed, so the test
-# command can run it every time. Needs only Node and npm (and the npm registry, on first run).
+# registry, tests/it/support/verdaccio.rs) and a pinned pypiserver (a real private Python index,
+# tests/it/support/pypiserver.rs). Idempotent and fast when already installed, so the test command
+# can run it every time. Needs Node and npm, and Python 3 with venv (and the npm registry and PyPI,
+# on first run).
 #
 # Install dir: $MCP_AUDIT_TEST_TOOLS, default <repo>/target/test-tools (ignored by git, wiped by
 # `cargo clean`). The Rust harness reads the same variable and the pin below.
@@ -10,16 +12,21 @@ set -euo pipefail
 # The pin. tests/it/support/verdaccio.rs parses this line, so keep it `NAME=X.Y.Z` on one line.
 # 6.8.0 is the newest 6.x whose `engines` admits Node 20 (6.9+ require Node >= 22).
 VERDACCIO_VERSION=6.8.0
+# tests/it/support/pypiserver.rs parses this one too. The whole Python tree is pinned in
+# fixtures/pypiserver/requirements.txt (passlib reads the htpasswd file for `-P`).
+PYPISERVER_VERSION=2.4.2
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="${MCP_AUDIT_TEST_TOOLS:-$repo/target/test-tools}"
-dest="$tools/verdaccio"
-fixture="$repo/fixtures/verdaccio"
 
 die() {
     echo "test-tools.sh: $*" >&2
     exit 1
 }
+
+install_verdaccio() {
+local dest="$tools/verdaccio"
+local fixture="$repo/fixtures/verdaccio"
 
 command -v node >/dev/null 2>&1 || die "node not found on PATH (Verdaccio $VERDACCIO_VERSION needs Node >= 20)"
 command -v npm >/dev/null 2>&1 || die "npm not found on PATH"
@@ -38,7 +45,7 @@ stamp="$dest/.installed"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$stamp_want" ] &&
     [ -f "$dest/node_modules/verdaccio/bin/verdaccio" ]; then
     echo "test-tools: verdaccio $VERDACCIO_VERSION already installed in $dest"
-    exit 0
+    return 0
 fi
 
 # Install beside the destination and swap it in only when complete: an interrupted run leaves no
@@ -66,3 +73,39 @@ rm -rf "$dest"
 mv "$staging" "$dest"
 trap - EXIT
 echo "test-tools: installed verdaccio $VERDACCIO_VERSION into $dest"
+}
+
+install_pypiserver() {
+local dest="$tools/pypiserver"
+local reqs="$repo/fixtures/pypiserver/requirements.txt"
+command -v python3 >/dev/null 2>&1 || die "python3 not found on PATH (pypiserver $PYPISERVER_VERSION needs Python >= 3.8)"
+grep -qx "pypiserver==$PYPISERVER_VERSION" "$reqs" ||
+    die "fixtures/pypiserver/requirements.txt does not pin pypiserver==$PYPISERVER_VERSION"
+
+local stamp_want
+stamp_want="pypiserver@$PYPISERVER_VERSION $(python3 --version 2>&1) $(cksum <"$reqs")"
+if [ -f "$dest/.installed" ] && [ "$(cat "$dest/.installed")" = "$stamp_want" ] &&
+    [ -x "$dest/bin/pypi-server" ]; then
+    echo "test-tools: pypiserver $PYPISERVER_VERSION already installed in $dest"
+    return 0
+fi
+
+# A venv records its own path in its scripts, so it is built in place (not in a staging dir and
+# moved); the stamp, written last, is what marks it complete.
+mkdir -p "$tools"
+rm -rf "$dest"
+python3 -m venv "$dest" || die "python3 -m venv $dest failed (is the venv module installed?)"
+local log="$dest/pip-install.log"
+if ! "$dest/bin/python" -m pip install --no-input --disable-pip-version-check -r "$reqs" >"$log" 2>&1; then
+    cat "$log" >&2
+    die "pip install pypiserver==$PYPISERVER_VERSION failed (output above)"
+fi
+local installed
+installed="$("$dest/bin/python" -c 'import importlib.metadata as m; print(m.version("pypiserver"))')"
+[ "$installed" = "$PYPISERVER_VERSION" ] || die "pip installed pypiserver $installed, wanted $PYPISERVER_VERSION"
+echo "$stamp_want" >"$dest/.installed"
+echo "test-tools: installed pypiserver $PYPISERVER_VERSION into $dest"
+}
+
+install_verdaccio
+install_pypiserver

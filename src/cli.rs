@@ -120,7 +120,8 @@ const CONFIG_AFTER_HELP: &str =
      flags; mcp-audit's own --index-url / --extra-index-url stand for the environment the \
      client passes on. Python dependency trees are not resolved. Other launches are reported \
      and judged by the launch rules only: container images, local scripts and `python -m` \
-     modules are not scanned, remote servers install nothing.\n\
+     modules are not scanned (a module names no distribution; `uv run --with PKG python -m M` \
+     scans PKG), remote servers install nothing.\n\
      JFrog wrappers (`npx @jfrog/agent-guard --server ID` with env _JF_ARGS=project=..&mcp=PKG, \
      the older `@jfrog/mcp-gateway` with _JF_MCP_LOADER_ARGS) get a second report for the MCP \
      they load (`via`): PKG scanned with the entry's own npm registry and credentials, or, for \
@@ -398,7 +399,9 @@ pub struct GateArgs {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Package specs, e.g. @modelcontextprotocol/server-filesystem or mcp-remote@^0.1; PyPI
-    /// projects as pypi:NAME or pypi:NAME==VERSION (names PEP 503-normalised; no ranges);
+    /// projects as pypi:NAME, pypi:NAME==VERSION or pypi:NAME with PEP 440 specifiers, e.g.
+    /// 'pypi:NAME>=1.2,<2' (the highest non-yanked match, pre-releases only when named, as uv
+    /// picks; names PEP 503-normalised);
     /// package URLs pkg:npm/NAME@VERSION and pkg:pypi/NAME@VERSION. A bare npm name is the
     /// version npm installs: `latest` unless deprecated or its engines do not fit node 20 / npm
     /// 11, then the highest that fits; NAME@latest is the tag itself.

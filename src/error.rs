@@ -62,7 +62,7 @@ pub enum TargetError {
         registry: String,
         auth: String,
     },
-    #[error("{registry} answered 403 Forbidden for {name}: the credential lacks read access to {name}; {auth}")]
+    #[error("{registry} answered 403 Forbidden for {name}: the credential lacks read access to {name} (or, on servers such as pypiserver that answer 403 to a wrong password, was refused); {auth}")]
     Forbidden {
         name: String,
         registry: String,

@@ -220,19 +220,32 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// `NAME` or `NAME==VERSION` (the `pypi:` prefix already removed). Other PEP 440 specifiers
-/// (`>=`, `~=`, `!=`) would need PEP 440 range semantics mcp-audit does not implement, so they are
-/// refused with that reason. `sep` is the version separator (`==`; `@` for `uvx pkg@1.2`).
+/// `NAME`, `NAME==VERSION` or `NAME` with PEP 440 specifiers (`pkg>=1.2,<2`, `pkg~=1.2`,
+/// `pkg==1.*`; the `pypi:` prefix already removed): an exact `==` is a `Version`, other
+/// specifiers a `Range` in their normal form, matched later against what the index lists. `sep`
+/// is `==` for that syntax, or `@` for uvx's `pkg@1.2` (an exact version, or `latest`).
 pub fn parse_pypi(raw: &str, s: &str, sep: &str) -> Result<Spec, SpecError> {
     let err = |problem: String| SpecError {
         spec: raw.to_string(),
         problem,
     };
     let s = s.trim();
-    let (name, version) = match s.split_once(sep) {
-        Some((n, v)) => (n.trim(), Some(v.trim())),
-        None => (s, None),
+    let (name, version) = if sep == "@" {
+        match s.split_once('@') {
+            Some((n, v)) => (n.trim(), Some(v.trim())),
+            None => (s, None),
+        }
+    } else {
+        match s.find(['<', '>', '=', '!', '~']) {
+            Some(i) => (s[..i].trim(), Some(s[i..].trim())),
+            None => (s, None),
+        }
     };
+    if version.is_some_and(|v| v.contains(';')) {
+        return Err(err(
+            "environment markers (`; ...`) are not supported in a PyPI spec".into(),
+        ));
+    }
     // Extras (`pkg[cli]`) choose optional dependencies, not a different distribution.
     let name = match name.split_once('[') {
         Some((n, extras)) if extras.ends_with(']') => n.trim(),
@@ -240,7 +253,8 @@ pub fn parse_pypi(raw: &str, s: &str, sep: &str) -> Result<Spec, SpecError> {
     };
     if name.contains(['<', '>', '=', '!', '~', ';', ' ', '@']) {
         return Err(err(
-            "only `NAME` or `NAME==VERSION` is supported for PyPI (no ranges, markers or URLs)"
+            "only `NAME`, `NAME==VERSION` or `NAME` with PEP 440 specifiers is supported for \
+             PyPI (no markers or URLs)"
                 .into(),
         ));
     }
@@ -252,11 +266,36 @@ pub fn parse_pypi(raw: &str, s: &str, sep: &str) -> Result<Spec, SpecError> {
     })?;
     let selector = match version {
         None => Selector::Tag("latest".into()),
-        Some(v) if is_pep440_version(v) => Selector::Version(v.to_string()),
+        Some("latest") if sep == "@" => Selector::Tag("latest".into()),
+        Some(v) if sep == "@" => {
+            if !is_pep440_version(v) {
+                return Err(err(format!(
+                    "`{v}` is not an exact PEP 440 version (`NAME@VERSION` takes one)"
+                )));
+            }
+            Selector::Version(v.to_string())
+        }
         Some(v) => {
-            return Err(err(format!(
-                "`{v}` is not an exact PEP 440 version (only `==VERSION` is supported)"
-            )))
+            let exact = v
+                .strip_prefix("===")
+                .or_else(|| v.strip_prefix("=="))
+                .map(str::trim)
+                .filter(|x| !x.contains([',', '*']) && is_pep440_version(x));
+            match exact {
+                Some(x) => Selector::Version(x.to_string()),
+                None => {
+                    let specs = v.parse::<pep440_rs::VersionSpecifiers>().map_err(|e| {
+                        err(format!(
+                            "`{v}` is not an exact `==VERSION` nor PEP 440 specifiers ({})",
+                            first_line(&e.to_string())
+                        ))
+                    })?;
+                    if specs.is_empty() {
+                        return Err(err(format!("`{v}` names no version")));
+                    }
+                    Selector::Range(specs.to_string())
+                }
+            }
         }
     };
     Ok(Spec {
@@ -265,6 +304,11 @@ pub fn parse_pypi(raw: &str, s: &str, sep: &str) -> Result<Spec, SpecError> {
         selector,
         ecosystem: Ecosystem::Pypi,
     })
+}
+
+/// The first line of a multi-line error, without its closing colon.
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or_default().trim_end_matches(':')
 }
 
 /// PEP 503: lower case, runs of `-`, `_` and `.` become one `-`. `None` for a name PEP 508
@@ -590,11 +634,31 @@ mod tests {
         let s = Spec::parse("pkg:npm/left-pad").unwrap();
         assert_eq!(s.selector, Selector::Tag("latest".into()));
         assert_eq!(Spec::parse("pypi:pkg[cli]==1.0").unwrap().name, "pkg");
+        // PEP 440 specifiers are ranges, kept in their normal form.
+        for (spec, range) in [
+            ("pypi:pkg>=1", ">=1"),
+            ("pypi:pkg >= 1.2 , < 2", ">=1.2, <2"),
+            ("pypi:pkg~=1.2", "~=1.2"),
+            ("pypi:pkg==1.*", "==1.*"),
+            ("pypi:pkg[cli]!=1.3,>1", ">1, !=1.3"),
+        ] {
+            let s = Spec::parse(spec).unwrap();
+            assert_eq!(
+                (s.name.as_str(), s.selector),
+                ("pkg", Selector::Range(range.into())),
+                "{spec}"
+            );
+        }
+        assert_eq!(
+            Spec::parse("pypi:pkg===1.0").unwrap().selector,
+            Selector::Version("1.0".into())
+        );
         for bad in [
             "pypi:",
             "pypi:../etc",
-            "pypi:pkg>=1.0",
-            "pypi:pkg==1.*",
+            "pypi:pkg>=1.0.x",
+            "pypi:pkg=>1",
+            "pypi:pkg>=1; python_version < '3.9'",
             "pypi:-pkg",
             "pkg:cargo/serde@1",
             "pkg:pypi/x?repository_url=y",
@@ -603,6 +667,19 @@ mod tests {
             assert!(Spec::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(pep503_normalize("A.b--C__d").as_deref(), Some("a-b-c-d"));
+        // Hostile specs (config files are written by others): an error or a range, no panic.
+        let long = [
+            format!("pypi:p>={}", "9".repeat(5000)),
+            format!("pypi:p{}", ",>=1".repeat(10_000)),
+            format!("pypi:p==1.0+{}", "a.".repeat(3000)),
+            "pypi:p~=\u{202e}1".to_string(),
+            "pypi:p>=1,,,<2".to_string(),
+        ];
+        for s in &long {
+            if let Err(e) = Spec::parse(s) {
+                assert!(!e.problem.contains('\n'), "one line: {}", e.problem);
+            }
+        }
     }
     use serde_json::json;
 

@@ -23,6 +23,7 @@ pub use discover::{
     client_for_path, discover, well_known_paths, Client, KnownConfig, Platform, Scope,
 };
 pub use jfrog::{jfrog_wrapper, JfrogWrapper, McpName};
+pub(crate) use launch::is_python;
 pub use launch::{npm_layers, npm_layers_with_env, parse_launch, Launch};
 pub use parse::{parse_config, ConfigFileError, Note, ParsedConfig, ServerEntry, ServerProblem};
 pub use risk::{launch_risks, LaunchRisks, PlaintextSecret};

@@ -639,7 +639,13 @@ fn pypi_launch_spec(raw: &str) -> Result<Spec, String> {
             "`{shown}` is a URL, path or direct reference, not an index package"
         ));
     }
-    let sep = if s.contains("==") { "==" } else { "@" };
+    // uvx's `pkg@1.2` (also `pkg@1!2.0`, an epoch) unless an operator comes before the `@`.
+    let ops = ['<', '>', '=', '!', '~'];
+    let sep = match s.split_once('@') {
+        Some((name, _)) if !name.contains(ops) => "@",
+        _ if s.contains(ops) => "==",
+        _ => "@",
+    };
     crate::spec::parse_pypi(raw, s, sep).map_err(|e| format!("`{shown}`: {}", e.problem))
 }
 
@@ -795,10 +801,42 @@ fn not_scanned_reason(launch: &Launch, scrub: &Scrubber) -> Option<String> {
         Launch::Other { command } if command.is_empty() => {
             Some("the entry has no command".into())
         }
-        Launch::Other { command } => Some(format!(
-            "`{command}` is not a launcher mcp-audit reads (npx, npm exec, pnpm dlx, yarn dlx, bunx)"
-        )),
+        Launch::Other { command } => Some(match python_module(command) {
+            Some(m) => m,
+            None => format!(
+                "`{command}` is not a launcher mcp-audit reads (npx, npm exec, pnpm dlx, yarn dlx, bunx)"
+            ),
+        }),
     }
+}
+
+/// Why a `python -m MODULE` launch (also `uv run [--with PKG] python -m MODULE`) scans nothing:
+/// a module is not a distribution (`yaml` comes from PyYAML, `mcp_server_fetch` from
+/// mcp-server-fetch), so guessing one from the other would audit a package that may not be the
+/// one installed. `None` for any other command.
+fn python_module(command: &str) -> Option<String> {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let py = words.iter().position(|w| crate::clients::is_python(w))?;
+    let m = words[py + 1..].iter().position(|w| *w == "-m")? + py + 1;
+    let module = words.get(m + 1)?;
+    let with: Vec<&str> = words[..py]
+        .windows(2)
+        .filter(|w| w[0] == "--with")
+        .map(|w| w[1])
+        .collect();
+    Some(if with.is_empty() {
+        format!(
+            "`python -m {module}` runs an installed module: module not mapped to a distribution \
+             (a module name is not a package name), so no package is scanned"
+        )
+    } else {
+        // `uv run --with PKG python -m MODULE` is scanned as PKG; this stands for other shapes.
+        format!(
+            "`python -m {module}` with `--with {}`: module not mapped to a distribution, so no \
+             package is scanned",
+            with.join(" --with ")
+        )
+    })
 }
 
 /// The npm configuration the entry's launch would load: npm's discovery from the directory the
@@ -989,6 +1027,32 @@ pub fn discovered_inputs(found: &[(KnownConfig, bool)]) -> Vec<ConfigInput> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn pypi_launch_specs_pins_ranges_and_epochs() {
+        let sel = |raw: &str| pypi_launch_spec(raw).map(|s| s.selector);
+        assert_eq!(sel("pkg@1!2.0"), Ok(Selector::Version("1!2.0".into())));
+        assert_eq!(sel("pkg@1.2"), Ok(Selector::Version("1.2".into())));
+        assert_eq!(sel("pkg@latest"), Ok(Selector::Tag("latest".into())));
+        assert_eq!(sel("pkg==1.2"), Ok(Selector::Version("1.2".into())));
+        assert_eq!(sel("pkg>=1.2,<2"), Ok(Selector::Range(">=1.2, <2".into())));
+        assert_eq!(sel("pkg~=1.2"), Ok(Selector::Range("~=1.2".into())));
+        assert!(sel("pkg>=1@2").is_err());
+        assert!(sel("pkg @ https://example.com/p.whl").is_err());
+    }
+
+    #[test]
+    fn python_module_launches_say_why_nothing_is_scanned() {
+        let r = python_module("python -m mcp_server_time --local-timezone UTC").unwrap();
+        assert!(r.contains("`python -m mcp_server_time`") && r.contains("module not mapped"));
+        let r = python_module("/usr/bin/python3.12 -u -m server").unwrap();
+        assert!(r.contains("`python -m server`"), "{r}");
+        let r = python_module("uv run --with mcp-server-git python -m mcp_server_git").unwrap();
+        assert!(r.contains("--with mcp-server-git"), "{r}");
+        assert_eq!(python_module("python server.py"), None);
+        assert_eq!(python_module("deno run -m x"), None);
+        assert_eq!(python_module("pythonic -m x"), None);
+    }
     use super::*;
 
     #[test]

@@ -10,8 +10,8 @@ use url::Url;
 use super::scan::{Registries, Scanner};
 use crate::error::{FetchError, TargetError};
 use crate::facts::pypi::{
-    derive_pypi_facts, pick_file, pick_latest, previous_release, same_version, FileEvidence,
-    ProvenanceEvidence, PypiInput,
+    derive_pypi_facts, pick_file, pick_latest, pick_matching, previous_release, same_version,
+    FileEvidence, ProvenanceEvidence, PypiInput,
 };
 use crate::facts::{Fact, PackageFacts};
 use crate::pyindex::{integrity_url, json_api_url, PyIndexes};
@@ -105,6 +105,23 @@ impl Scanner {
                     name: name.clone(),
                     problem: format!("version {v} of {name} is not on {index_shown}"),
                 })?,
+            Selector::Range(r) => {
+                let specs: pep440_rs::VersionSpecifiers = r
+                    .parse::<pep440_rs::VersionSpecifiers>()
+                    .map_err(|e| TargetError::Config {
+                        name: name.clone(),
+                        problem: format!(
+                            "`{r}` is not a PEP 440 specifier: {}",
+                            e.to_string().lines().next().unwrap_or_default()
+                        ),
+                    })?;
+                pick_matching(&simple, &specs).ok_or_else(|| TargetError::VersionNotFound {
+                    name: name.clone(),
+                    problem: format!(
+                        "no installable (non-yanked) release of {name} on {index_shown} matches `{r}`"
+                    ),
+                })?
+            }
             _ => pick_latest(&simple).ok_or_else(|| TargetError::VersionNotFound {
                 name: name.clone(),
                 problem: format!(

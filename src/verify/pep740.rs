@@ -746,6 +746,9 @@ fn match_publisher(p: &TrustedPublisher, cert_der: &[u8]) -> PublisherMatch {
                 ))
             }
         }
+        // pypi-attestations (checked at its newest commit, 2025-08) verifies GitHub, GitLab and
+        // Google publishers only, and no published mapping ties an ActiveState organization,
+        // project and actor to Fulcio certificate extensions: a match here would be invented.
         TrustedPublisher::ActiveState { .. } => PublisherMatch::NotChecked(
             "no certificate policy for ActiveState publishers (pypi-attestations has none)".into(),
         ),
@@ -898,6 +901,15 @@ mod tests {
         assert!(matches!(
             match_publisher(&other, b"junk"),
             PublisherMatch::NotChecked(_)
+        ));
+        // ActiveState: read and shown, never matched (unknown, not a pass).
+        let a = parse_publisher(&json!({"kind": "ActiveState", "organization": "acme",
+            "project_name": "mcp", "actor": "bob"}))
+        .unwrap();
+        assert_eq!(a.kind(), "ActiveState");
+        assert!(matches!(
+            match_publisher(&a, b"junk"),
+            PublisherMatch::NotChecked(r) if r.contains("ActiveState")
         ));
     }
 }

@@ -87,6 +87,42 @@ fn live_pypi_scan_shows_provenance_unknown_with_the_404_reason() {
     }
 }
 
+/// PEP 440 specifiers against the real index: `mcp-server-fetch` moved from `0.x` to calendar
+/// versions (`2025.4.7`), so `<2025` admits only the old `0.x` line, `>=2025,<2100` the newest
+/// final release, and `>=2100` nothing.
+#[test]
+fn live_pypi_specifiers_resolve_against_the_real_index() {
+    let scan_of = |spec: &str| {
+        let mut cmd = mcp_audit();
+        cmd.args([
+            "scan",
+            spec,
+            "--format",
+            "json",
+            "--no-policy",
+            "--no-tarball",
+        ]);
+        run(cmd)
+    };
+    let ranged = scan_of("pypi:mcp-server-fetch>=2025,<2100");
+    assert_ne!(ranged.code, 3, "could not check: {}", ranged.stderr);
+    let latest = scan_of("pypi:mcp-server-fetch");
+    assert_eq!(
+        json(&ranged)["packages"][0]["version"],
+        json(&latest)["packages"][0]["version"]
+    );
+    let old_line = scan_of("pypi:mcp-server-fetch<2025");
+    let old_version = json(&old_line)["packages"][0]["version"].clone();
+    assert!(
+        old_version.as_str().is_some_and(|v| v.starts_with("0.")),
+        "{old_version}"
+    );
+    let none = scan_of("pypi:mcp-server-fetch>=2100");
+    assert_eq!(none.code, 3, "{}", none.stdout);
+    let said = format!("{}{}", none.stdout, none.stderr);
+    assert!(said.contains("matches `>=2100`"), "{said}");
+}
+
 /// The oracle against npm itself: for real MCP packages, the set of name@version resolved from
 /// the live registry equals the `packages` of the lockfile `npm install --package-lock-only`
 /// writes. Needs `npm` on PATH and the registry reachable.

@@ -23,6 +23,7 @@ mod policy;
 mod private_registry;
 mod provenance;
 mod pypi;
+mod pypiserver;
 mod python_content;
 mod registry_cmd;
 mod registry_server;

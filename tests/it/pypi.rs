@@ -429,9 +429,12 @@ fn a_name_on_two_indexes_is_dependency_confusion() {
 
 #[test]
 fn bad_pypi_specs_and_index_urls_are_usage_errors() {
-    let out = run(pyscan("https://pypi.org/simple/", &["pypi:demo>=1.0"]));
+    // Specifiers are PEP 440 ranges now; one that is not PEP 440 is still a usage error, on one
+    // line.
+    let out = run(pyscan("https://pypi.org/simple/", &["pypi:demo>=1.0.x"]));
     assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("==VERSION"), "{}", out.stderr);
+    assert!(out.stderr.contains("PEP 440"), "{}", out.stderr);
+    assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
     let out = run(pyscan(
         "http://u:pw-secret-1@pkgs.example/simple/",
         &["pypi:demo"],
@@ -539,4 +542,141 @@ fn real_pep740_provenance_verifies_and_names_its_publisher() {
         &["pypi:pypi-attestations", "--format", "json"],
     ));
     assert_ne!(out.code, 3, "{}", out.stderr);
+}
+
+fn ranged_releases() -> Vec<PyFile> {
+    let mut files = two_releases();
+    for (v, when) in [
+        ("1.2", "2026-07-01T00:00:00Z"),
+        ("2.0rc1", "2026-08-01T00:00:00Z"),
+    ] {
+        files.push(PyFile::new(
+            &format!("demo_mcp-{v}.tar.gz"),
+            v,
+            sdist("demo-mcp", v, &["mcp>=1.0,<2"], &[]),
+            when,
+        ));
+    }
+    files[2] = files[2].clone().yanked("broken build");
+    files
+}
+
+/// PEP 440 specifiers pick the highest non-yanked release they admit, pre-releases only when
+/// named, as uv does; the report says it was resolved from a range.
+#[test]
+fn pep440_specifiers_pick_the_highest_live_matching_release() {
+    let reg = TestRegistry::start_empty();
+    serve(
+        &reg,
+        "demo-mcp",
+        &ranged_releases(),
+        Simple::Json("1.1"),
+        None,
+        None,
+    );
+    for (spec, want) in [
+        ("pypi:demo-mcp>=1.0,<2", "1.1"),
+        ("pypi:demo-mcp~=1.0", "1.1"),
+        ("pypi:demo-mcp==1.*", "1.1"),
+        ("pypi:demo-mcp>=2.0rc1", "2.0rc1"),
+        ("pypi:demo-mcp", "1.1"),
+    ] {
+        let out = run(pyscan(&index_of(&reg), &[spec, "--format", "json"]));
+        let r = json(&out);
+        assert_eq!(r["packages"][0]["version"], want, "{spec}: {r:#}");
+    }
+    // Only the yanked 1.2 and the unnamed pre-release lie in this range: nothing to install.
+    let out = run(pyscan(&index_of(&reg), &["pypi:demo-mcp>1.1,<2"]));
+    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("matches `>1.1, <2`"), "{}", out.stderr);
+}
+
+/// `uvx --from 'pkg>=1,<2'` and `pipx run --spec 'pkg~=1.0'` resolve like uv and are unpinned
+/// launches; `uvx pkg@1.0` is pinned.
+#[test]
+fn ranged_uvx_and_pipx_launches_resolve_and_are_unpinned() {
+    let reg = TestRegistry::start_empty();
+    serve(
+        &reg,
+        "demo-mcp",
+        &ranged_releases(),
+        Simple::Json("1.1"),
+        None,
+        None,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("claude_desktop_config.json");
+    let cfg = json!({ "mcpServers": {
+        "ranged-uvx": { "command": "uvx", "args": ["--from", "demo-mcp>=1.0,<2", "demo"] },
+        "compatible-pipx": { "command": "pipx", "args": ["run", "--spec", "demo-mcp~=1.0", "demo"] },
+        "pinned-uvx": { "command": "uvx", "args": ["demo-mcp@1.0"] },
+        "uv-run-module": { "command": "uv",
+            "args": ["run", "--with", "demo-mcp>=1.0,<2", "python", "-m", "demo_mcp"] },
+        "bare-module": { "command": "python3", "args": ["-m", "demo_mcp"] },
+    }});
+    std::fs::write(&file, cfg.to_string()).unwrap();
+    let mut cmd = mcp_audit();
+    cmd.current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env("UV_NO_CONFIG", "1")
+        .env("NETRC", "/nonexistent")
+        .env_remove("PIP_INDEX_URL")
+        .env_remove("PIP_CONFIG_FILE")
+        .env_remove("UV_INDEX_URL")
+        .env_remove("UV_DEFAULT_INDEX")
+        .args(["config", file.to_str().unwrap(), "--format", "json"])
+        .args(["--index-url", &index_of(&reg), "--now", NOW, "--no-policy"]);
+    let out = run(cmd);
+    let r = json(&out);
+    let servers: std::collections::BTreeMap<String, serde_json::Value> = r["files"][0]["servers"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r:#}"))
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap().to_string(), s.clone()))
+        .collect();
+    for (name, version, unpinned) in [
+        ("ranged-uvx", "1.1", true),
+        ("compatible-pipx", "1.1", true),
+        ("pinned-uvx", "1.0", false),
+        ("uv-run-module", "1.1", true),
+    ] {
+        let s = &servers[name];
+        assert_eq!(s["package"]["status"], "scanned", "{name}: {s:#}");
+        assert_eq!(s["package"]["version"], version, "{name}: {s:#}");
+        assert_eq!(
+            rule_ids(&s["findings"]).contains(&"launch-unpinned".to_string()),
+            unpinned,
+            "{name}: {s:#}"
+        );
+    }
+    // A module alone names no distribution: reported, with the reason, not guessed.
+    let bare = &servers["bare-module"];
+    assert_eq!(bare["package"]["status"], "not-scanned", "{bare:#}");
+    assert!(
+        bare["package"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("module not mapped to a distribution"),
+        "{bare:#}"
+    );
+}
+
+/// What one `scan pypi:NAME` costs (docs/performance.md): the simple page and the JSON API
+/// together, then the file with the provenance of it and of the release before. An index whose
+/// simple API lists provenance (PEP 691 1.3+) answers both provenance questions in the page.
+#[test]
+fn a_pypi_scan_makes_five_requests_or_three_when_the_page_lists_provenance() {
+    for (api, want) in [("1.1", 5), ("1.4", 3)] {
+        let reg = TestRegistry::start_empty();
+        let files = two_releases();
+        let doc = json_api("demo-mcp", "1.1", &files, json!({}));
+        serve(&reg, "demo-mcp", &files, Simple::Json(api), None, Some(doc));
+        let out = run(pyscan(
+            &index_of(&reg),
+            &["pypi:demo-mcp", "--format", "json"],
+        ));
+        assert_ne!(out.code, 3, "{}", out.stderr);
+        let paths: Vec<String> = reg.requests().iter().map(|q| q.raw_path.clone()).collect();
+        assert_eq!(paths.len(), want, "simple API {api}: {paths:?}");
+    }
 }

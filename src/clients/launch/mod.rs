@@ -46,6 +46,7 @@ use container::docker;
 use node::node;
 use npm::{npm_exec, npm_subcommand, Flavor};
 pub use npm::{npm_layers, npm_layers_with_env};
+pub(crate) use python::is_python;
 use python::pypi;
 use shell::powershell;
 
@@ -301,6 +302,7 @@ fn classify(argv: &[String], env: &mut BTreeMap<String, String>, depth: usize) -
             [tool, run, after @ ..] if tool == "tool" && run == "run" => {
                 pypi("uvx", after).unwrap_or_else(other)
             }
+            [run, after @ ..] if run == "run" => python::uv_run_with(after).unwrap_or_else(other),
             _ => other(),
         },
         "pipx" => match rest {
@@ -668,6 +670,35 @@ mod tests {
                 package: "pkg".into()
             }
         );
+        // `uv run --with PKG python -m MODULE`: the entry names the distribution; a bare
+        // `python -m` or `uv run` of anything else names none.
+        assert_eq!(
+            parse_launch(&server(
+                "uv",
+                &[
+                    "run",
+                    "--with",
+                    "mcp-server-git==0.6",
+                    "python",
+                    "-m",
+                    "mcp_server_git"
+                ]
+            )),
+            Launch::PyPi {
+                runner: "uv run --with".into(),
+                package: "mcp-server-git==0.6".into()
+            }
+        );
+        for (cmd, args) in [
+            ("uv", &["run", "python", "-m", "mcp_server_git"][..]),
+            ("uv", &["run", "--with", "x", "server.py"][..]),
+            ("python3", &["-m", "mcp_server_git"][..]),
+        ] {
+            assert!(
+                matches!(parse_launch(&server(cmd, args)), Launch::Other { .. }),
+                "{cmd} {args:?}"
+            );
+        }
         assert_eq!(
             parse_launch(&server(
                 "docker",

@@ -101,8 +101,17 @@ pub struct PypiInput<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// A PEP 440 version, or `None` for a string that is not one (indexes list such legacy
+/// versions; they keep the simplified order below).
+pub fn pep440(v: &str) -> Option<pep440_rs::Version> {
+    v.trim().parse().ok()
+}
+
 /// PEP 440 pre-release and development markers.
 pub fn is_prerelease(v: &str) -> bool {
+    if let Some(parsed) = pep440(v) {
+        return parsed.any_prerelease();
+    }
     let v = v.to_ascii_lowercase();
     let release_end = v
         .char_indices()
@@ -139,10 +148,14 @@ pub fn release_numbers(v: &str) -> Vec<u64> {
         .collect()
 }
 
-/// PEP 440 order, simplified: epoch, release numbers (trailing zeros ignored), then a final
-/// release above its own pre-releases. Enough to find the newest stable release and the one
-/// before a given release; documented as such in docs/rules.md.
+/// PEP 440 order (epoch, release, pre, post, dev, local) when both are PEP 440 versions; else a
+/// simplified order: epoch, release numbers (trailing zeros ignored), then a final release above
+/// its own pre-releases. Equal versions spelled differently (`1.0`, `1.0.0`) order by text, so
+/// the order is total.
 pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
+    if let (Some(x), Some(y)) = (pep440(a), pep440(b)) {
+        return x.cmp(&y).then_with(|| a.cmp(b));
+    }
     let epoch = |v: &str| {
         v.split_once('!')
             .and_then(|(e, _)| e.parse::<u64>().ok())
@@ -161,9 +174,12 @@ pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
         .then_with(|| a.cmp(b))
 }
 
-/// PEP 440 normal form is beyond this; lower-casing and dropping a leading `v` make `1.0RC1`
-/// and `v1.0rc1` compare equal to what indexes list.
+/// PEP 440 equality (`1.0RC1`, `v1.0rc1` and `1.0.0rc1` are one version); for strings that are
+/// not PEP 440, lower-casing and dropping a leading `v`.
 pub fn same_version(a: &str, b: &str) -> bool {
+    if let (Some(x), Some(y)) = (pep440(a), pep440(b)) {
+        return x == y;
+    }
     let n = |v: &str| v.trim().trim_start_matches(['v', 'V']).to_ascii_lowercase();
     n(a) == n(b)
 }
@@ -187,6 +203,32 @@ pub fn pick_latest(simple: &SimpleProject) -> Option<String> {
             .cloned()
     };
     best(false).or_else(|| best(true))
+}
+
+/// The highest non-yanked release that `specifiers` admit, as uv picks it by default
+/// (`--prerelease if-necessary-or-explicit`): a pre-release only when a specifier names one, or
+/// when the project has nothing but pre-releases. Versions that are not PEP 440 never match.
+pub fn pick_matching(
+    simple: &SimpleProject,
+    specifiers: &pep440_rs::VersionSpecifiers,
+) -> Option<String> {
+    let live: Vec<(String, pep440_rs::Version)> = simple
+        .versions()
+        .into_iter()
+        .filter(|v| {
+            simple
+                .files
+                .iter()
+                .any(|f| f.version.as_ref() == Some(v) && f.yanked.is_none())
+        })
+        .filter_map(|v| pep440(&v).map(|p| (v, p)))
+        .collect();
+    let explicit = specifiers.iter().any(|s| s.any_prerelease());
+    let only_pre = live.iter().all(|(_, p)| p.any_prerelease());
+    live.into_iter()
+        .filter(|(_, p)| (explicit || only_pre || !p.any_prerelease()) && specifiers.contains(p))
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)))
+        .map(|(v, _)| v)
 }
 
 /// The file to judge among a release's files: a pure-Python wheel (what an installer takes on
@@ -382,20 +424,34 @@ fn dependency_facts(requires: &[String]) -> DependencyFacts {
             f.wildcard.push(name.clone());
             RangeClass::Wildcard
         } else {
-            let clauses: Vec<&str> = rest.split(',').map(str::trim).collect();
-            let pinned = clauses
-                .iter()
-                .any(|c| (c.starts_with("==") && !c.ends_with('*')) || c.starts_with("==="));
-            let upper = clauses
-                .iter()
-                .any(|c| c.starts_with('<') || c.starts_with("~=") || c.starts_with("=="));
-            if pinned && clauses.len() == 1 {
-                RangeClass::Exact
-            } else if upper {
-                RangeClass::Bounded
-            } else {
-                f.open_upper.push(format!("{name} {rest}"));
-                RangeClass::OpenUpper
+            use pep440_rs::Operator::*;
+            match rest.parse::<pep440_rs::VersionSpecifiers>() {
+                Ok(specs) => {
+                    let exact =
+                        specs.len() == 1 && matches!(specs[0].operator(), Equal | ExactEqual);
+                    // `~=1.2` is `>=1.2,<2` and `==1.*` a prefix: both bound the release.
+                    let upper = specs.iter().any(|s| {
+                        matches!(
+                            s.operator(),
+                            Equal | EqualStar | ExactEqual | TildeEqual | LessThan | LessThanEqual
+                        )
+                    });
+                    if exact {
+                        RangeClass::Exact
+                    } else if upper {
+                        RangeClass::Bounded
+                    } else {
+                        f.open_upper.push(format!("{name} {rest}"));
+                        RangeClass::OpenUpper
+                    }
+                }
+                // pip refuses such a requirement; counted as unbounded (nothing bounds it) and
+                // said so.
+                Err(_) => {
+                    f.open_upper
+                        .push(format!("{name} {rest} (not a PEP 440 specifier)"));
+                    RangeClass::OpenUpper
+                }
             }
         };
         list.push(Dependency {
@@ -973,7 +1029,52 @@ mod tests {
         assert_eq!(compare_versions("1.10", "1.9"), Greater);
         assert_eq!(compare_versions("1.0", "1.0rc1"), Greater);
         assert_eq!(compare_versions("1!0.1", "9.0"), Greater);
+        // What the simplified order got wrong: post-, dev- and local releases.
+        assert_eq!(compare_versions("1.0.post1", "1.0"), Greater);
+        assert_eq!(compare_versions("1.0.dev1", "1.0a1"), Less);
+        assert_eq!(compare_versions("1.0+local.1", "1.0"), Greater);
+        assert_eq!(compare_versions("1.0rc2", "1.0rc10"), Less);
+        assert!(is_prerelease("1.0.dev0") && is_prerelease("1.0.post1.dev0"));
+        assert!(same_version("1.0", "1.0.0") && same_version("V1.0RC1", "1.0rc1"));
+        assert!(!same_version("1.0", "1.0.post1"));
         assert_eq!(release_numbers("1.2.3rc1"), [1, 2, 3]);
+    }
+
+    #[test]
+    fn specifiers_pick_the_highest_live_matching_release_as_uv_does() {
+        let page = url::Url::parse("https://x.test/simple/demo/").unwrap();
+        let mut html = String::from("<html><body>");
+        for (v, yanked) in [
+            ("1.0", false),
+            ("1.2", false),
+            ("1.5.post1", false),
+            ("1.8", false),
+            ("1.9", true),
+            ("2.0", false),
+            ("2.1rc1", false),
+        ] {
+            let y = if yanked {
+                " data-yanked=\"broken\""
+            } else {
+                ""
+            };
+            html.push_str(&format!(
+                "<a href=\"demo-{v}.tar.gz\"{y}>demo-{v}.tar.gz</a>\n"
+            ));
+        }
+        let simple = crate::registry::pypi::parse_simple(&page, html.as_bytes()).unwrap();
+        let pick = |s: &str| pick_matching(&simple, &s.parse().unwrap());
+        // 1.9 is yanked, 2.1rc1 a pre-release nobody asked for.
+        assert_eq!(pick(">=1.2,<2").as_deref(), Some("1.8"));
+        assert_eq!(pick("~=1.2").as_deref(), Some("1.8"));
+        assert_eq!(pick("==1.*").as_deref(), Some("1.8"));
+        assert_eq!(pick(">=1").as_deref(), Some("2.0"));
+        assert_eq!(pick("<1.5.post2,>1.2").as_deref(), Some("1.5.post1"));
+        // Named pre-releases are admitted; `==1.5` is not `1.5.post1`.
+        assert_eq!(pick(">=2.1rc1").as_deref(), Some("2.1rc1"));
+        assert_eq!(pick("==1.5"), None);
+        assert_eq!(pick(">=3"), None);
+        assert_eq!(pick_latest(&simple).as_deref(), Some("2.0"));
     }
 
     #[test]
@@ -987,12 +1088,23 @@ mod tests {
             "pytest>=7 ; extra == \"test\"".into(),
             "anyio==4.4.0".into(),
             "click~=8.1".into(),
+            "anyio <= 5, >= 4".into(),
+            "rich != 13.0".into(),
+            "typer ==0.12.*".into(),
+            "bad >=1.0.x".into(),
         ]);
-        assert_eq!(d.open_upper, ["mcp >=1.2"]);
+        assert_eq!(
+            d.open_upper,
+            [
+                "mcp >=1.2",
+                "rich != 13.0",
+                "bad >=1.0.x (not a PEP 440 specifier)"
+            ]
+        );
         assert_eq!(d.wildcard, ["pydantic"]);
         assert_eq!(d.remote, ["evil @ https://example.com/evil.whl"]);
         assert_eq!(d.local, ["local @ file:///tmp/x"]);
-        assert_eq!(d.count, 7);
+        assert_eq!(d.count, 11);
     }
 
     #[test]

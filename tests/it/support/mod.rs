@@ -5,6 +5,7 @@
 pub mod fixtures;
 pub mod mcp_registry;
 pub mod pyindex;
+pub mod pypiserver;
 pub mod registry;
 pub mod verdaccio;
 
