@@ -94,11 +94,27 @@ fi
 # moved); the stamp, written last, is what marks it complete.
 mkdir -p "$tools"
 rm -rf "$dest"
-python3 -m venv "$dest" || die "python3 -m venv $dest failed (is the venv module installed?)"
-local log="$dest/pip-install.log"
-if ! "$dest/bin/python" -m pip install --no-input --disable-pip-version-check -r "$reqs" >"$log" 2>&1; then
-    cat "$log" >&2
-    die "pip install pypiserver==$PYPISERVER_VERSION failed (output above)"
+local log="$tools/pypiserver-install.log"
+if python3 -m venv "$dest" >"$log" 2>&1; then
+    if ! "$dest/bin/python" -m pip install --no-input --disable-pip-version-check -r "$reqs" >"$log" 2>&1; then
+        cat "$log" >&2
+        die "pip install pypiserver==$PYPISERVER_VERSION failed (output above)"
+    fi
+else
+    # Debian's python3 ships without the venv module unless python3-venv is installed. pip's
+    # --target gives the same pinned tree; two small scripts stand where the venv's would.
+    echo "test-tools: python3 -m venv failed ($(tail -n 1 "$log")); installing with pip --target" >&2
+    rm -rf "$dest"
+    mkdir -p "$dest/bin"
+    if ! python3 -m pip install --no-input --disable-pip-version-check --target "$dest/site" -r "$reqs" >"$log" 2>&1; then
+        cat "$log" >&2
+        die "neither python3 -m venv nor python3 -m pip works (install python3-venv or python3-pip)"
+    fi
+    local py
+    py="$(command -v python3)"
+    printf '#!/bin/sh\nPYTHONPATH="%s/site" exec "%s" "$@"\n' "$dest" "$py" >"$dest/bin/python"
+    printf '#!/bin/sh\nPYTHONPATH="%s/site" exec "%s" -m pypiserver "$@"\n' "$dest" "$py" >"$dest/bin/pypi-server"
+    chmod +x "$dest/bin/python" "$dest/bin/pypi-server"
 fi
 local installed
 installed="$("$dest/bin/python" -c 'import importlib.metadata as m; print(m.version("pypiserver"))')"
