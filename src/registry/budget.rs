@@ -43,6 +43,9 @@ struct State {
     next_id: u64,
     /// The one reservation allowed past `shared`, while it is.
     overdraft: Option<u64>,
+    /// The oldest empty reservation waiting for room. Later empty reservations queue behind it,
+    /// so a large document is not starved by a stream of small ones that always fit.
+    first_waiter: Option<u64>,
 }
 
 impl BodyBudget {
@@ -119,7 +122,11 @@ impl Reservation {
             notified.as_mut().enable();
             let newly_waiting = {
                 let mut s = self.budget.lock();
-                let fits = s.used + n <= inner.shared;
+                // A reservation that holds nothing yet waits its turn behind an earlier one
+                // that did not fit; one already holding bytes (a body part-read) goes on, so it
+                // can finish and release.
+                let queued = self.bytes == 0 && s.first_waiter.is_some_and(|w| w != self.id);
+                let fits = s.used + n <= inner.shared && !queued;
                 let waiting_others = s.waiting - usize::from(self.waiting);
                 let all_others_wait = waiting_others + 1 == s.holders;
                 let overdraft_free = s.overdraft.is_none_or(|o| o == self.id);
@@ -129,12 +136,18 @@ impl Reservation {
                     }
                     s.used += n;
                     s.peak = s.peak.max(s.used);
+                    if s.first_waiter == Some(self.id) {
+                        s.first_waiter = None;
+                    }
                     if self.waiting {
                         s.waiting -= 1;
                         self.waiting = false;
                     }
                     self.bytes += n;
                     return;
+                }
+                if self.bytes == 0 && s.first_waiter.is_none() {
+                    s.first_waiter = Some(self.id);
                 }
                 if self.waiting {
                     false
@@ -173,6 +186,9 @@ impl Drop for Reservation {
             if s.overdraft == Some(self.id) {
                 s.overdraft = None;
             }
+            if s.first_waiter == Some(self.id) {
+                s.first_waiter = None;
+            }
         }
         self.budget.inner.notify.notify_waiters();
     }
@@ -197,6 +213,36 @@ mod tests {
         drop(a);
         b.grow_to(30).await;
         assert_eq!(budget.used(), 30);
+        assert!(budget.peak() <= budget.total());
+    }
+
+    #[tokio::test]
+    async fn a_large_reservation_is_not_starved_by_small_ones() {
+        let budget = BodyBudget::new(100, 40);
+        let mut small = budget.reserve();
+        small.grow_to(30).await;
+        // 50 does not fit beside 30 in the shared 60: `big` waits for room.
+        let mut big = budget.reserve();
+        let (tx, mut rx) = tokio::sync::oneshot::channel();
+        let waiting = tokio::spawn(async move {
+            big.grow_to(50).await;
+            let _ = tx.send(big.bytes());
+            big
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert!(rx.try_recv().is_err(), "big did not wait");
+        // A later small one would fit (30 + 10 <= 60), but it queues behind `big`.
+        let mut later = budget.reserve();
+        let later_grow =
+            tokio::time::timeout(std::time::Duration::from_millis(20), later.grow_to(10));
+        assert!(later_grow.await.is_err(), "the later one went ahead");
+        // A holder part-way through its body still grows, so it can finish.
+        small.grow_to(35).await;
+        drop(small);
+        let big = waiting.await.unwrap();
+        assert_eq!(big.bytes(), 50);
+        drop(big);
+        later.grow_to(10).await;
         assert!(budget.peak() <= budget.total());
     }
 

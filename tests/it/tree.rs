@@ -368,3 +368,104 @@ fn resolution_asks_for_the_abbreviated_packument() {
         "{accepts:?}"
     );
 }
+
+fn two_versions(name: &str) -> Value {
+    json!({
+        "name": name,
+        "dist-tags": {"latest": "2.0.0"},
+        "time": {"created": "2024-01-01T00:00:00.000Z", "1.0.0": "2024-01-01T00:00:00.000Z",
+                 "2.0.0": "2024-02-01T00:00:00.000Z"},
+        "maintainers": [{"name": "alice", "email": "a@example.com"}],
+        "versions": {"1.0.0": version(json!({})), "2.0.0": version(json!({}))}
+    })
+}
+
+/// The full (`application/json`) and abbreviated GETs of `path`.
+fn gets(reg: &TestRegistry, path: &str) -> (usize, usize) {
+    let reqs = reg.requests();
+    let of = |abbreviated: bool| {
+        reqs.iter()
+            .filter(|r| r.method == "GET" && r.decoded_path == path)
+            .filter(|r| {
+                r.header("accept")
+                    .is_some_and(|a| a.starts_with("application/vnd.npm.install-v1+json"))
+                    == abbreviated
+            })
+            .count()
+    };
+    (of(false), of(true))
+}
+
+#[test]
+fn a_dependency_shared_by_two_trees_is_fetched_and_judged_once() {
+    let reg = takeover_registry();
+    // Two roots whose trees both hold tree-mid and takeover-demo; `shared-two` sits in one tree
+    // at two versions (2.0.0 at the top, 1.0.0 nested under tree-old).
+    reg.add_packument(
+        "root-a",
+        simple(
+            "root-a",
+            json!({"tree-mid": "^1.0.0", "shared-two": "^2.0.0", "tree-old": "^1"}),
+        ),
+    );
+    reg.add_packument("root-b", simple("root-b", json!({"tree-mid": "^1.0.0"})));
+    reg.add_packument(
+        "tree-old",
+        simple("tree-old", json!({"shared-two": "^1.0.0"})),
+    );
+    reg.add_packument("shared-two", two_versions("shared-two"));
+    let out = run(scan(
+        &reg,
+        &[
+            "root-a",
+            "root-b",
+            "--no-tarball",
+            "--no-cache",
+            "--format",
+            "json",
+        ],
+    ));
+    assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
+    let r = json(&out);
+    let nodes = |i: usize| -> BTreeSet<String> {
+        r["packages"][i]["tree"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| {
+                format!(
+                    "{}@{}",
+                    n["name"].as_str().unwrap(),
+                    n["version"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let a = nodes(0);
+    for want in [
+        "tree-mid@1.0.0",
+        "takeover-demo@1.2.1",
+        "shared-two@1.0.0",
+        "shared-two@2.0.0",
+    ] {
+        assert!(a.contains(want), "{want} not in {a:?}");
+    }
+    assert!(nodes(1).contains("takeover-demo@1.2.1"));
+    // Both trees carry the takeover, judged from the one audit.
+    for p in r["packages"].as_array().unwrap() {
+        assert!(
+            p["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["rule"] == "new-publisher"
+                    && f["evidence"]["dependency"] == "takeover-demo@1.2.1"),
+            "{p}"
+        );
+    }
+    // One full packument per name for the whole run (both trees, both versions), one
+    // abbreviated packument per name for resolution.
+    assert_eq!(gets(&reg, "/takeover-demo"), (1, 1));
+    assert_eq!(gets(&reg, "/tree-mid"), (1, 1));
+    assert_eq!(gets(&reg, "/shared-two"), (1, 1));
+}
