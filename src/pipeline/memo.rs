@@ -1,6 +1,7 @@
 //! What one run learns once and reuses (issue 12, "Speed and memory"): a package version shared
-//! by several trees (or several `config` servers) is fetched and judged once, and resolution reads
-//! each abbreviated packument once per run rather than once per tree.
+//! by several trees (or several `config` servers) is fetched and judged once, and trees resolved
+//! at the same time share each abbreviated packument (held only while some resolution holds it:
+//! the memo keeps a weak reference, so the documents do not outlive the resolutions).
 //!
 //! Every entry is keyed by the registry the document came from **and** the identity of the
 //! credential sent there (a SHA-256 of the `Authorization` value, kept in memory only), so a
@@ -65,15 +66,16 @@ pub fn credential_fingerprint(config: &Config) -> [u8; 32] {
 
 pub type Cell<T> = Arc<OnceCell<T>>;
 
-/// A name's abbreviated packument for resolution, or why it could not be read.
-pub type Abbreviated = Result<Arc<crate::tree::Packument>, String>;
+/// A name's abbreviated packument for resolution while a resolution holds it, or why it could
+/// not be read.
+pub type Abbreviated = Result<std::sync::Weak<crate::tree::Packument>, String>;
 
 type ByName<T> = Mutex<HashMap<(Asker, String), T>>;
 
 /// Shared by every [`super::scan::Registries`] of one run (`with_config` clones the `Arc`).
 pub struct RunMemo {
     facts: Mutex<HashMap<(Asker, String, String), Cell<NodeFacts>>>,
-    abbreviated: ByName<Cell<Abbreviated>>,
+    abbreviated: ByName<Arc<tokio::sync::Mutex<Option<Abbreviated>>>>,
     /// One group of a name's versions is audited at a time per name: a second tree that needs
     /// the same name waits and then reads the memo instead of fetching the packument again.
     names: ByName<Arc<tokio::sync::Mutex<()>>>,
@@ -99,7 +101,12 @@ impl RunMemo {
         )
     }
 
-    pub fn abbreviated_cell(&self, asker: &Asker, name: &str) -> Cell<Abbreviated> {
+    /// The slot of `name`'s abbreviated packument: lock it, read it, fill it when empty or gone.
+    pub fn abbreviated_slot(
+        &self,
+        asker: &Asker,
+        name: &str,
+    ) -> Arc<tokio::sync::Mutex<Option<Abbreviated>>> {
         let mut map = self
             .abbreviated
             .lock()
@@ -110,5 +117,41 @@ impl RunMemo {
     pub fn name_lock(&self, asker: &Asker, name: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut map = self.names.lock().expect("no panics while holding the lock");
         Arc::clone(map.entry((asker.clone(), name.to_string())).or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::npmrc::Layer;
+
+    fn config(pairs: &[(&str, &str)]) -> Config {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let (cli, _) = Layer::from_cli(&pairs, &HashMap::new());
+        Config::from_layers(vec![Layer::defaults(), cli])
+    }
+
+    #[test]
+    fn configurations_share_memo_entries_only_with_the_same_credentials() {
+        let reg = ("registry", "https://npm.example/");
+        let anon = credential_fingerprint(&config(&[reg]));
+        assert_eq!(anon, credential_fingerprint(&config(&[reg])));
+        let a = credential_fingerprint(&config(&[reg, ("//npm.example/:_authToken", "tok-a")]));
+        let b = credential_fingerprint(&config(&[reg, ("//npm.example/:_authToken", "tok-b")]));
+        let a_again =
+            credential_fingerprint(&config(&[reg, ("//npm.example/:_authToken", "tok-a")]));
+        assert_ne!(
+            a, anon,
+            "a private configuration never reads anonymous entries"
+        );
+        assert_ne!(a, b, "nor another token's");
+        assert_eq!(a, a_again);
+        // The same token scoped to another host sends it elsewhere: not the same asker.
+        let elsewhere =
+            credential_fingerprint(&config(&[reg, ("//cdn.example/:_authToken", "tok-a")]));
+        assert_ne!(a, elsewhere);
     }
 }

@@ -86,12 +86,22 @@ fn describe(name: &str, registry: &str, e: FetchError) -> String {
 impl Source for RegistrySource<'_> {
     async fn packument(&self, name: &str) -> Result<Arc<Packument>, String> {
         let (client, _) = self.registries.resolve(name)?;
-        // Read once per run for every tree that needs it, per registry and credentials.
-        let cell = self
+        // Shared by every tree resolved meanwhile, per registry and credentials.
+        let slot = self
             .registries
             .memo()
-            .abbreviated_cell(&self.registries.asker(&client), name);
-        cell.get_or_init(|| async {
+            .abbreviated_slot(&self.registries.asker(&client), name);
+        let mut slot = slot.lock().await;
+        match &*slot {
+            Some(Ok(weak)) => {
+                if let Some(doc) = weak.upgrade() {
+                    return Ok(doc);
+                }
+            }
+            Some(Err(e)) => return Err(e.clone()),
+            None => {}
+        }
+        let got = async {
             let client = client.for_target();
             let registry = client.base_display();
             let (_, body, mut held) = client
@@ -105,9 +115,10 @@ impl Source for RegistrySource<'_> {
             Packument::from_slice(&body)
                 .map(Arc::new)
                 .map_err(|e| format!("{name}: the registry's document is unusable: {e}"))
-        })
-        .await
-        .clone()
+        }
+        .await;
+        *slot = Some(got.as_ref().map(Arc::downgrade).map_err(Clone::clone));
+        got
     }
 
     async fn shrinkwrap(

@@ -524,7 +524,9 @@ async fn read_body(
     if let (Some(r), Some(n)) = (reservation.as_mut(), resp.content_length()) {
         r.grow_to(n).await;
     }
-    let mut body = Vec::new();
+    // Sized once from a declared length (already checked against the cap and reserved):
+    // doubling as chunks arrive would briefly hold one and a half times a large tarball.
+    let mut body = Vec::with_capacity(resp.content_length().map_or(0, |n| n as usize));
     loop {
         match resp.chunk().await {
             Ok(Some(chunk)) => {

@@ -463,9 +463,12 @@ fn a_dependency_shared_by_two_trees_is_fetched_and_judged_once() {
             "{p}"
         );
     }
-    // One full packument per name for the whole run (both trees, both versions), one
-    // abbreviated packument per name for resolution.
-    assert_eq!(gets(&reg, "/takeover-demo"), (1, 1));
-    assert_eq!(gets(&reg, "/tree-mid"), (1, 1));
-    assert_eq!(gets(&reg, "/shared-two"), (1, 1));
+    // One full packument per name for the whole run (both trees, both versions). Resolutions
+    // share an abbreviated packument only while one of them holds it, so that count depends on
+    // timing: at most one per tree.
+    for name in ["/takeover-demo", "/tree-mid", "/shared-two"] {
+        let (full, abbreviated) = gets(&reg, name);
+        assert_eq!(full, 1, "{name}");
+        assert!((1..=2).contains(&abbreviated), "{name}: {abbreviated}");
+    }
 }
