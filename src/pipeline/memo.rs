@@ -81,6 +81,8 @@ pub struct RunMemo {
     names: ByName<Arc<tokio::sync::Mutex<()>>>,
     /// Full packuments held at once across every tree of the run: the concurrency limit's worth.
     pub(crate) audits: Semaphore,
+    /// Tarball analyses running at once: the cores' worth.
+    pub(crate) analyses: Semaphore,
 }
 
 impl RunMemo {
@@ -90,6 +92,12 @@ impl RunMemo {
             abbreviated: Mutex::default(),
             names: Mutex::default(),
             audits: Semaphore::new(concurrency.max(1)),
+            analyses: Semaphore::new(
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(2)
+                    .clamp(2, 8),
+            ),
         }
     }
 

@@ -699,6 +699,14 @@ impl Scanner {
                 }
             };
             let limits = *limits;
+            // CPU-bound, and each analysis may hold a file of up to `max_file_scan` bytes: as
+            // many at once as there are cores, not one per request in flight.
+            let _analysis = registries
+                .memo
+                .analyses
+                .acquire()
+                .await
+                .expect("never closed");
             tokio::task::spawn_blocking(move || crate::content::analyze(&bytes, &doc, &limits))
                 .await
                 .ok()
