@@ -472,3 +472,60 @@ fn a_dependency_shared_by_two_trees_is_fetched_and_judged_once() {
         assert!((1..=2).contains(&abbreviated), "{name}: {abbreviated}");
     }
 }
+
+/// `config` servers: entries with the same npm credentials share the run's audits of a
+/// dependency; an entry with another token gets its own, fetched with its own token.
+#[test]
+fn config_servers_share_dependency_audits_only_with_the_same_credentials() {
+    let reg = takeover_registry();
+    let dir = tempfile::tempdir().unwrap();
+    let key = format!("npm_config_{}:_authToken", crate::support::nerf(&reg));
+    let server = |token: &str| {
+        json!({"command": "npx", "args": ["-y", "tree-root@1.0.0"],
+               "env": {"npm_config_registry": reg.url(), key.clone(): token}})
+    };
+    let file = dir.path().join("claude_desktop_config.json");
+    std::fs::write(
+        &file,
+        json!({"mcpServers": {"a": server("tok-a"), "a-again": server("tok-a"),
+                              "b": server("tok-b")}})
+        .to_string(),
+    )
+    .unwrap();
+    let mut cmd = crate::support::mcp_audit();
+    cmd.env("HOME", dir.path()).current_dir(dir.path()).args([
+        "config",
+        file.to_str().unwrap(),
+        "--no-tarball",
+        "--no-cache",
+        "--format",
+        "json",
+        "--now",
+        crate::support::NOW,
+    ]);
+    let out = run(cmd);
+    assert!(
+        out.code == 0 || out.code == 1,
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    // The dependency's full packument: once with token A (two servers), once with token B.
+    let full: Vec<Option<String>> = reg
+        .requests()
+        .iter()
+        .filter(|r| r.decoded_path == "/takeover-demo")
+        .filter(|r| r.header("accept") == Some("application/json"))
+        .map(|r| r.header("authorization").map(str::to_string))
+        .collect();
+    let with = |t: &str| {
+        full.iter()
+            .filter(|a| a.as_deref() == Some(&format!("Bearer {t}")[..]))
+            .count()
+    };
+    assert_eq!(
+        (with("tok-a"), with("tok-b"), full.len()),
+        (1, 1, 2),
+        "{full:?}"
+    );
+}
