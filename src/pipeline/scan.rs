@@ -76,7 +76,7 @@ impl Registries {
             permits: Arc::new(tokio::sync::Semaphore::new(cfg.concurrency.max(1))),
             memo: Arc::new(RunMemo::new(cfg.concurrency)),
             credentials: credential_fingerprint(&config),
-            evidence_budget: BodyBudget::new(
+            evidence_budget: BodyBudget::first_come(
                 cfg.max_body_bytes.saturating_mul(EVIDENCE_DOCUMENTS),
                 cfg.max_body_bytes,
             ),

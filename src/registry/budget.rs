@@ -32,6 +32,8 @@ struct Inner {
     /// What all reservations together may hold without the overdraft.
     shared: u64,
     total: u64,
+    /// First come, first served for empty reservations (see [`BodyBudget::first_come`]).
+    fair: bool,
 }
 
 #[derive(Debug, Default)]
@@ -57,9 +59,20 @@ impl BodyBudget {
                 state: Mutex::new(State::default()),
                 notify: Notify::new(),
                 shared: total.saturating_sub(largest),
+                fair: false,
                 total,
             }),
         }
+    }
+
+    /// A budget where an empty reservation waits behind an earlier one that did not fit, so a
+    /// large body is not starved by a stream of small ones. Only for holders that wait on
+    /// nothing else while they hold (downloads read straight through, then analysed): queueing
+    /// behind a large body is safe only when every holder ahead of it is sure to finish.
+    pub fn first_come(total: u64, largest: u64) -> BodyBudget {
+        let mut b = BodyBudget::new(total, largest);
+        Arc::get_mut(&mut b.inner).expect("not shared yet").fair = true;
+        b
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -125,7 +138,8 @@ impl Reservation {
                 // A reservation that holds nothing yet waits its turn behind an earlier one
                 // that did not fit; one already holding bytes (a body part-read) goes on, so it
                 // can finish and release.
-                let queued = self.bytes == 0 && s.first_waiter.is_some_and(|w| w != self.id);
+                let queued =
+                    inner.fair && self.bytes == 0 && s.first_waiter.is_some_and(|w| w != self.id);
                 let fits = s.used + n <= inner.shared && !queued;
                 let waiting_others = s.waiting - usize::from(self.waiting);
                 let all_others_wait = waiting_others + 1 == s.holders;
@@ -146,7 +160,7 @@ impl Reservation {
                     self.bytes += n;
                     return;
                 }
-                if self.bytes == 0 && s.first_waiter.is_none() {
+                if inner.fair && self.bytes == 0 && s.first_waiter.is_none() {
                     s.first_waiter = Some(self.id);
                 }
                 if self.waiting {
@@ -218,7 +232,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_large_reservation_is_not_starved_by_small_ones() {
-        let budget = BodyBudget::new(100, 40);
+        let budget = BodyBudget::first_come(100, 40);
         let mut small = budget.reserve();
         small.grow_to(30).await;
         // 50 does not fit beside 30 in the shared 60: `big` waits for room.
@@ -244,6 +258,21 @@ mod tests {
         drop(big);
         later.grow_to(10).await;
         assert!(budget.peak() <= budget.total());
+    }
+
+    #[tokio::test]
+    async fn without_first_come_a_small_reservation_goes_ahead() {
+        // The packuments' budget: its holders wait on other requests while they hold, so a
+        // small document must not queue behind a large one that waits for them.
+        let budget = BodyBudget::new(100, 40);
+        let mut small = budget.reserve();
+        small.grow_to(30).await;
+        let mut big = budget.reserve();
+        let grow_big = tokio::time::timeout(std::time::Duration::from_millis(20), big.grow_to(50));
+        assert!(grow_big.await.is_err());
+        let mut later = budget.reserve();
+        later.grow_to(10).await;
+        assert_eq!(budget.used(), 40);
     }
 
     #[tokio::test]
