@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod lock;
+pub mod memo;
 pub mod pypi;
 mod pypi_verify;
 pub mod scan;

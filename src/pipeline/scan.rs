@@ -18,12 +18,14 @@ use std::sync::Mutex;
 
 use url::Url;
 
+use super::memo::{credential_fingerprint, Asker, RunMemo};
 use crate::npmrc::{Config, Layer, ResolvedRegistry};
 use crate::policy::AllowedRegistries;
 use crate::registry::{http_client, parse_packument, BodyBudget, HttpConfig, RegistryClient};
 use crate::report::{check, PackageReport, Policy, Report};
 use crate::rules::RuleSet;
 use crate::spec::{pick_version_with, PickError, Spec};
+use crate::tree::Engines;
 use crate::verify::{
     verify_attestations, verify_registry_signatures, ExpectedPackage, RegistrySignature,
     TrustedRoot,
@@ -32,6 +34,10 @@ use crate::verify::{
 /// The budget, in documents of the largest allowed size: bytes downloading and documents held
 /// while their facts are derived, across all targets, share it (`registry::budget`).
 const BUDGET_DOCUMENTS: u64 = 4;
+
+/// The budget for evidence (tarballs, attestations) downloaded and read while a packument is
+/// held, in documents of the largest allowed size.
+const EVIDENCE_DOCUMENTS: u64 = 2;
 
 /// What one packument costs while its facts are derived, per byte of the document: the bytes
 /// themselves (kept for the one version the tarball check reads in full) and the typed view.
@@ -47,6 +53,10 @@ pub struct Registries {
     /// Bounds the packuments held at once, not only each one: many large documents fetched
     /// together would otherwise add up to many times the per-document cap.
     budget: BodyBudget,
+    /// What is downloaded while a packument is held (its version's tarball, attestations, the
+    /// keys) is reserved here, not in `budget`: a holder of `budget` waiting on `budget` again
+    /// for its own tarball would wait for itself (every holder does, and none finishes).
+    evidence_budget: BodyBudget,
     allow_http: bool,
     /// The policy file's allowed registries: a package is never fetched from another one.
     allowed: Option<Arc<AllowedRegistries>>,
@@ -54,6 +64,10 @@ pub struct Registries {
     /// The Python indexes of this configuration (`pypi:` specs, uvx/pipx launches), or why
     /// they could not be resolved; `None` when nothing set them up.
     pypi: Option<Result<Arc<crate::pyindex::PyIndexes>, String>>,
+    /// What the run already fetched and judged, shared by every configuration's registries.
+    memo: Arc<RunMemo>,
+    /// This configuration's credentials, as the memo tells configurations apart.
+    credentials: [u8; 32],
 }
 
 impl Registries {
@@ -61,6 +75,12 @@ impl Registries {
         Ok(Registries {
             http: http_client(&cfg)?,
             permits: Arc::new(tokio::sync::Semaphore::new(cfg.concurrency.max(1))),
+            memo: Arc::new(RunMemo::new(cfg.concurrency)),
+            credentials: credential_fingerprint(&config),
+            evidence_budget: BodyBudget::first_come(
+                cfg.max_body_bytes.saturating_mul(EVIDENCE_DOCUMENTS),
+                cfg.max_body_bytes,
+            ),
             budget: BodyBudget::new(
                 cfg.max_body_bytes.saturating_mul(BUDGET_DOCUMENTS),
                 cfg.max_body_bytes.saturating_mul(BYTES_HELD_PER_BYTE),
@@ -135,11 +155,14 @@ impl Registries {
     /// choices belong to the configuration.
     pub fn with_config(&self, config: Arc<Config>) -> Registries {
         Registries {
+            credentials: credential_fingerprint(&config),
+            memo: Arc::clone(&self.memo),
             config,
             cfg: self.cfg.clone(),
             http: self.http.clone(),
             permits: Arc::clone(&self.permits),
             budget: self.budget.clone(),
+            evidence_budget: self.evidence_budget.clone(),
             allow_http: self.allow_http,
             allowed: self.allowed.clone(),
             clients: Mutex::new(HashMap::new()),
@@ -149,6 +172,16 @@ impl Registries {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The run's memo (see `pipeline::memo`).
+    pub fn memo(&self) -> &RunMemo {
+        &self.memo
+    }
+
+    /// Who asks `client`'s registry, as the memo keys it.
+    pub fn asker(&self, client: &RegistryClient) -> Asker {
+        Asker::of(client, &self.config, self.credentials)
     }
 
     /// `--allow-http`: a plain-http registry or index off loopback is accepted.
@@ -389,6 +422,14 @@ impl Scanner {
             .map(|(facts, _)| facts)
     }
 
+    /// The engines a version is picked for: the tree's, so `--no-deps` picks as a tree does.
+    pub(crate) fn pick_engines(&self) -> Engines {
+        self.tree
+            .as_ref()
+            .map(|t| t.engines.clone())
+            .unwrap_or_default()
+    }
+
     /// [`Self::facts_in`], plus the version's `dist.integrity` and `dist.shasum` as the registry
     /// lists them (`lock` compares them with the lockfile's).
     pub async fn facts_and_dist(
@@ -396,21 +437,37 @@ impl Scanner {
         registries: &Registries,
         spec: &Spec,
     ) -> Result<(PackageFacts, Dist), TargetError> {
-        let (client, chosen) =
-            registries
-                .resolve(&spec.name)
-                .map_err(|problem| TargetError::Config {
-                    name: spec.name.clone(),
-                    problem,
-                })?;
+        let mut doc = self.fetch_document(registries, &spec.name).await?;
+        let version = doc.pick(spec, &self.pick_engines())?;
+        let whole = doc.take_whole(
+            std::slice::from_ref(&version),
+            self.content_limits.is_some(),
+        );
+        let whole = whole.into_iter().next().and_then(|(_, w)| w);
+        self.version_facts(registries, &doc, spec, &version, whole)
+            .await
+    }
+
+    /// The full packument of `name`, parsed, held in the byte budget until dropped.
+    pub(crate) async fn fetch_document(
+        &self,
+        registries: &Registries,
+        name: &str,
+    ) -> Result<FetchedDocument, TargetError> {
+        let (client, chosen) = registries
+            .resolve(name)
+            .map_err(|problem| TargetError::Config {
+                name: name.to_string(),
+                problem,
+            })?;
         // One deadline for every request of this target (see registry::Deadline).
         let client = client.for_target();
         let registry = client.base_display();
-        let packument_url = chosen.packument_url(&spec.name);
-        let fetched = client.packument_reserved(&spec.name).await;
+        let packument_url = chosen.packument_url(name);
+        let fetched = client.packument_reserved(name).await;
         // Held until the facts are derived: the bytes and the parsed view live that long. The
         // reservation that covered the download grows to that; it is never let go in between.
-        let mut _held = None;
+        let mut held = None;
         let fetched = match fetched {
             Ok((url, body, reservation)) => {
                 let mut r = reservation.unwrap_or_else(|| registries.budget.reserve());
@@ -420,81 +477,88 @@ impl Scanner {
                         .min(registries.largest_hold()),
                 )
                 .await;
-                _held = Some(r);
+                held = Some(r);
                 Ok((url, body))
             }
             Err(e) => Err(e),
         };
-        let packument = fetched
+        let (packument, body) = fetched
             .and_then(|(url, body)| parse_packument(&url, &body).map(|p| (p, body)))
             .map_err(|e| match e {
                 FetchError::NotFound { .. } => TargetError::PackageNotFound {
-                    name: spec.name.clone(),
+                    name: name.to_string(),
                     registry: registry.clone(),
-                    note: not_found_note(&spec.name, &chosen),
+                    note: not_found_note(name, &chosen),
                 },
                 FetchError::Status { code: 401, .. } => TargetError::Unauthorized {
-                    name: spec.name.clone(),
+                    name: name.to_string(),
                     registry: registry.clone(),
                     auth: client.auth_note(&packument_url),
                 },
                 FetchError::Status { code: 403, .. } => TargetError::Forbidden {
-                    name: spec.name.clone(),
+                    name: name.to_string(),
                     registry: registry.clone(),
                     auth: client.auth_note(&packument_url),
                 },
                 source => TargetError::Fetch {
-                    name: spec.name.clone(),
+                    name: name.to_string(),
                     source,
                 },
             })?;
-        let (packument, body) = packument;
-        // The engines the tree resolves with; `--no-deps` picks with the same defaults.
-        let engines = self
-            .tree
-            .as_ref()
-            .map(|t| t.engines.clone())
-            .unwrap_or_default();
-        let version =
-            pick_version_with(&packument, &spec.selector, spec.implicit_latest(), &engines)
-                .map_err(|e| {
-                    let problem = match e {
-                        PickError::NoVersions => {
-                            format!("the registry lists no versions ({registry})")
-                        }
-                        other => format!("{other} (registry {registry})"),
-                    };
-                    TargetError::VersionNotFound {
-                        name: spec.name.clone(),
-                        problem,
-                    }
-                })?;
+        Ok(FetchedDocument {
+            client,
+            packument,
+            body: Some(body),
+            _held: held,
+        })
+    }
+
+    /// The facts of one version of a fetched document: signatures, attestations, the tarball
+    /// (its whole version document `whole` read beforehand, so the packument's bytes need not be
+    /// held while it downloads), then the facts.
+    pub(crate) async fn version_facts(
+        &self,
+        registries: &Registries,
+        doc: &FetchedDocument,
+        spec: &Spec,
+        version: &str,
+        whole: Option<Result<serde_json::Value, String>>,
+    ) -> Result<(PackageFacts, Dist), TargetError> {
+        let packument = &doc.packument;
+        // Each version gets its own deadline, as a target does, and its evidence its own budget.
+        let client = doc
+            .client
+            .for_target()
+            .with_body_budget(registries.evidence_budget.clone());
+        let registry = client.base_display();
         let missing = VersionDoc::default();
-        let doc = packument.versions.get(&version).unwrap_or(&missing);
+        let vdoc = packument.versions.get(version).unwrap_or(&missing);
         let dist = Dist {
-            integrity: doc.dist.integrity.clone(),
-            shasum: doc.dist.shasum.clone(),
+            integrity: vdoc.dist.integrity.clone(),
+            shasum: vdoc.dist.shasum.clone(),
         };
         let published = packument
-            .time_of(&version)
+            .time_of(version)
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.timestamp());
         let mut evidence = self
-            .evidence(&client, &spec.name, &version, doc, published)
+            .evidence(&client, &spec.name, version, vdoc, published)
             .await;
         evidence.tarball = match &self.content_limits {
             None => {
                 TarballEvidence::Unavailable("--no-tarball: the tarball was not downloaded".into())
             }
             Some(limits) => {
-                self.tarball_evidence(registries, &client, doc, &body, &version, limits)
+                let whole = whole.unwrap_or_else(|| {
+                    Err("the version document was not read from the packument".into())
+                });
+                self.tarball_evidence(registries, &client, vdoc, whole, limits)
                     .await
             }
         };
-        drop(body);
         let facts = derive_facts(&DeriveInput {
-            packument: &packument,
-            version: &version,
+            packument,
+            version,
             requested: &spec.raw,
             resolved_via: spec.selector.kind(),
             registry: &registry,
@@ -596,8 +660,7 @@ impl Scanner {
         registries: &Registries,
         client: &RegistryClient,
         doc: &VersionDoc,
-        packument_bytes: &[u8],
-        version: &str,
+        whole: Result<serde_json::Value, String>,
         limits: &Limits,
     ) -> TarballEvidence {
         let dist = |v: &Option<String>| v.clone();
@@ -615,7 +678,8 @@ impl Scanner {
             registries.config().get("replace-registry-host"),
         );
         let shown = crate::registry::redact_url(&url);
-        let bytes = match client.tarball(&url, limits.max_compressed).await {
+        // The reservation is held until the analysis is done with the bytes.
+        let (bytes, _held) = match client.tarball_reserved(&url, limits.max_compressed).await {
             Ok(b) => b,
             Err(e) => {
                 return TarballEvidence::Unavailable(format!("could not download the tarball: {e}"))
@@ -634,8 +698,8 @@ impl Scanner {
         let compressed_bytes = bytes.len() as u64;
         let report = if integrity.is_ok() {
             // The manifest comparison needs this version's whole document, which the typed view
-            // skipped: read it alone from the bytes, now that it is needed.
-            let doc = match version_document(packument_bytes, version) {
+            // skipped: it was read alone from the bytes before they were dropped.
+            let doc = match whole {
                 Ok(doc) => doc,
                 Err(e) => {
                     return TarballEvidence::Unavailable(format!(
@@ -644,6 +708,14 @@ impl Scanner {
                 }
             };
             let limits = *limits;
+            // CPU-bound, and each analysis may hold a file of up to `max_file_scan` bytes: as
+            // many at once as there are cores, not one per request in flight.
+            let _analysis = registries
+                .memo
+                .analyses
+                .acquire()
+                .await
+                .expect("never closed");
             tokio::task::spawn_blocking(move || crate::content::analyze(&bytes, &doc, &limits))
                 .await
                 .ok()
@@ -717,6 +789,60 @@ impl Scanner {
             registry,
             result,
         }
+    }
+}
+
+/// A full packument being audited: the typed view, and the bytes until every version to audit
+/// has had its whole document read from them ([`FetchedDocument::take_whole`]). The budget
+/// reservation is held as long as the document is.
+pub(crate) struct FetchedDocument {
+    client: RegistryClient,
+    pub(crate) packument: crate::facts::npm::Packument,
+    body: Option<Vec<u8>>,
+    _held: Option<crate::registry::Reservation>,
+}
+
+impl FetchedDocument {
+    /// The version of this document `spec` selects, as npm-pick-manifest would under `engines`.
+    pub(crate) fn pick(&self, spec: &Spec, engines: &Engines) -> Result<String, TargetError> {
+        let registry = self.client.base_display();
+        pick_version_with(
+            &self.packument,
+            &spec.selector,
+            spec.implicit_latest(),
+            engines,
+        )
+        .map_err(|e| {
+            let problem = match e {
+                PickError::NoVersions => format!("the registry lists no versions ({registry})"),
+                other => format!("{other} (registry {registry})"),
+            };
+            TargetError::VersionNotFound {
+                name: spec.name.clone(),
+                problem,
+            }
+        })
+    }
+
+    /// The whole document of each of `versions` (when `wanted`: only the tarball check reads
+    /// it), read from the bytes, which are then dropped: they are not held while tarballs and
+    /// attestations download.
+    pub(crate) fn take_whole(
+        &mut self,
+        versions: &[String],
+        wanted: bool,
+    ) -> Vec<(String, Option<Result<serde_json::Value, String>>)> {
+        let body = self.body.take();
+        versions
+            .iter()
+            .map(|v| {
+                let whole = match (&body, wanted) {
+                    (Some(b), true) => Some(version_document(b, v).map_err(|e| e.to_string())),
+                    _ => None,
+                };
+                (v.clone(), whole)
+            })
+            .collect()
     }
 }
 

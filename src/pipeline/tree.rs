@@ -3,12 +3,14 @@
 //! into the root's score and gate with the path that brings them in. docs/scoring.md says which
 //! rules reach the root and how.
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use futures::stream::{self, StreamExt};
 use serde_json::json;
 use url::Url;
 
+use super::memo::NodeFacts;
 use super::scan::{Registries, Scanner};
 use crate::content::Limits;
 use crate::error::{FetchError, TargetError};
@@ -18,6 +20,9 @@ use crate::rules::score::{grade, Score};
 use crate::rules::{RuleSet, Severity};
 use crate::spec::{Selector, Spec};
 use crate::tree::{self, Engines, Manifest, Packument, ResolveOptions, Source, TreeError};
+
+/// One node's facts, or why it could not be checked.
+type NodeResult = Result<PackageFacts, TargetError>;
 
 /// Dependency resolution settings; `None` on the scanner is `--no-deps`.
 #[derive(Debug, Clone)]
@@ -81,19 +86,39 @@ fn describe(name: &str, registry: &str, e: FetchError) -> String {
 impl Source for RegistrySource<'_> {
     async fn packument(&self, name: &str) -> Result<Arc<Packument>, String> {
         let (client, _) = self.registries.resolve(name)?;
-        let client = client.for_target();
-        let registry = client.base_display();
-        let (_, body, mut held) = client
-            .abbreviated_packument_bytes(name)
-            .await
-            .map_err(|e| describe(name, &registry, e))?;
-        // The bytes and the parsed view are both held while it is read (scan does the same).
-        if let Some(r) = held.as_mut() {
-            r.grow_to(body.len() as u64 * 2).await;
+        // Shared by every tree resolved meanwhile, per registry and credentials.
+        let slot = self
+            .registries
+            .memo()
+            .abbreviated_slot(&self.registries.asker(&client), name);
+        let mut slot = slot.lock().await;
+        match &*slot {
+            Some(Ok(weak)) => {
+                if let Some(doc) = weak.upgrade() {
+                    return Ok(doc);
+                }
+            }
+            Some(Err(e)) => return Err(e.clone()),
+            None => {}
         }
-        Packument::from_slice(&body)
-            .map(Arc::new)
-            .map_err(|e| format!("{name}: the registry's document is unusable: {e}"))
+        let got = async {
+            let client = client.for_target();
+            let registry = client.base_display();
+            let (_, body, mut held) = client
+                .abbreviated_packument_bytes(name)
+                .await
+                .map_err(|e| describe(name, &registry, e))?;
+            // The bytes and the parsed view are both held while it is read (scan does the same).
+            if let Some(r) = held.as_mut() {
+                r.grow_to(body.len() as u64 * 2).await;
+            }
+            Packument::from_slice(&body)
+                .map(Arc::new)
+                .map_err(|e| format!("{name}: the registry's document is unusable: {e}"))
+        }
+        .await;
+        *slot = Some(got.as_ref().map(Arc::downgrade).map_err(Clone::clone));
+        got
     }
 
     async fn shrinkwrap(
@@ -169,27 +194,41 @@ impl Scanner {
         .await?;
         let width = registries.concurrency().max(1);
         // Facts for every node first, then one advisories request per registry for all of them
-        // (as `npm audit` sends a whole tree), then the rules.
-        let mut facts: Vec<Result<PackageFacts, TargetError>> = stream::iter(&tree.nodes)
-            .map(|n| async move {
-                if n.bundled {
-                    return Err(TargetError::Tree {
-                        name: n.name.clone(),
-                        problem: "bundled in its parent's tarball: not fetched from the registry"
-                            .into(),
-                    });
-                }
-                let spec = Spec {
-                    raw: format!("{}@{}", n.name, n.version),
+        // (as `npm audit` sends a whole tree), then the rules. The versions of one name are
+        // audited together, from one fetch of its packument, and a version another tree of the
+        // run already audited is read from the run's memo.
+        let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, n) in tree.nodes.iter().enumerate() {
+            if !n.bundled {
+                by_name.entry(n.name.as_str()).or_default().push(i);
+            }
+        }
+        let mut facts: Vec<Result<PackageFacts, TargetError>> = tree
+            .nodes
+            .iter()
+            .map(|n| {
+                Err(TargetError::Tree {
                     name: n.name.clone(),
-                    selector: Selector::Version(n.version.clone()),
-                    ecosystem: crate::spec::Ecosystem::Npm,
-                };
-                self.facts_in(registries, &spec).await
+                    problem: "bundled in its parent's tarball: not fetched from the registry"
+                        .into(),
+                })
             })
-            .buffered(width)
+            .collect();
+        let nodes = &tree.nodes;
+        let groups: Vec<(Vec<usize>, Vec<NodeResult>)> = stream::iter(by_name)
+            .map(|(name, idx)| async move {
+                let versions: Vec<String> = idx.iter().map(|&i| nodes[i].version.clone()).collect();
+                let got = self.node_facts(registries, name, &versions).await;
+                (idx, got)
+            })
+            .buffer_unordered(width)
             .collect()
             .await;
+        for (idx, got) in groups {
+            for (i, f) in idx.into_iter().zip(got) {
+                facts[i] = f;
+            }
+        }
         let names: Vec<&str> = tree.nodes.iter().map(|n| n.name.as_str()).collect();
         self.add_advisories(registries, &names, &mut facts).await;
         let nodes: Vec<NodeReport> = tree
@@ -223,6 +262,112 @@ impl Scanner {
             problems: tree.problems,
             error: None,
         })
+    }
+}
+
+impl Scanner {
+    /// The facts of `versions` of one dependency `name`, without advisories: each from the
+    /// run's memo when a tree already audited it with the same registry and credentials, the
+    /// rest from one fetch of the full packument. At most the concurrency limit's worth of full
+    /// packuments are held at once across the whole run.
+    pub async fn node_facts(
+        &self,
+        registries: &Registries,
+        name: &str,
+        versions: &[String],
+    ) -> Vec<Result<PackageFacts, TargetError>> {
+        let client = match registries.resolve(name) {
+            Ok((client, _)) => client,
+            Err(problem) => {
+                let e = TargetError::Config {
+                    name: name.to_string(),
+                    problem,
+                };
+                return versions.iter().map(|_| Err(e.clone())).collect();
+            }
+        };
+        let asker = registries.asker(&client);
+        let memo = registries.memo();
+        let cells: Vec<_> = versions
+            .iter()
+            .map(|v| memo.facts_cell(&asker, name, v))
+            .collect();
+        if cells.iter().any(|c| !c.initialized()) {
+            // Another tree may be auditing this name now: wait for it, then read its answers.
+            let lock = memo.name_lock(&asker, name);
+            let _name = lock.lock().await;
+            let todo: Vec<(String, &super::memo::Cell<NodeFacts>)> = versions
+                .iter()
+                .zip(&cells)
+                .filter(|(_, c)| !c.initialized())
+                .map(|(v, c)| (v.clone(), c))
+                .collect();
+            if !todo.is_empty() {
+                let _permit = memo.audits.acquire().await.expect("never closed");
+                let answers = self.audit_versions(registries, name, &todo).await;
+                for ((_, cell), answer) in todo.iter().zip(answers) {
+                    // Only this task sets cells of this name (it holds the name's lock).
+                    let _ = cell.set(answer);
+                }
+            }
+        }
+        cells
+            .iter()
+            .map(|c| match c.get() {
+                Some(Ok((facts, _))) => Ok(facts.clone()),
+                Some(Err(e)) => Err(e.clone()),
+                None => Err(TargetError::Tree {
+                    name: name.to_string(),
+                    problem: "the audit of this version did not complete".into(),
+                }),
+            })
+            .collect()
+    }
+
+    /// One fetch of `name`'s full packument, then each version's evidence and facts,
+    /// concurrently. The packument's bytes are dropped once each version's whole document has
+    /// been read from them; the typed view is held until the last version is done.
+    async fn audit_versions(
+        &self,
+        registries: &Registries,
+        name: &str,
+        todo: &[(String, &super::memo::Cell<NodeFacts>)],
+    ) -> Vec<NodeFacts> {
+        let mut doc = match self.fetch_document(registries, name).await {
+            Ok(doc) => doc,
+            Err(e) => return todo.iter().map(|_| Err(e.clone())).collect(),
+        };
+        let specs: Vec<Spec> = todo
+            .iter()
+            .map(|(v, _)| Spec {
+                raw: format!("{name}@{v}"),
+                name: name.to_string(),
+                selector: Selector::Version(v.clone()),
+                ecosystem: crate::spec::Ecosystem::Npm,
+            })
+            .collect();
+        let engines = self.pick_engines();
+        let picked: Vec<Result<String, TargetError>> =
+            specs.iter().map(|s| doc.pick(s, &engines)).collect();
+        let found: Vec<String> = picked.iter().filter_map(|p| p.clone().ok()).collect();
+        let mut wholes: HashMap<String, Option<Result<serde_json::Value, String>>> = doc
+            .take_whole(&found, self.content_limits.is_some())
+            .into_iter()
+            .collect();
+        let doc = &doc;
+        let work = specs.iter().zip(picked).map(|(spec, picked)| {
+            let whole = picked
+                .as_ref()
+                .ok()
+                .and_then(|v| wholes.remove(v))
+                .flatten();
+            async move {
+                let version = picked?;
+                self.version_facts(registries, doc, spec, &version, whole)
+                    .await
+            }
+        });
+        futures::future::join_all(work).await
     }
 }
 

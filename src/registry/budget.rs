@@ -32,6 +32,8 @@ struct Inner {
     /// What all reservations together may hold without the overdraft.
     shared: u64,
     total: u64,
+    /// First come, first served for empty reservations (see [`BodyBudget::first_come`]).
+    fair: bool,
 }
 
 #[derive(Debug, Default)]
@@ -43,6 +45,9 @@ struct State {
     next_id: u64,
     /// The one reservation allowed past `shared`, while it is.
     overdraft: Option<u64>,
+    /// The oldest empty reservation waiting for room. Later empty reservations queue behind it,
+    /// so a large document is not starved by a stream of small ones that always fit.
+    first_waiter: Option<u64>,
 }
 
 impl BodyBudget {
@@ -54,9 +59,20 @@ impl BodyBudget {
                 state: Mutex::new(State::default()),
                 notify: Notify::new(),
                 shared: total.saturating_sub(largest),
+                fair: false,
                 total,
             }),
         }
+    }
+
+    /// A budget where an empty reservation waits behind an earlier one that did not fit, so a
+    /// large body is not starved by a stream of small ones. Only for holders that wait on
+    /// nothing else while they hold (downloads read straight through, then analysed): queueing
+    /// behind a large body is safe only when every holder ahead of it is sure to finish.
+    pub fn first_come(total: u64, largest: u64) -> BodyBudget {
+        let mut b = BodyBudget::new(total, largest);
+        Arc::get_mut(&mut b.inner).expect("not shared yet").fair = true;
+        b
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -119,7 +135,12 @@ impl Reservation {
             notified.as_mut().enable();
             let newly_waiting = {
                 let mut s = self.budget.lock();
-                let fits = s.used + n <= inner.shared;
+                // A reservation that holds nothing yet waits its turn behind an earlier one
+                // that did not fit; one already holding bytes (a body part-read) goes on, so it
+                // can finish and release.
+                let queued =
+                    inner.fair && self.bytes == 0 && s.first_waiter.is_some_and(|w| w != self.id);
+                let fits = s.used + n <= inner.shared && !queued;
                 let waiting_others = s.waiting - usize::from(self.waiting);
                 let all_others_wait = waiting_others + 1 == s.holders;
                 let overdraft_free = s.overdraft.is_none_or(|o| o == self.id);
@@ -129,12 +150,18 @@ impl Reservation {
                     }
                     s.used += n;
                     s.peak = s.peak.max(s.used);
+                    if s.first_waiter == Some(self.id) {
+                        s.first_waiter = None;
+                    }
                     if self.waiting {
                         s.waiting -= 1;
                         self.waiting = false;
                     }
                     self.bytes += n;
                     return;
+                }
+                if inner.fair && self.bytes == 0 && s.first_waiter.is_none() {
+                    s.first_waiter = Some(self.id);
                 }
                 if self.waiting {
                     false
@@ -173,6 +200,9 @@ impl Drop for Reservation {
             if s.overdraft == Some(self.id) {
                 s.overdraft = None;
             }
+            if s.first_waiter == Some(self.id) {
+                s.first_waiter = None;
+            }
         }
         self.budget.inner.notify.notify_waiters();
     }
@@ -198,6 +228,51 @@ mod tests {
         b.grow_to(30).await;
         assert_eq!(budget.used(), 30);
         assert!(budget.peak() <= budget.total());
+    }
+
+    #[tokio::test]
+    async fn a_large_reservation_is_not_starved_by_small_ones() {
+        let budget = BodyBudget::first_come(100, 40);
+        let mut small = budget.reserve();
+        small.grow_to(30).await;
+        // 50 does not fit beside 30 in the shared 60: `big` waits for room.
+        let mut big = budget.reserve();
+        let (tx, mut rx) = tokio::sync::oneshot::channel();
+        let waiting = tokio::spawn(async move {
+            big.grow_to(50).await;
+            let _ = tx.send(big.bytes());
+            big
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert!(rx.try_recv().is_err(), "big did not wait");
+        // A later small one would fit (30 + 10 <= 60), but it queues behind `big`.
+        let mut later = budget.reserve();
+        let later_grow =
+            tokio::time::timeout(std::time::Duration::from_millis(20), later.grow_to(10));
+        assert!(later_grow.await.is_err(), "the later one went ahead");
+        // A holder part-way through its body still grows, so it can finish.
+        small.grow_to(35).await;
+        drop(small);
+        let big = waiting.await.unwrap();
+        assert_eq!(big.bytes(), 50);
+        drop(big);
+        later.grow_to(10).await;
+        assert!(budget.peak() <= budget.total());
+    }
+
+    #[tokio::test]
+    async fn without_first_come_a_small_reservation_goes_ahead() {
+        // The packuments' budget: its holders wait on other requests while they hold, so a
+        // small document must not queue behind a large one that waits for them.
+        let budget = BodyBudget::new(100, 40);
+        let mut small = budget.reserve();
+        small.grow_to(30).await;
+        let mut big = budget.reserve();
+        let grow_big = tokio::time::timeout(std::time::Duration::from_millis(20), big.grow_to(50));
+        assert!(grow_big.await.is_err());
+        let mut later = budget.reserve();
+        later.grow_to(10).await;
+        assert_eq!(budget.used(), 40);
     }
 
     #[tokio::test]

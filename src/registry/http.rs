@@ -524,7 +524,9 @@ async fn read_body(
     if let (Some(r), Some(n)) = (reservation.as_mut(), resp.content_length()) {
         r.grow_to(n).await;
     }
-    let mut body = Vec::new();
+    // Sized once from a declared length (already checked against the cap and reserved):
+    // doubling as chunks arrive would briefly hold one and a half times a large tarball.
+    let mut body = Vec::with_capacity(resp.content_length().map_or(0, |n| n as usize));
     loop {
         match resp.chunk().await {
             Ok(Some(chunk)) => {
@@ -562,6 +564,10 @@ async fn read_body(
     Ok((body, reservation))
 }
 
+/// hyper's default HTTP/2 stream window, set explicitly so the connection window below can be
+/// sized from it.
+const H2_STREAM_WINDOW: u32 = 2 * 1024 * 1024;
+
 pub fn http_client(cfg: &super::HttpConfig) -> Result<reqwest::Client, FetchError> {
     reqwest::Client::builder()
         .user_agent(concat!("mcp-audit/", env!("CARGO_PKG_VERSION")))
@@ -569,6 +575,20 @@ pub fn http_client(cfg: &super::HttpConfig) -> Result<reqwest::Client, FetchErro
         .connect_timeout(cfg.connect_timeout)
         // Redirects are followed in `follow`, which picks the credential for each hop.
         .redirect(reqwest::redirect::Policy::none())
+        // A body waits, unread, for room in the memory budget (`budget`). Over HTTP/2 its
+        // stream keeps up to a stream window of data unacknowledged, and all streams share the
+        // connection's window: with hyper's defaults (2 MiB / 5 MiB) three waiting bodies
+        // stalled every other download on the connection until each timed out. The connection
+        // window now holds every permitted request's stream window at once, so waiting bodies
+        // can never take all of it (at most the concurrency limit × 2 MiB buffered).
+        .http2_initial_stream_window_size(H2_STREAM_WINDOW)
+        .http2_initial_connection_window_size(
+            H2_STREAM_WINDOW
+                .saturating_mul(u32::try_from(cfg.concurrency.max(1)).unwrap_or(u32::MAX))
+                .saturating_add(H2_STREAM_WINDOW)
+                // HTTP/2's largest window.
+                .min((1 << 31) - 1),
+        )
         .build()
         .map_err(|e| FetchError::Client(e.to_string()))
 }

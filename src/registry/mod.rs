@@ -297,13 +297,23 @@ impl RegistryClient {
     /// Credentials follow the same strict per-URL rule, so a tarball on another host (a CDN)
     /// gets none.
     pub async fn tarball(&self, url: &Url, limit: u64) -> Result<Vec<u8>, FetchError> {
+        self.tarball_reserved(url, limit).await.map(|(b, _)| b)
+    }
+
+    /// [`RegistryClient::tarball`], with the budget reservation that covered the download:
+    /// keep it while the bytes are read.
+    pub async fn tarball_reserved(
+        &self,
+        url: &Url,
+        limit: u64,
+    ) -> Result<(Vec<u8>, Option<Reservation>), FetchError> {
         let want = Want {
             limit,
             accept: "application/octet-stream",
             limit_flag: "--max-tarball-mb",
             cacheable: false,
         };
-        self.get_with(url, want).await
+        self.get_reserved(url, want).await
     }
 }
 

@@ -744,6 +744,17 @@ impl<S: Source> Resolver<'_, S> {
             .collect()
     }
 
+    /// The registry packages `edges` of node `id` ask for.
+    fn registry_names(&self, id: usize, edges: &[String]) -> Vec<String> {
+        edges
+            .iter()
+            .filter_map(|n| match &self.arena.nodes[id].edges[n].want {
+                Want::Registry { package, .. } => Some(package.clone()),
+                Want::Elsewhere { .. } => None,
+            })
+            .collect()
+    }
+
     fn fail(&mut self, from: usize, name: &str, reason: String, unavailable: bool) {
         self.failed.insert((from, name.to_string()));
         let e = &self.arena.nodes[from].edges[name];
@@ -765,13 +776,7 @@ impl<S: Source> Resolver<'_, S> {
         if problems.is_empty() {
             return Ok(());
         }
-        let names: Vec<String> = problems
-            .iter()
-            .filter_map(|n| match &self.arena.nodes[id].edges[n].want {
-                Want::Registry { package, .. } => Some(package.clone()),
-                Want::Elsewhere { .. } => None,
-            })
-            .collect();
+        let mut names = self.registry_names(id, &problems);
         // Each missing dependency becomes a node: a document listing thousands is refused
         // before they are fetched.
         let missing = problems
@@ -782,6 +787,17 @@ impl<S: Source> Resolver<'_, S> {
             return Err(TreeError::TooManyNodes {
                 limit: self.opts.max_nodes,
             });
+        }
+        if names.iter().any(|n| !self.cache.contains_key(n)) {
+            // One round trip per node would chain hundreds of them: fetch what every queued
+            // node is missing too, so a tree costs about one round per level. Only the cache is
+            // filled ahead; placement still reads it in arborist's order.
+            for &q in queue.iter() {
+                if q != id && self.arena.nodes[q].live {
+                    let edges = self.problem_edges(q);
+                    names.extend(self.registry_names(q, &edges));
+                }
+            }
         }
         self.prefetch(names).await;
         for name in problems {

@@ -408,3 +408,163 @@ fn a_bare_name_scans_the_version_npm_would_install() {
         }
     }
 }
+fn two_versions(name: &str) -> Value {
+    json!({
+        "name": name,
+        "dist-tags": {"latest": "2.0.0"},
+        "time": {"created": "2024-01-01T00:00:00.000Z", "1.0.0": "2024-01-01T00:00:00.000Z",
+                 "2.0.0": "2024-02-01T00:00:00.000Z"},
+        "maintainers": [{"name": "alice", "email": "a@example.com"}],
+        "versions": {"1.0.0": version(json!({})), "2.0.0": version(json!({}))}
+    })
+}
+
+/// The full (`application/json`) and abbreviated GETs of `path`.
+fn gets(reg: &TestRegistry, path: &str) -> (usize, usize) {
+    let reqs = reg.requests();
+    let of = |abbreviated: bool| {
+        reqs.iter()
+            .filter(|r| r.method == "GET" && r.decoded_path == path)
+            .filter(|r| {
+                r.header("accept")
+                    .is_some_and(|a| a.starts_with("application/vnd.npm.install-v1+json"))
+                    == abbreviated
+            })
+            .count()
+    };
+    (of(false), of(true))
+}
+
+#[test]
+fn a_dependency_shared_by_two_trees_is_fetched_and_judged_once() {
+    let reg = takeover_registry();
+    // Two roots whose trees both hold tree-mid and takeover-demo; `shared-two` sits in one tree
+    // at two versions (2.0.0 at the top, 1.0.0 nested under tree-old).
+    reg.add_packument(
+        "root-a",
+        simple(
+            "root-a",
+            json!({"tree-mid": "^1.0.0", "shared-two": "^2.0.0", "tree-old": "^1"}),
+        ),
+    );
+    reg.add_packument("root-b", simple("root-b", json!({"tree-mid": "^1.0.0"})));
+    reg.add_packument(
+        "tree-old",
+        simple("tree-old", json!({"shared-two": "^1.0.0"})),
+    );
+    reg.add_packument("shared-two", two_versions("shared-two"));
+    let out = run(scan(
+        &reg,
+        &[
+            "root-a",
+            "root-b",
+            "--no-tarball",
+            "--no-cache",
+            "--format",
+            "json",
+        ],
+    ));
+    assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
+    let r = json(&out);
+    let nodes = |i: usize| -> BTreeSet<String> {
+        r["packages"][i]["tree"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| {
+                format!(
+                    "{}@{}",
+                    n["name"].as_str().unwrap(),
+                    n["version"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let a = nodes(0);
+    for want in [
+        "tree-mid@1.0.0",
+        "takeover-demo@1.2.1",
+        "shared-two@1.0.0",
+        "shared-two@2.0.0",
+    ] {
+        assert!(a.contains(want), "{want} not in {a:?}");
+    }
+    assert!(nodes(1).contains("takeover-demo@1.2.1"));
+    // Both trees carry the takeover, judged from the one audit.
+    for p in r["packages"].as_array().unwrap() {
+        assert!(
+            p["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["rule"] == "new-publisher"
+                    && f["evidence"]["dependency"] == "takeover-demo@1.2.1"),
+            "{p}"
+        );
+    }
+    // One full packument per name for the whole run (both trees, both versions). Resolutions
+    // share an abbreviated packument only while one of them holds it, so that count depends on
+    // timing: at most one per tree.
+    for name in ["/takeover-demo", "/tree-mid", "/shared-two"] {
+        let (full, abbreviated) = gets(&reg, name);
+        assert_eq!(full, 1, "{name}");
+        assert!((1..=2).contains(&abbreviated), "{name}: {abbreviated}");
+    }
+}
+
+/// `config` servers: entries with the same npm credentials share the run's audits of a
+/// dependency; an entry with another token gets its own, fetched with its own token.
+#[test]
+fn config_servers_share_dependency_audits_only_with_the_same_credentials() {
+    let reg = takeover_registry();
+    let dir = tempfile::tempdir().unwrap();
+    let key = format!("npm_config_{}:_authToken", crate::support::nerf(&reg));
+    let server = |token: &str| {
+        json!({"command": "npx", "args": ["-y", "tree-root@1.0.0"],
+               "env": {"npm_config_registry": reg.url(), key.clone(): token}})
+    };
+    let file = dir.path().join("claude_desktop_config.json");
+    std::fs::write(
+        &file,
+        json!({"mcpServers": {"a": server("tok-a"), "a-again": server("tok-a"),
+                              "b": server("tok-b")}})
+        .to_string(),
+    )
+    .unwrap();
+    let mut cmd = crate::support::mcp_audit();
+    cmd.env("HOME", dir.path()).current_dir(dir.path()).args([
+        "config",
+        file.to_str().unwrap(),
+        "--no-tarball",
+        "--no-cache",
+        "--format",
+        "json",
+        "--now",
+        crate::support::NOW,
+    ]);
+    let out = run(cmd);
+    assert!(
+        out.code == 0 || out.code == 1,
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    // The dependency's full packument: once with token A (two servers), once with token B.
+    let full: Vec<Option<String>> = reg
+        .requests()
+        .iter()
+        .filter(|r| r.decoded_path == "/takeover-demo")
+        .filter(|r| r.header("accept") == Some("application/json"))
+        .map(|r| r.header("authorization").map(str::to_string))
+        .collect();
+    let with = |t: &str| {
+        full.iter()
+            .filter(|a| a.as_deref() == Some(&format!("Bearer {t}")[..]))
+            .count()
+    };
+    assert_eq!(
+        (with("tok-a"), with("tok-b"), full.len()),
+        (1, 1, 2),
+        "{full:?}"
+    );
+}
