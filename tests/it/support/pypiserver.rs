@@ -9,22 +9,37 @@
 
 use std::fs::{self, File};
 use std::io::Write;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
-/// The pin lives in the install script only; reading it from there keeps the two in step.
-const TEST_TOOLS_SCRIPT: &str = include_str!("../../../scripts/test-tools.sh");
-const READY_TIMEOUT: Duration = Duration::from_secs(30);
-/// Another process can take the port between our probe and pypiserver's bind.
-const START_ATTEMPTS: usize = 3;
+use super::tool_server::{self, ServerChild, StartError};
 
 pub struct PypiServer {
-    child: Child,
+    child: ServerChild,
     port: u16,
     dir: tempfile::TempDir,
+}
+
+impl tool_server::Started for PypiServer {
+    const NAME: &'static str = "pypiserver";
+    const PORT_TAKEN: &'static str = "Address already in use";
+    fn child(&mut self) -> &mut ServerChild {
+        &mut self.child
+    }
+    // Unauthenticated: the 401 proves it is up and that reads need the credential.
+    fn ready(&self) -> bool {
+        self.status_of("/simple/") == Some(401)
+    }
+    fn diagnostics(&self) -> String {
+        let read = |f: &str| fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
+        format!(
+            "--- stderr ---\n{}\n--- stdout ---\n{}",
+            read("stderr.txt"),
+            read("stdout.txt")
+        )
+    }
 }
 
 impl PypiServer {
@@ -33,15 +48,7 @@ impl PypiServer {
     /// Panics with a clear message naming scripts/test-tools.sh if pypiserver is not installed.
     pub fn start(user: &str, password: &str) -> PypiServer {
         let venv = installed_venv();
-        let mut last = String::new();
-        for _ in 0..START_ATTEMPTS {
-            match Self::try_start(&venv, user, password) {
-                Ok(s) => return s,
-                Err(StartError::PortTaken(log)) => last = log,
-                Err(StartError::Fatal(msg)) => panic!("{msg}"),
-            }
-        }
-        panic!("pypiserver could not bind a port in {START_ATTEMPTS} attempts:\n{last}");
+        tool_server::start_with_retries("pypiserver", || Self::try_start(&venv, user, password))
     }
 
     fn try_start(venv: &Path, user: &str, password: &str) -> Result<PypiServer, StartError> {
@@ -71,7 +78,7 @@ impl PypiServer {
             String::from_utf8_lossy(&made.stderr)
         );
 
-        let port = free_port();
+        let port = tool_server::free_port();
         let out = File::create(dir.path().join("stdout.txt")).expect("create stdout file");
         let err = File::create(dir.path().join("stderr.txt")).expect("create stderr file");
         let mut cmd = Command::new(venv.join("bin/pypi-server"));
@@ -94,36 +101,17 @@ impl PypiServer {
         ] {
             cmd.env_remove(key).env_remove(key.to_ascii_uppercase());
         }
-        #[cfg(unix)]
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        tool_server::own_process_group(&mut cmd);
         let child = cmd
             .spawn()
             .map_err(|e| StartError::Fatal(format!("could not start pypiserver ({e}): {HINT}")))?;
-        let mut s = PypiServer { child, port, dir };
-        let deadline = Instant::now() + READY_TIMEOUT;
-        loop {
-            if let Ok(Some(status)) = s.child.try_wait() {
-                let report = s.diagnostics();
-                return Err(if report.contains("Address already in use") {
-                    StartError::PortTaken(report)
-                } else {
-                    StartError::Fatal(format!(
-                        "pypiserver exited during startup ({status}):\n{report}"
-                    ))
-                });
-            }
-            // Unauthenticated: the 401 proves it is up and that reads need the credential.
-            if s.status_of("/simple/") == Some(401) {
-                return Ok(s);
-            }
-            if Instant::now() > deadline {
-                return Err(StartError::Fatal(format!(
-                    "pypiserver did not answer on port {port} within {READY_TIMEOUT:?}:\n{}",
-                    s.diagnostics()
-                )));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let mut s = PypiServer {
+            child: ServerChild(child),
+            port,
+            dir,
+        };
+        tool_server::wait_until_ready(&mut s, port, "")?;
+        Ok(s)
     }
 
     /// `http://127.0.0.1:PORT/simple/`, without credentials.
@@ -168,58 +156,15 @@ impl PypiServer {
             .parse()
             .ok()
     }
-
-    fn diagnostics(&self) -> String {
-        let read = |f: &str| fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
-        format!(
-            "--- stderr ---\n{}\n--- stdout ---\n{}",
-            read("stderr.txt"),
-            read("stdout.txt")
-        )
-    }
-}
-
-impl Drop for PypiServer {
-    fn drop(&mut self) {
-        #[cfg(unix)]
-        {
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{}", self.child.id())])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-enum StartError {
-    PortTaken(String),
-    Fatal(String),
 }
 
 const HINT: &str = "run `scripts/test-tools.sh` (it installs the pinned pypiserver into \
                     target/test-tools/pypiserver; set MCP_AUDIT_TEST_TOOLS to use another dir)";
 
-fn tools_dir() -> PathBuf {
-    std::env::var_os("MCP_AUDIT_TEST_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(MANIFEST_DIR).join("target/test-tools"))
-}
-
-fn pinned_version() -> &'static str {
-    TEST_TOOLS_SCRIPT
-        .lines()
-        .find_map(|l| l.strip_prefix("PYPISERVER_VERSION="))
-        .map(str::trim)
-        .expect("scripts/test-tools.sh has a PYPISERVER_VERSION= line")
-}
-
 /// The venv, after checking that it holds the pinned version (the install stamp names it).
 fn installed_venv() -> PathBuf {
-    let venv = tools_dir().join("pypiserver");
-    let want = pinned_version();
+    let venv = tool_server::tools_dir().join("pypiserver");
+    let want = tool_server::pinned_version("PYPISERVER_VERSION");
     let stamp = fs::read_to_string(venv.join(".installed")).unwrap_or_else(|_| {
         panic!(
             "pypiserver {want} is not installed at {}: {HINT}",
@@ -233,11 +178,4 @@ fn installed_venv() -> PathBuf {
         stamp.trim()
     );
     venv
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .expect("bind a loopback port")
-        .port()
 }

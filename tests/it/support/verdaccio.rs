@@ -9,18 +9,15 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{ChildStdin, Command, Stdio};
+use std::time::Duration;
+
+use super::tool_server::{self, ServerChild, StartError};
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
-/// The pin lives in the install script only; reading it from there keeps the two in step.
-const TEST_TOOLS_SCRIPT: &str = include_str!("../../../scripts/test-tools.sh");
 const CONFIG_TEMPLATE: &str = include_str!("../../../fixtures/verdaccio/config.yaml");
-const READY_TIMEOUT: Duration = Duration::from_secs(30);
-/// Another process can take the port between our probe and Verdaccio's bind.
-const START_ATTEMPTS: usize = 3;
 
 /// A package to publish: `name` and `version` win over the same keys in `manifest`.
 #[derive(Clone, Debug, Default)]
@@ -68,11 +65,31 @@ impl FixturePackage {
 }
 
 pub struct Verdaccio {
-    child: Child,
+    child: ServerChild,
     /// Held only so it closes when we go away: `launch.js` exits on EOF (see there).
     _lifeline: ChildStdin,
     port: u16,
     dir: tempfile::TempDir,
+}
+
+impl tool_server::Started for Verdaccio {
+    const NAME: &'static str = "Verdaccio";
+    const PORT_TAKEN: &'static str = "EADDRINUSE";
+    fn child(&mut self) -> &mut ServerChild {
+        &mut self.child
+    }
+    fn ready(&self) -> bool {
+        matches!(self.request("GET", "/-/ping", &[], None), Ok((200, _)))
+    }
+    fn diagnostics(&self) -> String {
+        let read = |f: &str| fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
+        format!(
+            "--- stderr (tail) ---\n{}\n--- stdout (tail) ---\n{}\n--- verdaccio.log (tail) ---\n{}",
+            tail(&read("stderr.txt"), 30),
+            tail(&read("stdout.txt"), 10),
+            tail(&read("verdaccio.log"), 30),
+        )
+    }
 }
 
 impl Verdaccio {
@@ -83,15 +100,7 @@ impl Verdaccio {
     /// if Verdaccio is not installed.
     pub fn start() -> Verdaccio {
         let bin = installed_bin();
-        let mut last_failure = String::new();
-        for _ in 0..START_ATTEMPTS {
-            match Self::try_start(&bin) {
-                Ok(v) => return v,
-                Err(StartError::PortTaken(log)) => last_failure = log,
-                Err(StartError::Fatal(msg)) => panic!("{msg}"),
-            }
-        }
-        panic!("Verdaccio could not bind a port in {START_ATTEMPTS} attempts:\n{last_failure}");
+        tool_server::start_with_retries("Verdaccio", || Self::try_start(&bin))
     }
 
     fn try_start(bin: &Path) -> Result<Verdaccio, StartError> {
@@ -99,7 +108,7 @@ impl Verdaccio {
             .prefix("mcp-audit-verdaccio-")
             .tempdir()
             .expect("create Verdaccio temp dir");
-        let port = free_port();
+        let port = tool_server::free_port();
         let config = dir.path().join("config.yaml");
         let storage = dir.path().join("storage");
         fs::create_dir(&storage).expect("create storage dir");
@@ -129,9 +138,7 @@ impl Verdaccio {
             .stdout(out)
             .stderr(err);
         scrub_env(&mut cmd);
-        // Own process group, so Drop can kill Verdaccio and anything it spawned in one go.
-        #[cfg(unix)]
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        tool_server::own_process_group(&mut cmd);
         let mut child = cmd.spawn().map_err(|e| {
             StartError::Fatal(format!(
                 "could not run `node` to start Verdaccio ({e}); Node >= 20 must be on PATH"
@@ -139,36 +146,13 @@ impl Verdaccio {
         })?;
         let lifeline = child.stdin.take().expect("piped stdin");
         let mut v = Verdaccio {
-            child,
+            child: ServerChild(child),
             _lifeline: lifeline,
             port,
             dir,
         };
-
-        let deadline = Instant::now() + READY_TIMEOUT;
-        loop {
-            if let Ok(Some(status)) = v.child.try_wait() {
-                let report = v.diagnostics();
-                // Dropping `v` reaps the child and removes the temp dir.
-                return Err(if report.contains("EADDRINUSE") {
-                    StartError::PortTaken(report)
-                } else {
-                    StartError::Fatal(format!(
-                        "Verdaccio exited during startup ({status}):\n{report}"
-                    ))
-                });
-            }
-            if let Ok((200, _)) = v.request("GET", "/-/ping", &[], None) {
-                return Ok(v);
-            }
-            if Instant::now() > deadline {
-                return Err(StartError::Fatal(format!(
-                    "Verdaccio did not answer GET /-/ping on port {port} within {READY_TIMEOUT:?}:\n{}",
-                    v.diagnostics()
-                )));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        tool_server::wait_until_ready(&mut v, port, " GET /-/ping")?;
+        Ok(v)
     }
 
     /// `http://127.0.0.1:PORT/`. Verdaccio builds tarball URLs from the request's Host header,
@@ -349,59 +333,12 @@ impl Verdaccio {
         stream.read_to_end(&mut raw)?;
         parse_response(&raw)
     }
-
-    fn diagnostics(&self) -> String {
-        let read = |f: &str| fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
-        format!(
-            "--- stderr (tail) ---\n{}\n--- stdout (tail) ---\n{}\n--- verdaccio.log (tail) ---\n{}",
-            tail(&read("stderr.txt"), 30),
-            tail(&read("stdout.txt"), 10),
-            tail(&read("verdaccio.log"), 30),
-        )
-    }
-}
-
-impl Drop for Verdaccio {
-    fn drop(&mut self) {
-        #[cfg(unix)]
-        {
-            // The whole group: Verdaccio spawns nothing today, but a plugin or a future version
-            // might, and an orphaned node process would hold the port and the temp dir.
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{}", self.child.id())])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        // `dir` (a TempDir) is removed after this, once the process no longer writes to it.
-    }
-}
-
-enum StartError {
-    PortTaken(String),
-    Fatal(String),
-}
-
-fn tools_dir() -> PathBuf {
-    std::env::var_os("MCP_AUDIT_TEST_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(MANIFEST_DIR).join("target/test-tools"))
-}
-
-fn pinned_version() -> &'static str {
-    TEST_TOOLS_SCRIPT
-        .lines()
-        .find_map(|l| l.strip_prefix("VERDACCIO_VERSION="))
-        .map(str::trim)
-        .expect("scripts/test-tools.sh has a VERDACCIO_VERSION= line")
 }
 
 /// The Verdaccio bin script, after checking the installed version is the pinned one.
 fn installed_bin() -> PathBuf {
-    let root = tools_dir().join("verdaccio/node_modules/verdaccio");
-    let want = pinned_version();
+    let root = tool_server::tools_dir().join("verdaccio/node_modules/verdaccio");
+    let want = tool_server::pinned_version("VERDACCIO_VERSION");
     let hint =
         "run `scripts/test-tools.sh` (it installs the pinned Verdaccio into target/test-tools/; \
                 set MCP_AUDIT_TEST_TOOLS to use another dir)";
@@ -422,13 +359,6 @@ fn installed_bin() -> PathBuf {
         root.display()
     );
     root.join("bin/verdaccio")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .expect("bind a loopback port")
-        .port()
 }
 
 /// Keeps the developer's npm configuration and proxies out of Verdaccio and npm: a proxy would
