@@ -472,14 +472,7 @@ async fn audit_server(
             );
         }
     }
-    // Notes and reasons quote specs and paths from the entry.
-    let notes = notes.iter().map(|n| scrub.scrub(n).to_string()).collect();
-    let package = match package {
-        PackageOutcome::NotScanned { reason } => PackageOutcome::NotScanned {
-            reason: scrub.scrub(&reason).to_string(),
-        },
-        other => other,
-    };
+    let (notes, package) = scrub_shown(&scrub, &notes, package);
     ServerReport {
         scrub,
         entry: entry.clone(),
@@ -773,6 +766,23 @@ async fn pypi_package(
         Some(shown),
         if pinned { exists } else { unpinned() },
     )
+}
+
+/// Notes and a not-scanned reason quote specs and paths from the entry: the text shown of them,
+/// with the entry's credentials scrubbed.
+pub(super) fn scrub_shown(
+    scrub: &Scrubber,
+    notes: &[String],
+    package: PackageOutcome,
+) -> (Vec<String>, PackageOutcome) {
+    let notes = notes.iter().map(|n| scrub.scrub(n).to_string()).collect();
+    let package = match package {
+        PackageOutcome::NotScanned { reason } => PackageOutcome::NotScanned {
+            reason: scrub.scrub(&reason).to_string(),
+        },
+        other => other,
+    };
+    (notes, package)
 }
 
 /// Why a launch has no npm package to scan, or `None` when it has one.

@@ -256,13 +256,7 @@ pub(super) async fn audit_wrapped(
             &scanner.policy,
         );
     }
-    let notes = notes.iter().map(|n| scrub.scrub(n).to_string()).collect();
-    let package = match package {
-        PackageOutcome::NotScanned { reason } => PackageOutcome::NotScanned {
-            reason: scrub.scrub(&reason).to_string(),
-        },
-        other => other,
-    };
+    let (notes, package) = scrub_shown(&scrub, &notes, package);
     ServerReport {
         scrub,
         entry: entry.clone(),
