@@ -46,8 +46,10 @@ const PY_VALUE_FLAGS: &[&str] = &[
     "--backend",
 ];
 
-pub(super) fn pypi(runner: &str, args: &[String]) -> Option<Launch> {
-    let mut from: Option<String> = None;
+/// Walks the runner's flags up to the first positional argument (or past `--`), giving `on_flag`
+/// each flag's name and value (inline `--x=v`, or the next argument for a flag in
+/// `PY_VALUE_FLAGS`); returns the index of the first argument after them.
+fn walk_flags(args: &[String], mut on_flag: impl FnMut(&str, Option<String>)) -> usize {
     let mut i = 0;
     while i < args.len() {
         let a = args[i].as_str();
@@ -62,20 +64,27 @@ pub(super) fn pypi(runner: &str, args: &[String]) -> Option<Launch> {
             Some((n, v)) => (n, Some(v.to_string())),
             None => (a, None),
         };
-        let takes = PY_VALUE_FLAGS.contains(&name);
         let value = if inline.is_some() {
             inline
-        } else if takes {
+        } else if PY_VALUE_FLAGS.contains(&name) {
             i += 1;
             args.get(i).cloned()
         } else {
             None
         };
+        on_flag(name, value);
+        i += 1;
+    }
+    i
+}
+
+pub(super) fn pypi(runner: &str, args: &[String]) -> Option<Launch> {
+    let mut from: Option<String> = None;
+    let i = walk_flags(args, |name, value| {
         if matches!(name, "--from" | "--spec") {
             from = value;
         }
-        i += 1;
-    }
+    });
     let package = from.or_else(|| args.get(i).cloned())?;
     Some(Launch::PyPi {
         runner: runner.to_string(),
@@ -101,28 +110,7 @@ pub(crate) fn is_python(word: &str) -> bool {
 /// distribution name, and guessing one would audit a package that may not be the one installed.
 pub(super) fn uv_run_with(args: &[String]) -> Option<Launch> {
     let mut with: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        let a = args[i].as_str();
-        if a == "--" {
-            i += 1;
-            break;
-        }
-        if !a.starts_with('-') {
-            break;
-        }
-        let (name, inline) = match a.split_once('=') {
-            Some((n, v)) => (n, Some(v.to_string())),
-            None => (a, None),
-        };
-        let value = if inline.is_some() {
-            inline
-        } else if PY_VALUE_FLAGS.contains(&name) {
-            i += 1;
-            args.get(i).cloned()
-        } else {
-            None
-        };
+    let i = walk_flags(args, |name, value| {
         if matches!(name, "--with" | "-w") {
             // `--with a,b` lists several.
             with.extend(
@@ -131,8 +119,7 @@ pub(super) fn uv_run_with(args: &[String]) -> Option<Launch> {
                     .flat_map(|v| v.split(',').map(str::trim).map(String::from)),
             );
         }
-        i += 1;
-    }
+    });
     let command = args.get(i..)?;
     let runs_module =
         command.first().is_some_and(|c| is_python(c)) && command.iter().skip(1).any(|a| a == "-m");
