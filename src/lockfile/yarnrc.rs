@@ -51,6 +51,10 @@ struct Found {
 
 /// Yarn's `${NAME}` / `${NAME:-default}` / `${NAME-default}` interpolation. A variable that is
 /// not set and has no default is an error naming it (yarn refuses the file too).
+///
+/// Not npm's `npmrc::layer::expand_env`, though both read `${NAME}`: the rules differ. npm has
+/// no defaults (`${A:-d}` is a variable named `A:-d`), leaves an unset `${A}` as text, empties
+/// `${A?}`, and honours backslash escapes; yarn takes defaults and refuses an unset variable.
 fn interpolate(value: &str, env: &HashMap<String, String>) -> Result<String, String> {
     let mut out = String::new();
     let mut rest = value;
