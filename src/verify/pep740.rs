@@ -631,8 +631,7 @@ fn expand_tags(tags: &[String]) -> BTreeSet<String> {
 
 /// A Fulcio extension (`1.3.6.1.4.1.57264.1.<n>`) as a string: DER UTF8String for .8 onwards,
 /// raw bytes for the deprecated ones.
-fn fulcio_ext(cert_der: &[u8], n: u32) -> Option<String> {
-    let cert = x509_cert::Certificate::from_der(cert_der).ok()?;
+fn fulcio_ext(cert: &x509_cert::Certificate, n: u32) -> Option<String> {
     let want = format!("1.3.6.1.4.1.57264.1.{n}");
     let ext = cert
         .tbs_certificate
@@ -651,8 +650,13 @@ fn fulcio_ext(cert_der: &[u8], n: u32) -> Option<String> {
 }
 
 /// pypi-attestations' `Publisher` policies, claim for claim.
+///
+/// The claims are read from the certificate here rather than taken from `CertIdentity`, which
+/// falls back to the deprecated extensions (.1.1 issuer, .1.5 repository...): these policies
+/// read the v2 claims only, as pypi-attestations' do. One parse serves every claim read.
 fn match_publisher(p: &TrustedPublisher, cert_der: &[u8]) -> PublisherMatch {
-    let ext = |n| fulcio_ext(cert_der, n);
+    let cert = x509_cert::Certificate::from_der(cert_der).ok();
+    let ext = |n| cert.as_ref().and_then(|c| fulcio_ext(c, n));
     let issuer_v2 = ext(8);
     let mismatch = |what: &str, want: &str, got: Option<String>| {
         PublisherMatch::Mismatch(format!(
@@ -737,7 +741,7 @@ fn match_publisher(p: &TrustedPublisher, cert_der: &[u8]) -> PublisherMatch {
             if issuer.as_deref() != Some(GOOGLE_ISSUER) {
                 return mismatch("OIDC issuer", GOOGLE_ISSUER, issuer);
             }
-            let sans = san_values(cert_der);
+            let sans = cert.as_ref().map(san_values).unwrap_or_default();
             if sans.iter().any(|s| s == email) {
                 PublisherMatch::Matches
             } else {
@@ -759,12 +763,9 @@ fn match_publisher(p: &TrustedPublisher, cert_der: &[u8]) -> PublisherMatch {
 }
 
 /// Email and URI subject alternative names of the certificate.
-fn san_values(cert_der: &[u8]) -> Vec<String> {
+fn san_values(cert: &x509_cert::Certificate) -> Vec<String> {
     use x509_cert::ext::pkix::name::GeneralName;
     use x509_cert::ext::pkix::SubjectAltName;
-    let Ok(cert) = x509_cert::Certificate::from_der(cert_der) else {
-        return Vec::new();
-    };
     let Ok(Some((_, san))) = cert.tbs_certificate.get::<SubjectAltName>() else {
         return Vec::new();
     };
