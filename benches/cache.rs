@@ -5,6 +5,8 @@
 
 #[path = "../tests/it/support/registry.rs"]
 mod registry;
+#[path = "../tests/it/support/scanner.rs"]
+mod scanner;
 
 use std::time::Duration;
 
@@ -13,8 +15,6 @@ use serde_json::{json, Value};
 
 use mcp_audit::pipeline::scan::{Registries, Scanner};
 use mcp_audit::registry::{parse_registry_url, CacheConfig, HttpConfig};
-use mcp_audit::report::Policy;
-use mcp_audit::rules::RuleSet;
 use mcp_audit::spec::Spec;
 
 /// The same shape as `scan_throughput`'s packuments: 30 versions, about 25 KB.
@@ -59,25 +59,12 @@ fn packument(name: &str) -> Value {
 }
 
 fn scanner(url: &str, cache: Option<CacheConfig>) -> Scanner {
-    let rules = RuleSet::embedded().unwrap();
     let http = HttpConfig {
         cache,
         ..HttpConfig::default()
     };
-    Scanner {
-        registries: Registries::single(&parse_registry_url(url, false).unwrap(), http).unwrap(),
-        policy: Policy {
-            registry: url.to_string(),
-            rules: rules.rules.len(),
-            ..Policy::default()
-        },
-        rules,
-        now: chrono::Utc::now(),
-        trusted_root: std::sync::Arc::new(mcp_audit::verify::TrustedRoot::public_good()),
-        trust_window_days: 365,
-        content_limits: None,
-        tree: None,
-    }
+    let registries = Registries::single(&parse_registry_url(url, false).unwrap(), http).unwrap();
+    scanner::scanner(registries, url)
 }
 
 fn bench(c: &mut Criterion) {

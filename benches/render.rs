@@ -7,19 +7,19 @@
 
 #[path = "../tests/it/support/registry.rs"]
 mod registry;
+#[path = "../tests/it/support/scanner.rs"]
+mod scanner;
 
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
 
-use mcp_audit::pipeline::scan::{Registries, Scanner};
+use mcp_audit::pipeline::scan::Registries;
 use mcp_audit::registry::{parse_registry_url, HttpConfig};
 use mcp_audit::render::json;
 use mcp_audit::render::sanitize::Sanitizer;
 use mcp_audit::render::table::{self, TableOptions};
-use mcp_audit::report::Policy;
-use mcp_audit::rules::RuleSet;
 use mcp_audit::spec::Spec;
 
 const FIELD_BYTES: usize = 64_000_000;
@@ -47,30 +47,13 @@ fn bench(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let rules = RuleSet::embedded().unwrap();
     let http = HttpConfig {
         max_body_bytes: 256 * 1024 * 1024,
         ..HttpConfig::default()
     };
-    let scanner = Scanner {
-        registries: Registries::single(&parse_registry_url(&reg.url(), false).unwrap(), http)
-            .unwrap(),
-        policy: Policy {
-            fail_under: None,
-            min_coverage: None,
-            strict: false,
-            registry: reg.url(),
-            rules: rules.rules.len(),
-            rules_dir: None,
-            ..Policy::default()
-        },
-        rules,
-        now: chrono::Utc::now(),
-        trusted_root: std::sync::Arc::new(mcp_audit::verify::TrustedRoot::public_good()),
-        trust_window_days: 365,
-        content_limits: None,
-        tree: None,
-    };
+    let registries =
+        Registries::single(&parse_registry_url(&reg.url(), false).unwrap(), http).unwrap();
+    let scanner = scanner::scanner(registries, &reg.url());
     let report = rt.block_on(scanner.scan(&[Spec::parse("huge-field").unwrap()], &|_| {}));
     let opts = TableOptions {
         width: 100,

@@ -8,6 +8,8 @@
 mod pyindex;
 #[path = "../tests/it/support/registry.rs"]
 mod registry;
+#[path = "../tests/it/support/scanner.rs"]
+mod scanner;
 
 // `pyindex` reaches the registry as `super::TestRegistry`, as it does in the test crate.
 use registry::TestRegistry;
@@ -20,8 +22,6 @@ use serde_json::{json, Value};
 use mcp_audit::pipeline::config::{self as configscan, ConfigInput, NpmBase};
 use mcp_audit::pipeline::scan::{Registries, Scanner};
 use mcp_audit::registry::{parse_registry_url, HttpConfig};
-use mcp_audit::report::Policy;
-use mcp_audit::rules::RuleSet;
 use mcp_audit::spec::Spec;
 
 /// A packument shaped like a typical MCP server's: 30 versions, maintainers, publishers,
@@ -79,31 +79,15 @@ fn bench(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let rules = RuleSet::embedded().unwrap();
     let registries = Registries::single(
         &parse_registry_url(&reg.url(), false).unwrap(),
         HttpConfig::default(),
     )
     .unwrap();
-    let scanner = Scanner {
-        registries,
-        policy: Policy {
-            fail_under: Some(70),
-            min_coverage: None,
-            strict: false,
-            registry: reg.url(),
-            rules: rules.rules.len(),
-            rules_dir: None,
-            ..Policy::default()
-        },
-        rules,
-        now: chrono::Utc::now(),
-        trusted_root: std::sync::Arc::new(mcp_audit::verify::TrustedRoot::public_good()),
-        trust_window_days: 365,
-        // Throughput of metadata scanning; tarball analysis has its own bench (benches/content.rs).
-        content_limits: None,
-        tree: None,
-    };
+    // Throughput of metadata scanning (no `content_limits`); tarball analysis has its own bench
+    // (benches/content.rs).
+    let mut scanner = scanner::scanner(registries, &reg.url());
+    scanner.policy.fail_under = Some(70);
     let mut group = c.benchmark_group("scan");
     group
         .sample_size(10)
@@ -226,7 +210,6 @@ fn bench_pypi(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let rules = RuleSet::embedded().unwrap();
     let inputs = mcp_audit::pyindex::Inputs {
         index_url: Some(format!("{}simple/", reg.url())),
         ..Default::default()
@@ -234,28 +217,19 @@ fn bench_pypi(c: &mut Criterion) {
     let indexes = mcp_audit::pyindex::resolve(&inputs, mcp_audit::pyindex::Tool::Any, false)
         .expect("loopback index");
     let indexes = std::sync::Arc::new(indexes);
-    let scanner = |content_limits| Scanner {
-        registries: Registries::single(
+    let scanner = |content_limits| {
+        let registries = Registries::single(
             &parse_registry_url(&reg.url(), false).unwrap(),
             HttpConfig::default(),
         )
         .unwrap()
-        .with_pypi(Ok(indexes.clone())),
-        policy: Policy {
-            fail_under: Some(70),
-            min_coverage: None,
-            strict: false,
-            registry: reg.url(),
-            rules: rules.rules.len(),
-            rules_dir: None,
-            ..Policy::default()
-        },
-        rules: rules.clone(),
-        now: chrono::Utc::now(),
-        trusted_root: std::sync::Arc::new(mcp_audit::verify::TrustedRoot::public_good()),
-        trust_window_days: 365,
-        content_limits,
-        tree: None,
+        .with_pypi(Ok(indexes.clone()));
+        let mut scanner = Scanner {
+            content_limits,
+            ..scanner::scanner(registries, &reg.url())
+        };
+        scanner.policy.fail_under = Some(70);
+        scanner
     };
     let specs: Vec<Spec> = names
         .iter()

@@ -4,6 +4,8 @@
 
 #[path = "../tests/it/support/registry.rs"]
 mod registry;
+#[path = "../tests/it/support/scanner.rs"]
+mod scanner;
 
 use std::time::Duration;
 
@@ -13,8 +15,6 @@ use serde_json::{json, Value};
 use mcp_audit::pipeline::scan::{Registries, Scanner};
 use mcp_audit::pipeline::tree::TreeOptions;
 use mcp_audit::registry::{parse_registry_url, HttpConfig};
-use mcp_audit::report::Policy;
-use mcp_audit::rules::RuleSet;
 use mcp_audit::spec::Spec;
 
 /// Five versions with publishers, maintainers and times, and the given dependencies.
@@ -61,25 +61,14 @@ fn bench(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let rules = RuleSet::embedded().unwrap();
     let registries = Registries::single(
         &parse_registry_url(&reg.url(), false).unwrap(),
         HttpConfig::default(),
     )
     .unwrap();
     let scanner = Scanner {
-        registries,
-        policy: Policy {
-            registry: reg.url(),
-            rules: rules.rules.len(),
-            ..Policy::default()
-        },
-        rules,
-        now: chrono::Utc::now(),
-        trusted_root: std::sync::Arc::new(mcp_audit::verify::TrustedRoot::public_good()),
-        trust_window_days: 365,
-        content_limits: None,
         tree: Some(TreeOptions::default()),
+        ..scanner::scanner(registries, &reg.url())
     };
     let specs = [Spec::parse("tree-bench-root").unwrap()];
     let mut group = c.benchmark_group("tree");

@@ -5,10 +5,8 @@
 
 use serde_json::json;
 
-use mcp_audit::pipeline::scan::{Registries, Scanner};
+use mcp_audit::pipeline::scan::Registries;
 use mcp_audit::registry::{parse_registry_url, HttpConfig};
-use mcp_audit::report::Policy;
-use mcp_audit::rules::RuleSet;
 use mcp_audit::spec::Spec;
 
 use crate::support::*;
@@ -44,21 +42,7 @@ fn many_large_bodies_downloading_at_once_stay_within_the_budget() {
     };
     let registries =
         Registries::single(&parse_registry_url(&reg.url(), true).unwrap(), cfg).unwrap();
-    let rules = RuleSet::embedded().unwrap();
-    let scanner = Scanner {
-        registries,
-        policy: Policy {
-            registry: reg.url(),
-            rules: rules.rules.len(),
-            ..Policy::default()
-        },
-        rules,
-        now: chrono::Utc::now(),
-        trusted_root: std::sync::Arc::new(mcp_audit::verify::TrustedRoot::public_good()),
-        trust_window_days: 365,
-        content_limits: None,
-        tree: None,
-    };
+    let scanner = crate::support::scanner::scanner(registries, &reg.url());
     let specs: Vec<Spec> = names.iter().map(|n| Spec::parse(n).unwrap()).collect();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -7,6 +7,7 @@ pub mod mcp_registry;
 pub mod pyindex;
 pub mod pypiserver;
 pub mod registry;
+pub mod scanner;
 pub mod tool_server;
 pub mod verdaccio;
 
