@@ -3,7 +3,8 @@
 //!
 //! `cargo run --example tree_diff -- DIR SPEC...`: DIR holds `<file>.json` lockfiles written by
 //! scripts/tree-oracle.py (`@scope/name` is `_scope_name`); resolution reads the live registry.
-use std::collections::BTreeSet;
+#[path = "../tests/it/support/tree_sets.rs"]
+mod tree_sets;
 
 use mcp_audit::pipeline::scan::Registries;
 use mcp_audit::pipeline::tree::RegistrySource;
@@ -33,17 +34,7 @@ fn main() {
             continue;
         };
         let lock: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-        let want: BTreeSet<String> = lock["packages"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .filter(|(k, _)| !k.is_empty())
-            .map(|(k, v)| {
-                let folder = k.rsplit_once("node_modules/").unwrap().1;
-                let name = v["name"].as_str().unwrap_or(folder);
-                format!("{name}@{}", v["version"].as_str().unwrap())
-            })
-            .collect();
+        let want = tree_sets::lock_set(&lock);
         let t = match rt.block_on(resolve(
             &source,
             spec,
@@ -56,12 +47,7 @@ fn main() {
                 continue;
             }
         };
-        let mut got: BTreeSet<String> = t
-            .nodes
-            .iter()
-            .map(|n| format!("{}@{}", n.name, n.version))
-            .collect();
-        got.insert(t.root.clone());
+        let got = tree_sets::tree_set(&t);
         if let Ok(show) = std::env::var("SHOW") {
             for n in t
                 .nodes

@@ -182,7 +182,7 @@ fn live_tree_resolution_agrees_with_npm_lockfiles() {
         let lock: serde_json::Value =
             serde_json::from_slice(&std::fs::read(dir.path().join("package-lock.json")).unwrap())
                 .unwrap();
-        let want = crate::tree::lock_set(&lock);
+        let want = crate::support::tree_sets::lock_set(&lock);
         let t = rt
             .block_on(resolve(
                 &source,
@@ -191,7 +191,7 @@ fn live_tree_resolution_agrees_with_npm_lockfiles() {
                 &ResolveOptions::default(),
             ))
             .unwrap();
-        let got = crate::tree::tree_set(&t);
+        let got = crate::support::tree_sets::tree_set(&t);
         eprintln!(
             "{spec}: npm {} packages, mcp-audit {}",
             want.len(),

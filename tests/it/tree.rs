@@ -12,6 +12,7 @@ use mcp_audit::tree::{self, Manifest, Packument, ResolveOptions, Source};
 use serde_json::{json, Value};
 
 use crate::support::registry::{Fault, TestRegistry};
+use crate::support::tree_sets::{lock_set, tree_set};
 use crate::support::{fixture_registry, json, run, scan};
 
 fn oracle_dir() -> PathBuf {
@@ -30,31 +31,6 @@ impl Source for DirSource {
     async fn shrinkwrap(&self, _: &str, _: &str, _: &Manifest) -> Result<Option<Vec<u8>>, String> {
         Ok(None)
     }
-}
-
-/// name@version of every package a lockfile installs (the project itself left out).
-pub fn lock_set(lock: &Value) -> BTreeSet<String> {
-    lock["packages"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(k, _)| !k.is_empty())
-        .map(|(k, v)| {
-            let folder = k.rsplit_once("node_modules/").unwrap().1;
-            let name = v["name"].as_str().unwrap_or(folder);
-            format!("{name}@{}", v["version"].as_str().unwrap())
-        })
-        .collect()
-}
-
-pub fn tree_set(t: &tree::Tree) -> BTreeSet<String> {
-    let mut set: BTreeSet<String> = t
-        .nodes
-        .iter()
-        .map(|n| format!("{}@{}", n.name, n.version))
-        .collect();
-    set.insert(t.root.clone());
-    set
 }
 
 #[test]

@@ -9,6 +9,7 @@ pub mod pypiserver;
 pub mod registry;
 pub mod scanner;
 pub mod tool_server;
+pub mod tree_sets;
 pub mod verdaccio;
 
 use assert_cmd::Command;
