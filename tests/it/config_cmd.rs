@@ -32,7 +32,7 @@ fn setup() -> Setup {
     private.require_bearer(TOKEN);
     let dir = tempfile::tempdir().unwrap();
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mcp-configs/scan");
-    copy_filled(&src, dir.path(), &|text: &str| {
+    crate::support::fixtures::copy_filled(&src, dir.path(), &|text: &str| {
         text.replace("{{public}}", &public.url())
             .replace("{{private_nerf}}", &nerf(&private))
             .replace("{{private}}", &private.url())
@@ -58,19 +58,6 @@ fn setup() -> Setup {
         private,
         pyindex,
         dir,
-    }
-}
-
-fn copy_filled(from: &Path, to: &Path, fill: &dyn Fn(&str) -> String) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_filled(&entry.path(), &target, fill);
-        } else {
-            fs::write(&target, fill(&fs::read_to_string(entry.path()).unwrap())).unwrap();
-        }
     }
 }
 

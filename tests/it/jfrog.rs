@@ -57,7 +57,7 @@ fn setup() -> Setup {
     );
     let dir = tempfile::tempdir().unwrap();
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mcp-configs/jfrog");
-    copy_filled(&src, dir.path(), &|t: &str| {
+    crate::support::fixtures::copy_filled(&src, dir.path(), &|t: &str| {
         t.replace("{{art}}", &art.url())
             .replace("{{jf_args_token}}", JF_ARGS_TOKEN)
     });
@@ -72,19 +72,6 @@ fn setup() -> Setup {
         public,
         pyindex,
         dir,
-    }
-}
-
-fn copy_filled(from: &Path, to: &Path, fill: &dyn Fn(&str) -> String) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_filled(&entry.path(), &target, fill);
-        } else {
-            fs::write(&target, fill(&fs::read_to_string(entry.path()).unwrap())).unwrap();
-        }
     }
 }
 

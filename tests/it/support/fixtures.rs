@@ -64,3 +64,19 @@ pub fn response_bytes(rel: &str) -> Vec<u8> {
     }))
     .unwrap()
 }
+
+/// Copies the fixture tree `from` into `to`, passing each file's text through `fill` (which puts
+/// a test's loopback URLs and tokens in the placeholders).
+pub fn copy_filled(from: &std::path::Path, to: &std::path::Path, fill: &dyn Fn(&str) -> String) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_filled(&entry.path(), &target, fill);
+        } else {
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            std::fs::write(&target, fill(&text)).unwrap();
+        }
+    }
+}
