@@ -561,10 +561,8 @@ fn ranged_releases() -> Vec<PyFile> {
     files
 }
 
-/// PEP 440 specifiers pick the highest non-yanked release they admit, pre-releases only when
-/// named, as uv does; the report says it was resolved from a range.
-#[test]
-fn pep440_specifiers_pick_the_highest_live_matching_release() {
+/// An index serving demo-mcp's `ranged_releases`.
+fn ranged_index() -> TestRegistry {
     let reg = TestRegistry::start_empty();
     serve(
         &reg,
@@ -574,6 +572,14 @@ fn pep440_specifiers_pick_the_highest_live_matching_release() {
         None,
         None,
     );
+    reg
+}
+
+/// PEP 440 specifiers pick the highest non-yanked release they admit, pre-releases only when
+/// named, as uv does; the report says it was resolved from a range.
+#[test]
+fn pep440_specifiers_pick_the_highest_live_matching_release() {
+    let reg = ranged_index();
     for (spec, want) in [
         ("pypi:demo-mcp>=1.0,<2", "1.1"),
         ("pypi:demo-mcp~=1.0", "1.1"),
@@ -595,15 +601,7 @@ fn pep440_specifiers_pick_the_highest_live_matching_release() {
 /// launches; `uvx pkg@1.0` is pinned.
 #[test]
 fn ranged_uvx_and_pipx_launches_resolve_and_are_unpinned() {
-    let reg = TestRegistry::start_empty();
-    serve(
-        &reg,
-        "demo-mcp",
-        &ranged_releases(),
-        Simple::Json("1.1"),
-        None,
-        None,
-    );
+    let reg = ranged_index();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("claude_desktop_config.json");
     let cfg = json!({ "mcpServers": {
