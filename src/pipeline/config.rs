@@ -199,6 +199,16 @@ struct Job {
     entry: ServerEntry,
 }
 
+impl Job {
+    /// Where the entry came from, as its launch facts name it.
+    fn origin(&self) -> ServerOrigin<'_> {
+        ServerOrigin {
+            config: &self.origin_config,
+            client: self.origin_client.map(Client::id),
+        }
+    }
+}
+
 /// Largest config file read: real ones are a few KiB; a hostile one must not exhaust memory.
 pub const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -398,10 +408,7 @@ async fn audit_server(
         (_, package) => (package, registry, version_exists),
     };
     let launch_facts = launch_facts(
-        &ServerOrigin {
-            config: &job.origin_config,
-            client: job.origin_client.map(Client::id),
-        },
+        &job.origin(),
         entry,
         &launch,
         &risks,

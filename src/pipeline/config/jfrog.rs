@@ -210,17 +210,7 @@ pub(super) async fn audit_wrapped(
         basis,
     };
     let risks = launch_risks(entry, &launch);
-    let launch_facts = launch_facts(
-        &ServerOrigin {
-            config: &job.origin_config,
-            client: job.origin_client.map(Client::id),
-        },
-        entry,
-        &launch,
-        &risks,
-        registry,
-        exists,
-    );
+    let launch_facts = launch_facts(&job.origin(), entry, &launch, &risks, registry, exists);
     let rules = &scanner.rules;
     let eco = link.ecosystem.unwrap_or("npm");
     let evals = match &package {
