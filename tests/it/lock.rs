@@ -75,6 +75,22 @@ fn lock_rules_in(doc: &Value) -> BTreeSet<(String, String)> {
     out
 }
 
+/// name@version of every package a `lock --format json` report audited.
+fn package_set(doc: &Value) -> BTreeSet<String> {
+    doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{}@{}",
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
 /// The 15 packages npm locks for @modelcontextprotocol/server-memory@0.6.2.
 fn expected_set() -> BTreeSet<String> {
     let (_, entries) = lockfile::parse(
@@ -181,18 +197,7 @@ fn a_real_lockfile_is_audited_package_by_package_like_scan() {
     assert_eq!(doc["schema_version"], 1);
     assert_eq!(doc["lockfiles"][0]["status"], "ok");
     assert_eq!(doc["lockfiles"][0]["format"], "npm lockfileVersion 3");
-    let names: BTreeSet<String> = doc["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            format!(
-                "{}@{}",
-                p["name"].as_str().unwrap(),
-                p["version"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let names = package_set(&doc);
     assert_eq!(names, expected_set());
     assert!(lock_rules_in(&doc).is_empty(), "{:?}", lock_rules_in(&doc));
     let zod = package(&doc, "zod");
@@ -642,18 +647,7 @@ fn every_pnpm_importer_is_audited_with_the_paths_that_bring_packages_in() {
         let out = lock_cmd(&reg, &[&file, "--format", "json"]);
         assert_ne!(out.code, 3, "{dir}: {}", out.stderr);
         let doc = json(&out);
-        let names: BTreeSet<String> = doc["packages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| {
-                format!(
-                    "{}@{}",
-                    p["name"].as_str().unwrap(),
-                    p["version"].as_str().unwrap()
-                )
-            })
-            .collect();
+        let names = package_set(&doc);
         assert_eq!(names, expected_set(), "{dir}");
         let first_path = |name: &str| -> Vec<String> {
             serde_json::from_value(package(&doc, name)["lock"]["paths"][0].clone()).unwrap()
