@@ -69,19 +69,8 @@ fn config(s: &Setup, cwd: &Path, args: &[&str]) -> Output {
         .env("HOME", s.dir.path())
         .env("FIXTURE_TOKEN", TOKEN)
         .arg("config")
-        .args(args)
-        .args([
-            "--registry",
-            &s.public.url(),
-            "--index-url",
-            &format!("{}simple/", s.pyindex.url()),
-            "--now",
-            NOW,
-            "--retry-base-ms",
-            "10",
-        ])
-        .env("UV_NO_CONFIG", "1")
-        .env("NETRC", "/nonexistent");
+        .args(args);
+    loopback_indexes(&mut cmd, &s.public, &s.pyindex);
     let out = run(cmd);
     out.assert_no_leak(&[TOKEN]);
     out

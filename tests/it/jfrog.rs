@@ -82,19 +82,8 @@ fn config(s: &Setup, files: &[&str], extra: &[&str]) -> Output {
         .env("NOTION_TOKEN", "FAKEnotionTokenNeverSent0000001")
         .arg("config")
         .args(files.iter().map(|f| s.dir.path().join(f)))
-        .args(extra)
-        .args([
-            "--registry",
-            &s.public.url(),
-            "--index-url",
-            &format!("{}simple/", s.pyindex.url()),
-            "--now",
-            NOW,
-            "--retry-base-ms",
-            "10",
-        ])
-        .env("UV_NO_CONFIG", "1")
-        .env("NETRC", "/nonexistent");
+        .args(extra);
+    loopback_indexes(&mut cmd, &s.public, &s.pyindex);
     let out = run(cmd);
     out.assert_no_leak(&[TOKEN, JF_ARGS_TOKEN, "FAKEnotionTokenNeverSent0000001"]);
     out

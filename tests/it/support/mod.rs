@@ -158,3 +158,20 @@ pub fn finding_ids(report: &serde_json::Value, i: usize) -> Vec<String> {
 pub fn inconclusive_ids(report: &serde_json::Value, i: usize) -> Vec<String> {
     rule_ids(&report["packages"][i]["inconclusive"])
 }
+
+/// Points a `config` run at the loopback npm registry and Python index, at the fixed clock with
+/// fast retries, and keeps the machine's uv configuration and netrc out of it.
+pub fn loopback_indexes(cmd: &mut Command, npm: &TestRegistry, pyindex: &TestRegistry) {
+    cmd.args([
+        "--registry",
+        &npm.url(),
+        "--index-url",
+        &format!("{}simple/", pyindex.url()),
+        "--now",
+        NOW,
+        "--retry-base-ms",
+        "10",
+    ])
+    .env("UV_NO_CONFIG", "1")
+    .env("NETRC", "/nonexistent");
+}
