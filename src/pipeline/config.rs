@@ -448,21 +448,7 @@ async fn audit_server(
     };
     let subject = subject.as_ref().map(|(n, v)| (n.as_str(), v.as_deref()));
     let mut assessment = assess_owned(evals, rules, &scanner.policy, subject);
-    if let PackageOutcome::Scanned {
-        tree: Some(tree), ..
-    } = &package
-    {
-        let a = &mut assessment;
-        super::tree::aggregate(
-            tree,
-            &mut a.score,
-            &mut a.findings,
-            &mut a.inconclusive,
-            &mut a.gate_failures,
-            rules,
-            &scanner.policy,
-        );
-    }
+    add_tree(&package, &mut assessment, rules, &scanner.policy);
     if let Launch::Npm { extra_packages, .. } = &launch {
         if !extra_packages.is_empty() {
             notes.push(format!(
@@ -773,6 +759,31 @@ async fn pypi_package(
         Some(shown),
         if pinned { exists } else { unpinned() },
     )
+}
+
+/// Folds the scanned package's dependency tree, when it was resolved, into the entry's score,
+/// findings and gate.
+pub(super) fn add_tree(
+    package: &PackageOutcome,
+    assessment: &mut Assessment,
+    rules: &crate::rules::RuleSet,
+    policy: &Policy,
+) {
+    if let PackageOutcome::Scanned {
+        tree: Some(tree), ..
+    } = package
+    {
+        let a = assessment;
+        super::tree::aggregate(
+            tree,
+            &mut a.score,
+            &mut a.findings,
+            &mut a.inconclusive,
+            &mut a.gate_failures,
+            rules,
+            policy,
+        );
+    }
 }
 
 /// Notes and a not-scanned reason quote specs and paths from the entry: the text shown of them,

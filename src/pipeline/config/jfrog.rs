@@ -231,21 +231,7 @@ pub(super) async fn audit_wrapped(
     };
     let subject = subject.as_ref().map(|(n, v)| (n.as_str(), v.as_deref()));
     let mut assessment = assess_owned(evals, rules, &scanner.policy, subject);
-    if let PackageOutcome::Scanned {
-        tree: Some(tree), ..
-    } = &package
-    {
-        let a = &mut assessment;
-        crate::pipeline::tree::aggregate(
-            tree,
-            &mut a.score,
-            &mut a.findings,
-            &mut a.inconclusive,
-            &mut a.gate_failures,
-            rules,
-            &scanner.policy,
-        );
-    }
+    add_tree(&package, &mut assessment, rules, &scanner.policy);
     let (notes, package) = scrub_shown(&scrub, &notes, package);
     ServerReport {
         scrub,
