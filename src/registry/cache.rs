@@ -10,15 +10,23 @@
 //!
 //! Everything read back is untrusted: an entry whose header does not parse, names another key,
 //! is larger than the body cap, or whose body does not match its recorded length and SHA-256 is a
-//! miss. Tarballs are not cached: they are large, and each is checked against `dist.integrity`
-//! anyway.
+//! miss.
+//!
+//! Tarballs are kept apart, content-addressed as npm's `_cacache` keeps them: the file is named
+//! by the SHA-512 of its bytes (the digest of `dist.integrity`), stored only after the download
+//! matched it, and hashed again on every read (a file that no longer matches its name is deleted
+//! and is a miss). A tarball is therefore served to any configuration whose own packument names
+//! that digest, whatever credential fetched it: the bytes are exactly what that integrity says,
+//! so they cannot differ from what the configuration's own download would have had to be. Only
+//! SHA-512 keys are used: a SHA-1 `shasum` can be collided, and a store shared across
+//! configurations must not let one crafted tarball stand in for another's.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha512};
 
 /// The format of the entries. A change of layout changes the directory, so an older binary's
 /// entries are simply never read.
@@ -201,6 +209,105 @@ fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
     opts.open(path)
 }
 
+/// The tarball store's directory; a change of layout changes the name (see [`LAYOUT`]).
+const TARBALLS: &str = "tarballs-v1";
+
+/// The SHA-512 digests a version's `dist.integrity` names: the content addresses its tarball may
+/// be stored and found under. None when it names no SHA-512 (sha1/sha256/sha384 only, or
+/// malformed): such a tarball is not cached.
+pub(crate) struct TarballKey {
+    digests: Vec<[u8; 64]>,
+}
+
+impl TarballKey {
+    pub fn from_integrity(integrity: &str) -> Option<TarballKey> {
+        use base64::Engine;
+        let mut digests = Vec::new();
+        for token in integrity.split_whitespace() {
+            let Some(b64) = token.strip_prefix("sha512-") else {
+                continue;
+            };
+            // SRI options (`?…`) do not change the digest.
+            let b64 = b64.split('?').next().unwrap_or_default();
+            let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(b64) else {
+                continue;
+            };
+            if let Ok(d) = <[u8; 64]>::try_from(raw.as_slice()) {
+                if !digests.contains(&d) {
+                    digests.push(d);
+                }
+            }
+        }
+        (!digests.is_empty()).then_some(TarballKey { digests })
+    }
+}
+
+fn tarball_path(root: &Path, digest: &[u8; 64]) -> PathBuf {
+    root.join(TARBALLS).join(format!("sha512-{}", hex(digest)))
+}
+
+/// The stored tarball for `key`, hashed again before it is returned. A file larger than `limit`
+/// is a miss (kept: a later run may allow more); one whose bytes no longer match its name —
+/// tampered, truncated, another file put in its place — is deleted and is a miss.
+pub(crate) fn load_tarball(root: &Path, key: &TarballKey, limit: u64) -> Option<Vec<u8>> {
+    for digest in &key.digests {
+        let path = tarball_path(root, digest);
+        let Ok(file) = std::fs::File::open(&path) else {
+            continue;
+        };
+        let Ok(meta) = file.metadata() else {
+            continue;
+        };
+        if !meta.is_file() || meta.len() > limit {
+            continue;
+        }
+        let mut raw = Vec::with_capacity(meta.len() as usize);
+        // Bounded even if the file grows while it is read.
+        if file
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut raw)
+            .is_err()
+        {
+            continue;
+        }
+        if raw.len() as u64 <= limit && Sha512::digest(&raw).as_slice() == digest.as_slice() {
+            return Some(raw);
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+    None
+}
+
+/// Stores a downloaded tarball under its SHA-512, only when that digest is one `key` names (the
+/// download matched `dist.integrity`). Ok(false): it did not match and nothing was written. A
+/// write failure only means no cache.
+pub(crate) fn store_tarball(root: &Path, key: &TarballKey, bytes: &[u8]) -> std::io::Result<bool> {
+    let actual: [u8; 64] = Sha512::digest(bytes).into();
+    if !key.digests.contains(&actual) {
+        return Ok(false);
+    }
+    let dir = root.join(TARBALLS);
+    create_private_dir(&dir)?;
+    let name = format!("sha512-{}", hex(&actual));
+    let temp = dir.join(format!(
+        ".tmp-{}-{}-{}",
+        std::process::id(),
+        TEMP_SEQ.fetch_add(1, Ordering::Relaxed),
+        &name[7..23]
+    ));
+    let written = (|| {
+        let mut f = private_file(&temp)?;
+        f.write_all(bytes)?;
+        f.flush()?;
+        drop(f);
+        std::fs::rename(&temp, dir.join(&name))
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written.map(|_| true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,5 +398,51 @@ mod tests {
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&entries_dir(dir.path())), 0o700);
         assert_eq!(mode(&only_entry_file(dir.path())), 0o600);
+    }
+
+    fn sri512(bytes: &[u8]) -> String {
+        use base64::Engine;
+        format!(
+            "sha512-{}",
+            base64::engine::general_purpose::STANDARD.encode(Sha512::digest(bytes))
+        )
+    }
+
+    #[test]
+    fn tarballs_are_stored_only_when_they_match_and_verified_when_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = TarballKey::from_integrity(&format!("sha1-AAAA {}", sri512(b"tgz"))).unwrap();
+        // Not what the integrity names: nothing is written.
+        assert!(!store_tarball(dir.path(), &key, b"other").unwrap());
+        assert!(!dir.path().join(TARBALLS).exists());
+        assert!(store_tarball(dir.path(), &key, b"tgz").unwrap());
+        assert_eq!(
+            load_tarball(dir.path(), &key, 1024).as_deref(),
+            Some(&b"tgz"[..])
+        );
+        // The size cap applies to reads; the file is kept for a run that allows more.
+        assert_eq!(load_tarball(dir.path(), &key, 2), None);
+        let path = tarball_path(dir.path(), &key.digests[0]);
+        assert!(path.exists());
+        // Tampered: a miss, and deleted.
+        std::fs::write(&path, b"tgZ").unwrap();
+        assert_eq!(load_tarball(dir.path(), &key, 1024), None);
+        assert!(!path.exists());
+        // Without a SHA-512 there is no key at all.
+        assert!(TarballKey::from_integrity("sha1-2jmj7l5rSw0yVb/vlWAYkK/YBwk=").is_none());
+        assert!(TarballKey::from_integrity("sha512-not base64!").is_none());
+        assert!(TarballKey::from_integrity("").is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn tarballs_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let key = TarballKey::from_integrity(&sri512(b"tgz")).unwrap();
+        store_tarball(dir.path(), &key, b"tgz").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir.path().join(TARBALLS)), 0o700);
+        assert_eq!(mode(&tarball_path(dir.path(), &key.digests[0])), 0o600);
     }
 }

@@ -23,7 +23,8 @@ pub(crate) struct Want {
     pub limit: u64,
     pub accept: &'static str,
     pub limit_flag: &'static str,
-    /// Kept in the `--cache-dir` cache (registry documents; not tarballs).
+    /// Kept in the `--cache-dir` document cache (registry documents; tarballs have a
+    /// content-addressed store of their own, see `get_tarball`).
     pub cacheable: bool,
 }
 
@@ -147,7 +148,7 @@ impl RegistryClient {
                     detail: if want.cacheable {
                         "not in the cache (--offline)"
                     } else {
-                        "not in the cache (--offline; tarballs are never cached)"
+                        "not in the cache (--offline; a tarball is cached only by its dist.integrity)"
                     },
                 }),
             };
@@ -181,6 +182,44 @@ impl RegistryClient {
                 Ok((body, reservation))
             }
         }
+    }
+
+    /// A tarball whose version lists `integrity`: from the content-addressed cache when it holds
+    /// bytes that still hash to it (online and offline), else downloaded and, when they match a
+    /// SHA-512 of `integrity`, stored. The caller checks the bytes against `dist.integrity`
+    /// either way; a download that does not match is returned (for that check to report it)
+    /// but never stored.
+    pub(crate) async fn get_tarball(
+        &self,
+        url: &Url,
+        want: Want,
+        integrity: Option<&str>,
+    ) -> Result<(Vec<u8>, Option<Reservation>), FetchError> {
+        let cache = self.cfg.cache.as_ref();
+        let key = cache
+            .and(integrity)
+            .and_then(cache::TarballKey::from_integrity);
+        if let (Some(c), Some(k)) = (cache, &key) {
+            if let Some(bytes) = cache::load_tarball(&c.dir, k, want.limit) {
+                return Ok(self.reserved(bytes).await);
+            }
+        }
+        if cache.is_some_and(|c| c.offline) {
+            return Err(FetchError::NotCached {
+                url: redact_url(url),
+                detail: if key.is_some() {
+                    "not in the cache (--offline)"
+                } else {
+                    "not in the cache (--offline; only tarballs with a sha512 dist.integrity are cached)"
+                },
+            });
+        }
+        let (bytes, reservation) = self.get_reserved(url, want).await?;
+        if let (Some(c), Some(k)) = (cache, &key) {
+            // A cache that cannot be written is no cache; the download stands.
+            let _ = cache::store_tarball(&c.dir, k, &bytes);
+        }
+        Ok((bytes, reservation))
     }
 
     /// A body that came from the cache, reserved in the budget as a downloaded one would be:
