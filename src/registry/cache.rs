@@ -271,6 +271,8 @@ pub(crate) fn load_tarball(root: &Path, key: &TarballKey, limit: u64) -> Option<
             continue;
         }
         if raw.len() as u64 <= limit && Sha512::digest(&raw).as_slice() == digest.as_slice() {
+            // The modification time is the last use, which pruning goes by.
+            let _ = file_ref(&path).map(|f| f.set_modified(std::time::SystemTime::now()));
             return Some(raw);
         }
         let _ = std::fs::remove_file(&path);
@@ -305,7 +307,60 @@ pub(crate) fn store_tarball(root: &Path, key: &TarballKey, bytes: &[u8]) -> std:
     if written.is_err() {
         let _ = std::fs::remove_file(&temp);
     }
-    written.map(|_| true)
+    written?;
+    prune_tarballs(&dir, std::time::SystemTime::now());
+    Ok(true)
+}
+
+/// A tarball unused this long is deleted: cargo's default for downloaded crates (its automatic
+/// gc), and like cargo at most once a day, when a run stores a tarball anyway.
+const TARBALL_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(90 * 24 * 3600);
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+const PRUNE_STAMP: &str = ".last-prune";
+
+fn file_ref(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new().write(true).open(path)
+}
+
+/// Deletes the tarballs in `dir` not used for [`TARBALL_MAX_AGE`], and temporary files a killed
+/// run left, unless a prune ran in the last [`PRUNE_EVERY`]. Only names this module writes are
+/// touched, so a `--cache-dir` shared with other files loses nothing else. Best effort.
+fn prune_tarballs(dir: &Path, now: std::time::SystemTime) {
+    let stamp = dir.join(PRUNE_STAMP);
+    let age = |p: &Path| {
+        std::fs::symlink_metadata(p)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| now.duration_since(t).ok())
+    };
+    if age(&stamp).is_some_and(|a| a < PRUNE_EVERY) {
+        return;
+    }
+    let _ = std::fs::remove_file(&stamp);
+    if private_file(&stamp).is_err() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let ours = name
+            .strip_prefix("sha512-")
+            .is_some_and(|h| h.len() == 128 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+        let path = e.path();
+        let stale = if ours {
+            age(&path).is_some_and(|a| a > TARBALL_MAX_AGE)
+        } else if name.starts_with(".tmp-") {
+            age(&path).is_some_and(|a| a > PRUNE_EVERY)
+        } else {
+            false
+        };
+        if stale {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -444,5 +499,36 @@ mod tests {
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&dir.path().join(TARBALLS)), 0o700);
         assert_eq!(mode(&tarball_path(dir.path(), &key.digests[0])), 0o600);
+    }
+
+    #[test]
+    fn unused_tarballs_are_pruned_at_most_daily_and_nothing_else_is() {
+        use std::time::{Duration, SystemTime};
+        let dir = tempfile::tempdir().unwrap();
+        let old = TarballKey::from_integrity(&sri512(b"old")).unwrap();
+        let used = TarballKey::from_integrity(&sri512(b"used")).unwrap();
+        store_tarball(dir.path(), &old, b"old").unwrap();
+        store_tarball(dir.path(), &used, b"used").unwrap();
+        let tdir = dir.path().join(TARBALLS);
+        let foreign = tdir.join("notes.txt");
+        std::fs::write(&foreign, b"mine").unwrap();
+        let long_ago = SystemTime::now() - Duration::from_secs(100 * 24 * 3600);
+        for p in [
+            tarball_path(dir.path(), &old.digests[0]),
+            tarball_path(dir.path(), &used.digests[0]),
+            foreign.clone(),
+        ] {
+            file_ref(&p).unwrap().set_modified(long_ago).unwrap();
+        }
+        // A read is a use.
+        assert!(load_tarball(dir.path(), &used, 1024).is_some());
+        // A prune ran at the first store: not again today.
+        prune_tarballs(&tdir, SystemTime::now());
+        assert!(tarball_path(dir.path(), &old.digests[0]).exists());
+        // A day later it does.
+        prune_tarballs(&tdir, SystemTime::now() + Duration::from_secs(25 * 3600));
+        assert!(!tarball_path(dir.path(), &old.digests[0]).exists());
+        assert!(tarball_path(dir.path(), &used.digests[0]).exists());
+        assert!(foreign.exists());
     }
 }

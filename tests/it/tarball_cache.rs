@@ -32,7 +32,15 @@ fn inconclusive(out: &Output, rule: &str) -> Option<String> {
 
 fn tarball_files(cache: &Path) -> Vec<PathBuf> {
     match std::fs::read_dir(cache.join("tarballs-v1")) {
-        Ok(rd) => rd.map(|e| e.unwrap().path()).collect(),
+        Ok(rd) => rd
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("sha512-")
+            })
+            .collect(),
         Err(_) => Vec::new(),
     }
 }
