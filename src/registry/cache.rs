@@ -246,38 +246,62 @@ fn tarball_path(root: &Path, digest: &[u8; 64]) -> PathBuf {
     root.join(TARBALLS).join(format!("sha512-{}", hex(digest)))
 }
 
-/// The stored tarball for `key`, hashed again before it is returned. A file larger than `limit`
-/// is a miss (kept: a later run may allow more); one whose bytes no longer match its name —
-/// tampered, truncated, another file put in its place — is deleted and is a miss.
-pub(crate) fn load_tarball(root: &Path, key: &TarballKey, limit: u64) -> Option<Vec<u8>> {
-    for digest in &key.digests {
-        let path = tarball_path(root, digest);
-        let Ok(file) = std::fs::File::open(&path) else {
-            continue;
-        };
-        let Ok(meta) = file.metadata() else {
-            continue;
-        };
-        if !meta.is_file() || meta.len() > limit {
-            continue;
-        }
-        let mut raw = Vec::with_capacity(meta.len() as usize);
+/// A stored tarball found for a key, not yet read: its size is known first, so the caller can
+/// reserve it in the download budget before the bytes are in memory.
+pub(crate) struct CachedTarball {
+    file: std::fs::File,
+    path: PathBuf,
+    len: u64,
+    digest: [u8; 64],
+}
+
+impl CachedTarball {
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// The bytes, hashed again: None when they no longer match the name (tampered, truncated,
+    /// replaced, grown past `limit` while read), and then the file is deleted.
+    pub fn read(self, limit: u64) -> Option<Vec<u8>> {
+        let mut raw = Vec::with_capacity(self.len.min(limit) as usize);
         // Bounded even if the file grows while it is read.
-        if file
+        let read = self
+            .file
             .take(limit.saturating_add(1))
-            .read_to_end(&mut raw)
-            .is_err()
+            .read_to_end(&mut raw);
+        if read.is_ok()
+            && raw.len() as u64 <= limit
+            && Sha512::digest(&raw).as_slice() == self.digest.as_slice()
         {
-            continue;
-        }
-        if raw.len() as u64 <= limit && Sha512::digest(&raw).as_slice() == digest.as_slice() {
             // The modification time is the last use, which pruning goes by.
-            let _ = file_ref(&path).map(|f| f.set_modified(std::time::SystemTime::now()));
+            let _ = file_ref(&self.path).map(|f| f.set_modified(std::time::SystemTime::now()));
             return Some(raw);
         }
-        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_file(&self.path);
+        None
     }
-    None
+}
+
+/// The stored file for one of `key`'s digests, if any. A file larger than `limit` is a miss
+/// (kept: a later run may allow more).
+pub(crate) fn find_tarball(root: &Path, key: &TarballKey, limit: u64) -> Option<CachedTarball> {
+    key.digests.iter().find_map(|digest| {
+        let path = tarball_path(root, digest);
+        let file = std::fs::File::open(&path).ok()?;
+        let meta = file.metadata().ok()?;
+        (meta.is_file() && meta.len() <= limit).then(|| CachedTarball {
+            file,
+            path,
+            len: meta.len(),
+            digest: *digest,
+        })
+    })
+}
+
+/// [`find_tarball`] and [`CachedTarball::read`] in one.
+#[cfg(test)]
+pub(crate) fn load_tarball(root: &Path, key: &TarballKey, limit: u64) -> Option<Vec<u8>> {
+    find_tarball(root, key, limit)?.read(limit)
 }
 
 /// Stores a downloaded tarball under its SHA-512, only when that digest is one `key` names (the

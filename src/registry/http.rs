@@ -200,8 +200,20 @@ impl RegistryClient {
             .and(integrity)
             .and_then(cache::TarballKey::from_integrity);
         if let (Some(c), Some(k)) = (cache, &key) {
-            if let Some(bytes) = cache::load_tarball(&c.dir, k, want.limit) {
-                return Ok(self.reserved(bytes).await);
+            if let Some(found) = cache::find_tarball(&c.dir, k, want.limit) {
+                // Reserved before it is read, as a download is while it streams: a warm run
+                // must not hold more tarballs at once than a cold one may.
+                let reservation = self.reserve(found.len()).await;
+                let limit = want.limit;
+                // Reading and hashing up to `--max-tarball-mb` is blocking work.
+                let read = tokio::task::spawn_blocking(move || found.read(limit))
+                    .await
+                    .ok()
+                    .flatten();
+                if let Some(bytes) = read {
+                    return Ok((bytes, reservation));
+                }
+                // Did not match its name: deleted; downloaded below (online) like a miss.
             }
         }
         if cache.is_some_and(|c| c.offline) {
@@ -225,15 +237,20 @@ impl RegistryClient {
     /// A body that came from the cache, reserved in the budget as a downloaded one would be:
     /// the caller holds it (and parses it) just the same.
     async fn reserved(&self, body: Vec<u8>) -> (Vec<u8>, Option<Reservation>) {
-        let reservation = match &self.body_budget {
+        let reservation = self.reserve(body.len() as u64).await;
+        (body, reservation)
+    }
+
+    /// `bytes` reserved in the budget (waiting for room), or None without a budget.
+    async fn reserve(&self, bytes: u64) -> Option<Reservation> {
+        match &self.body_budget {
             Some(budget) => {
                 let mut r = budget.reserve();
-                r.grow_to(body.len() as u64).await;
+                r.grow_to(bytes).await;
                 Some(r)
             }
             None => None,
-        };
-        (body, reservation)
+        }
     }
 
     /// A POST of a JSON document (the advisories bulk request), with the retries, deadline,
