@@ -287,6 +287,10 @@ impl CachedTarball {
 pub(crate) fn find_tarball(root: &Path, key: &TarballKey, limit: u64) -> Option<CachedTarball> {
     key.digests.iter().find_map(|digest| {
         let path = tarball_path(root, digest);
+        // Only a regular file: opening a FIFO put in its place would block the run.
+        if !std::fs::symlink_metadata(&path).ok()?.is_file() {
+            return None;
+        }
         let file = std::fs::File::open(&path).ok()?;
         let meta = file.metadata().ok()?;
         (meta.is_file() && meta.len() <= limit).then(|| CachedTarball {
@@ -507,6 +511,16 @@ mod tests {
         std::fs::write(&path, b"tgZ").unwrap();
         assert_eq!(load_tarball(dir.path(), &key, 1024), None);
         assert!(!path.exists());
+        // A directory or a symlink in its place is a miss, not an error.
+        std::fs::create_dir(&path).unwrap();
+        assert_eq!(load_tarball(dir.path(), &key, 1024), None);
+        std::fs::remove_dir(&path).unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+            assert_eq!(load_tarball(dir.path(), &key, 1024), None);
+            std::fs::remove_file(&path).unwrap();
+        }
         // Without a SHA-512 there is no key at all.
         assert!(TarballKey::from_integrity("sha1-2jmj7l5rSw0yVb/vlWAYkK/YBwk=").is_none());
         assert!(TarballKey::from_integrity("sha512-not base64!").is_none());
