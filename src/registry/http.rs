@@ -227,10 +227,20 @@ impl RegistryClient {
             });
         }
         let (bytes, reservation) = self.get_reserved(url, want).await?;
-        if let (Some(c), Some(k)) = (cache, &key) {
-            // A cache that cannot be written is no cache; the download stands.
-            let _ = cache::store_tarball(&c.dir, k, &bytes);
-        }
+        let bytes = match (cache, key) {
+            (Some(c), Some(k)) => {
+                let dir = c.dir.clone();
+                // Hashing and writing up to `--max-tarball-mb` is blocking work. A cache that
+                // cannot be written is no cache; the download stands.
+                tokio::task::spawn_blocking(move || {
+                    let _ = cache::store_tarball(&dir, &k, &bytes);
+                    bytes
+                })
+                .await
+                .map_err(|e| FetchError::Client(format!("storing the tarball failed: {e}")))?
+            }
+            _ => bytes,
+        };
         Ok((bytes, reservation))
     }
 
