@@ -315,13 +315,14 @@ pub struct RegistryArgs {
     /// Keep registry documents (packuments, signing keys, attestations, advisories) here,
     /// revalidated with ETag / Last-Modified on every run. Default: the OS cache directory
     /// (`$XDG_CACHE_HOME/mcp-audit`, `~/Library/Caches/mcp-audit`, `%LOCALAPPDATA%\mcp-audit`).
-    /// Private (0700/0600); never holds a credential. Tarballs are not cached.
+    /// Private (0700/0600); never holds a credential. npm tarballs are kept by their
+    /// `dist.integrity` SHA-512 and verified again on every read; unused for 90 days, pruned.
     // Not in conflict with --no-cache: the environment variable may set it for every run, and
     // --no-cache then wins.
     #[arg(long, value_name = "DIR", env = "MCP_AUDIT_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
-    /// Answer from the cache only, with no network at all. What the cache lacks (tarballs
-    /// always) is reported as inconclusive: "not in the cache (--offline)".
+    /// Answer from the cache only, with no network at all. What the cache lacks is reported
+    /// as inconclusive: "not in the cache (--offline)".
     #[arg(long, conflicts_with = "no_cache")]
     pub offline: bool,
     /// Neither read nor write the cache.

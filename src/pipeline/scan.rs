@@ -679,7 +679,10 @@ impl Scanner {
         );
         let shown = crate::registry::redact_url(&url);
         // The reservation is held until the analysis is done with the bytes.
-        let (bytes, _held) = match client.tarball_reserved(&url, limits.max_compressed).await {
+        let (bytes, _held) = match client
+            .tarball_for(&url, limits.max_compressed, doc.dist.integrity.as_deref())
+            .await
+        {
             Ok(b) => b,
             Err(e) => {
                 return TarballEvidence::Unavailable(format!("could not download the tarball: {e}"))

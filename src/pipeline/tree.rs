@@ -139,8 +139,8 @@ impl Source for RegistrySource<'_> {
             client.base(),
             self.registries.config().get("replace-registry-host"),
         );
-        let bytes = client
-            .tarball(&url, self.limits.max_compressed)
+        let (bytes, _) = client
+            .tarball_for(&url, self.limits.max_compressed, m.integrity.as_deref())
             .await
             .map_err(|e| format!("could not download the tarball of {name}@{version}: {e}"))?;
         let checked = match (&m.integrity, &m.shasum) {

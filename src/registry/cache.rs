@@ -10,15 +10,23 @@
 //!
 //! Everything read back is untrusted: an entry whose header does not parse, names another key,
 //! is larger than the body cap, or whose body does not match its recorded length and SHA-256 is a
-//! miss. Tarballs are not cached: they are large, and each is checked against `dist.integrity`
-//! anyway.
+//! miss.
+//!
+//! Tarballs are kept apart, content-addressed as npm's `_cacache` keeps them: the file is named
+//! by the SHA-512 of its bytes (the digest of `dist.integrity`), stored only after the download
+//! matched it, and hashed again on every read (a file that no longer matches its name is deleted
+//! and is a miss). A tarball is therefore served to any configuration whose own packument names
+//! that digest, whatever credential fetched it: the bytes are exactly what that integrity says,
+//! so they cannot differ from what the configuration's own download would have had to be. Only
+//! SHA-512 keys are used: a SHA-1 `shasum` can be collided, and a store shared across
+//! configurations must not let one crafted tarball stand in for another's.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha512};
 
 /// The format of the entries. A change of layout changes the directory, so an older binary's
 /// entries are simply never read.
@@ -201,6 +209,188 @@ fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
     opts.open(path)
 }
 
+/// The tarball store's directory; a change of layout changes the name (see [`LAYOUT`]).
+const TARBALLS: &str = "tarballs-v1";
+
+/// The SHA-512 digests a version's `dist.integrity` names: the content addresses its tarball may
+/// be stored and found under. None when it names no SHA-512 (sha1/sha256/sha384 only, or
+/// malformed): such a tarball is not cached.
+pub(crate) struct TarballKey {
+    digests: Vec<[u8; 64]>,
+}
+
+impl TarballKey {
+    pub fn from_integrity(integrity: &str) -> Option<TarballKey> {
+        use base64::Engine;
+        let mut digests = Vec::new();
+        for token in integrity.split_whitespace() {
+            let Some(b64) = token.strip_prefix("sha512-") else {
+                continue;
+            };
+            // SRI options (`?…`) do not change the digest.
+            let b64 = b64.split('?').next().unwrap_or_default();
+            let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(b64) else {
+                continue;
+            };
+            if let Ok(d) = <[u8; 64]>::try_from(raw.as_slice()) {
+                if !digests.contains(&d) {
+                    digests.push(d);
+                }
+            }
+        }
+        (!digests.is_empty()).then_some(TarballKey { digests })
+    }
+}
+
+fn tarball_path(root: &Path, digest: &[u8; 64]) -> PathBuf {
+    root.join(TARBALLS).join(format!("sha512-{}", hex(digest)))
+}
+
+/// A stored tarball found for a key, not yet read: its size is known first, so the caller can
+/// reserve it in the download budget before the bytes are in memory.
+pub(crate) struct CachedTarball {
+    file: std::fs::File,
+    path: PathBuf,
+    len: u64,
+    digest: [u8; 64],
+}
+
+impl CachedTarball {
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// The bytes, hashed again: None when they no longer match the name (tampered, truncated,
+    /// replaced, grown past `limit` while read), and then the file is deleted.
+    pub fn read(self, limit: u64) -> Option<Vec<u8>> {
+        let mut raw = Vec::with_capacity(self.len.min(limit) as usize);
+        // Bounded even if the file grows while it is read.
+        let read = self
+            .file
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut raw);
+        if read.is_ok()
+            && raw.len() as u64 <= limit
+            && Sha512::digest(&raw).as_slice() == self.digest.as_slice()
+        {
+            // The modification time is the last use, which pruning goes by.
+            let _ = file_ref(&self.path).map(|f| f.set_modified(std::time::SystemTime::now()));
+            return Some(raw);
+        }
+        let _ = std::fs::remove_file(&self.path);
+        None
+    }
+}
+
+/// The stored file for one of `key`'s digests, if any. A file larger than `limit` is a miss
+/// (kept: a later run may allow more).
+pub(crate) fn find_tarball(root: &Path, key: &TarballKey, limit: u64) -> Option<CachedTarball> {
+    key.digests.iter().find_map(|digest| {
+        let path = tarball_path(root, digest);
+        // Only a regular file: opening a FIFO put in its place would block the run.
+        if !std::fs::symlink_metadata(&path).ok()?.is_file() {
+            return None;
+        }
+        let file = std::fs::File::open(&path).ok()?;
+        let meta = file.metadata().ok()?;
+        (meta.is_file() && meta.len() <= limit).then(|| CachedTarball {
+            file,
+            path,
+            len: meta.len(),
+            digest: *digest,
+        })
+    })
+}
+
+/// [`find_tarball`] and [`CachedTarball::read`] in one.
+#[cfg(test)]
+pub(crate) fn load_tarball(root: &Path, key: &TarballKey, limit: u64) -> Option<Vec<u8>> {
+    find_tarball(root, key, limit)?.read(limit)
+}
+
+/// Stores a downloaded tarball under its SHA-512, only when that digest is one `key` names (the
+/// download matched `dist.integrity`). Ok(false): it did not match and nothing was written. A
+/// write failure only means no cache.
+pub(crate) fn store_tarball(root: &Path, key: &TarballKey, bytes: &[u8]) -> std::io::Result<bool> {
+    let actual: [u8; 64] = Sha512::digest(bytes).into();
+    if !key.digests.contains(&actual) {
+        return Ok(false);
+    }
+    let dir = root.join(TARBALLS);
+    create_private_dir(&dir)?;
+    let name = format!("sha512-{}", hex(&actual));
+    let temp = dir.join(format!(
+        ".tmp-{}-{}-{}",
+        std::process::id(),
+        TEMP_SEQ.fetch_add(1, Ordering::Relaxed),
+        &name[7..23]
+    ));
+    let written = (|| {
+        let mut f = private_file(&temp)?;
+        f.write_all(bytes)?;
+        f.flush()?;
+        drop(f);
+        std::fs::rename(&temp, dir.join(&name))
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written?;
+    prune_tarballs(&dir, std::time::SystemTime::now());
+    Ok(true)
+}
+
+/// A tarball unused this long is deleted: cargo's default for downloaded crates (its automatic
+/// gc), and like cargo at most once a day, when a run stores a tarball anyway.
+const TARBALL_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(90 * 24 * 3600);
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+const PRUNE_STAMP: &str = ".last-prune";
+
+fn file_ref(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new().write(true).open(path)
+}
+
+/// Deletes the tarballs in `dir` not used for [`TARBALL_MAX_AGE`], and temporary files a killed
+/// run left, unless a prune ran in the last [`PRUNE_EVERY`]. Only names this module writes are
+/// touched, so a `--cache-dir` shared with other files loses nothing else. Best effort.
+fn prune_tarballs(dir: &Path, now: std::time::SystemTime) {
+    let stamp = dir.join(PRUNE_STAMP);
+    let age = |p: &Path| {
+        std::fs::symlink_metadata(p)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| now.duration_since(t).ok())
+    };
+    if age(&stamp).is_some_and(|a| a < PRUNE_EVERY) {
+        return;
+    }
+    let _ = std::fs::remove_file(&stamp);
+    if private_file(&stamp).is_err() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let ours = name
+            .strip_prefix("sha512-")
+            .is_some_and(|h| h.len() == 128 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+        let path = e.path();
+        let stale = if ours {
+            age(&path).is_some_and(|a| a > TARBALL_MAX_AGE)
+        } else if name.starts_with(".tmp-") {
+            age(&path).is_some_and(|a| a > PRUNE_EVERY)
+        } else {
+            false
+        };
+        if stale {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,5 +481,92 @@ mod tests {
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&entries_dir(dir.path())), 0o700);
         assert_eq!(mode(&only_entry_file(dir.path())), 0o600);
+    }
+
+    fn sri512(bytes: &[u8]) -> String {
+        use base64::Engine;
+        format!(
+            "sha512-{}",
+            base64::engine::general_purpose::STANDARD.encode(Sha512::digest(bytes))
+        )
+    }
+
+    #[test]
+    fn tarballs_are_stored_only_when_they_match_and_verified_when_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = TarballKey::from_integrity(&format!("sha1-AAAA {}", sri512(b"tgz"))).unwrap();
+        // Not what the integrity names: nothing is written.
+        assert!(!store_tarball(dir.path(), &key, b"other").unwrap());
+        assert!(!dir.path().join(TARBALLS).exists());
+        assert!(store_tarball(dir.path(), &key, b"tgz").unwrap());
+        assert_eq!(
+            load_tarball(dir.path(), &key, 1024).as_deref(),
+            Some(&b"tgz"[..])
+        );
+        // The size cap applies to reads; the file is kept for a run that allows more.
+        assert_eq!(load_tarball(dir.path(), &key, 2), None);
+        let path = tarball_path(dir.path(), &key.digests[0]);
+        assert!(path.exists());
+        // Tampered: a miss, and deleted.
+        std::fs::write(&path, b"tgZ").unwrap();
+        assert_eq!(load_tarball(dir.path(), &key, 1024), None);
+        assert!(!path.exists());
+        // A directory or a symlink in its place is a miss, not an error.
+        std::fs::create_dir(&path).unwrap();
+        assert_eq!(load_tarball(dir.path(), &key, 1024), None);
+        std::fs::remove_dir(&path).unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+            assert_eq!(load_tarball(dir.path(), &key, 1024), None);
+            std::fs::remove_file(&path).unwrap();
+        }
+        // Without a SHA-512 there is no key at all.
+        assert!(TarballKey::from_integrity("sha1-2jmj7l5rSw0yVb/vlWAYkK/YBwk=").is_none());
+        assert!(TarballKey::from_integrity("sha512-not base64!").is_none());
+        assert!(TarballKey::from_integrity("").is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn tarballs_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let key = TarballKey::from_integrity(&sri512(b"tgz")).unwrap();
+        store_tarball(dir.path(), &key, b"tgz").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir.path().join(TARBALLS)), 0o700);
+        assert_eq!(mode(&tarball_path(dir.path(), &key.digests[0])), 0o600);
+    }
+
+    #[test]
+    fn unused_tarballs_are_pruned_at_most_daily_and_nothing_else_is() {
+        use std::time::{Duration, SystemTime};
+        let dir = tempfile::tempdir().unwrap();
+        let old = TarballKey::from_integrity(&sri512(b"old")).unwrap();
+        let used = TarballKey::from_integrity(&sri512(b"used")).unwrap();
+        store_tarball(dir.path(), &old, b"old").unwrap();
+        store_tarball(dir.path(), &used, b"used").unwrap();
+        let tdir = dir.path().join(TARBALLS);
+        let foreign = tdir.join("notes.txt");
+        std::fs::write(&foreign, b"mine").unwrap();
+        let long_ago = SystemTime::now() - Duration::from_secs(100 * 24 * 3600);
+        for p in [
+            tarball_path(dir.path(), &old.digests[0]),
+            tarball_path(dir.path(), &used.digests[0]),
+            foreign.clone(),
+        ] {
+            file_ref(&p).unwrap().set_modified(long_ago).unwrap();
+        }
+        // A read is a use.
+        assert!(load_tarball(dir.path(), &used, 1024).is_some());
+        // A prune ran at the first store: not again today.
+        prune_tarballs(&tdir, SystemTime::now());
+        assert!(tarball_path(dir.path(), &old.digests[0]).exists());
+        // A day later it does.
+        prune_tarballs(&tdir, SystemTime::now() + Duration::from_secs(25 * 3600));
+        assert!(!tarball_path(dir.path(), &old.digests[0]).exists());
+        assert!(tarball_path(dir.path(), &used.digests[0]).exists());
+        assert!(foreign.exists());
     }
 }

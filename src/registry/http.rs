@@ -23,7 +23,8 @@ pub(crate) struct Want {
     pub limit: u64,
     pub accept: &'static str,
     pub limit_flag: &'static str,
-    /// Kept in the `--cache-dir` cache (registry documents; not tarballs).
+    /// Kept in the `--cache-dir` document cache (registry documents; tarballs have a
+    /// content-addressed store of their own, see `get_tarball`).
     pub cacheable: bool,
 }
 
@@ -147,7 +148,7 @@ impl RegistryClient {
                     detail: if want.cacheable {
                         "not in the cache (--offline)"
                     } else {
-                        "not in the cache (--offline; tarballs are never cached)"
+                        "not in the cache (--offline; a tarball is cached only by its dist.integrity)"
                     },
                 }),
             };
@@ -183,18 +184,83 @@ impl RegistryClient {
         }
     }
 
+    /// A tarball whose version lists `integrity`: from the content-addressed cache when it holds
+    /// bytes that still hash to it (online and offline), else downloaded and, when they match a
+    /// SHA-512 of `integrity`, stored. The caller checks the bytes against `dist.integrity`
+    /// either way; a download that does not match is returned (for that check to report it)
+    /// but never stored.
+    pub(crate) async fn get_tarball(
+        &self,
+        url: &Url,
+        want: Want,
+        integrity: Option<&str>,
+    ) -> Result<(Vec<u8>, Option<Reservation>), FetchError> {
+        let cache = self.cfg.cache.as_ref();
+        let key = cache
+            .and(integrity)
+            .and_then(cache::TarballKey::from_integrity);
+        if let (Some(c), Some(k)) = (cache, &key) {
+            if let Some(found) = cache::find_tarball(&c.dir, k, want.limit) {
+                // Reserved before it is read, as a download is while it streams: a warm run
+                // must not hold more tarballs at once than a cold one may.
+                let reservation = self.reserve(found.len()).await;
+                let limit = want.limit;
+                // Reading and hashing up to `--max-tarball-mb` is blocking work.
+                let read = tokio::task::spawn_blocking(move || found.read(limit))
+                    .await
+                    .ok()
+                    .flatten();
+                if let Some(bytes) = read {
+                    return Ok((bytes, reservation));
+                }
+                // Did not match its name: deleted; downloaded below (online) like a miss.
+            }
+        }
+        if cache.is_some_and(|c| c.offline) {
+            return Err(FetchError::NotCached {
+                url: redact_url(url),
+                detail: if key.is_some() {
+                    "not in the cache (--offline)"
+                } else {
+                    "not in the cache (--offline; only tarballs with a sha512 dist.integrity are cached)"
+                },
+            });
+        }
+        let (bytes, reservation) = self.get_reserved(url, want).await?;
+        let bytes = match (cache, key) {
+            (Some(c), Some(k)) => {
+                let dir = c.dir.clone();
+                // Hashing and writing up to `--max-tarball-mb` is blocking work. A cache that
+                // cannot be written is no cache; the download stands.
+                tokio::task::spawn_blocking(move || {
+                    let _ = cache::store_tarball(&dir, &k, &bytes);
+                    bytes
+                })
+                .await
+                .map_err(|e| FetchError::Client(format!("storing the tarball failed: {e}")))?
+            }
+            _ => bytes,
+        };
+        Ok((bytes, reservation))
+    }
+
     /// A body that came from the cache, reserved in the budget as a downloaded one would be:
     /// the caller holds it (and parses it) just the same.
     async fn reserved(&self, body: Vec<u8>) -> (Vec<u8>, Option<Reservation>) {
-        let reservation = match &self.body_budget {
+        let reservation = self.reserve(body.len() as u64).await;
+        (body, reservation)
+    }
+
+    /// `bytes` reserved in the budget (waiting for room), or None without a budget.
+    async fn reserve(&self, bytes: u64) -> Option<Reservation> {
+        match &self.body_budget {
             Some(budget) => {
                 let mut r = budget.reserve();
-                r.grow_to(body.len() as u64).await;
+                r.grow_to(bytes).await;
                 Some(r)
             }
             None => None,
-        };
-        (body, reservation)
+        }
     }
 
     /// A POST of a JSON document (the advisories bulk request), with the retries, deadline,

@@ -315,6 +315,25 @@ impl RegistryClient {
         };
         self.get_reserved(url, want).await
     }
+
+    /// [`RegistryClient::tarball_reserved`] for a version that lists `integrity`
+    /// (`dist.integrity`): served from the `--cache-dir` tarball store when it holds bytes
+    /// matching its SHA-512 (also `--offline`), and stored there after a download that matched.
+    /// The caller still checks the bytes against `dist.integrity`.
+    pub async fn tarball_for(
+        &self,
+        url: &Url,
+        limit: u64,
+        integrity: Option<&str>,
+    ) -> Result<(Vec<u8>, Option<Reservation>), FetchError> {
+        let want = Want {
+            limit,
+            accept: "application/octet-stream",
+            limit_flag: "--max-tarball-mb",
+            cacheable: false,
+        };
+        self.get_tarball(url, want, integrity).await
+    }
 }
 
 /// Reads a packument into the typed view facts need, skipping everything else (see

@@ -12,7 +12,7 @@ use crate::support::{fixture_registry, json, nerf, run, scan, Output};
 const TOKEN: &str = "npm_CacheTestTokenNeverStored0123456789";
 const BULK: &str = "/-/npm/v1/security/advisories/bulk";
 
-/// `scan` with a cache directory of its own and no tarball (tarballs are never cached).
+/// `scan` with a cache directory of its own and no tarball (see `tarball_cache` for those).
 fn cached_scan(
     reg: &crate::support::registry::TestRegistry,
     cache: &Path,
@@ -151,13 +151,14 @@ fn offline_answers_from_the_cache_and_reports_what_is_missing() {
     );
     assert_eq!(reg.requests().len(), before);
 
-    // The tarball is never cached: offline, the content checks are inconclusive with that reason.
+    // The tarball was never fetched (`--no-tarball` above): offline, the content checks are
+    // inconclusive, saying so.
     let mut cmd = scan(&reg, &["good-mcp-server", "--offline", "--format", "json"]);
     cmd.arg("--cache-dir").arg(cache.path());
     let with_tarball = run(cmd);
     assert_eq!(with_tarball.code, 0, "{}", with_tarball.stderr);
     let reason = inconclusive_reason(&with_tarball, "leaked-credentials").unwrap();
-    assert!(reason.contains("tarballs are never cached"), "{reason}");
+    assert!(reason.contains("not in the cache (--offline)"), "{reason}");
     assert_eq!(reg.requests().len(), before);
 }
 

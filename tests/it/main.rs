@@ -33,6 +33,7 @@ mod scan;
 mod server;
 mod snapshots;
 mod tarball;
+mod tarball_cache;
 mod tree;
 mod verdaccio;
 mod verdaccio_harness;

@@ -42,16 +42,20 @@ pub fn mcp_audit() -> Command {
         cmd.env_remove(var);
     }
     cmd.env("NO_PROXY", "*").env("COLUMNS", "100");
-    // Never the developer's own cache: one private directory per test process (a test of the
-    // cache itself passes its own `--cache-dir`, which wins over the environment).
+    // Never the developer's own cache, and one directory per command: a cached tarball is used
+    // without a request, so a shared one would let one test's download answer another's (a
+    // test of the cache itself passes its own `--cache-dir`, which wins over the environment).
     cmd.env("MCP_AUDIT_CACHE_DIR", test_cache_dir());
     cmd
 }
 
-fn test_cache_dir() -> &'static std::path::Path {
+fn test_cache_dir() -> std::path::PathBuf {
     static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     DIR.get_or_init(|| tempfile::tempdir().expect("a temporary cache directory"))
         .path()
+        .join(format!("run-{n}"))
 }
 
 /// `mcp-audit scan` against `reg`, at the fixed clock, with fast retries.
