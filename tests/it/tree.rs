@@ -568,3 +568,70 @@ fn config_servers_share_dependency_audits_only_with_the_same_credentials() {
         "{full:?}"
     );
 }
+
+/// The advisories bulk POSTs the loopback registry received.
+fn advisory_posts(reg: &TestRegistry) -> usize {
+    reg.requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.decoded_path == "/-/npm/v1/security/advisories/bulk")
+        .count()
+}
+
+/// Two roots needing different versions of one name: the run audits the union of its trees, so
+/// the name's full packument is fetched once for both versions, and the run sends one
+/// advisories request for every root and node, not one per tree.
+#[test]
+fn two_trees_needing_different_versions_of_a_name_fetch_it_once() {
+    let reg = takeover_registry();
+    reg.add_packument("root-a", simple("root-a", json!({"shared-two": "^2.0.0"})));
+    reg.add_packument(
+        "root-b",
+        simple("root-b", json!({"shared-two": "^1.0.0", "tree-mid": "^1"})),
+    );
+    reg.add_packument("shared-two", two_versions("shared-two"));
+    let out = run(scan(
+        &reg,
+        &[
+            "root-a",
+            "root-b",
+            "--no-tarball",
+            "--no-cache",
+            "--format",
+            "json",
+        ],
+    ));
+    assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
+    let r = json(&out);
+    let node = |i: usize, name: &str| -> Value {
+        r["packages"][i]["tree"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} not in tree {i}: {r}"))
+    };
+    assert_eq!(node(0, "shared-two")["version"], "2.0.0");
+    assert_eq!(node(1, "shared-two")["version"], "1.0.0");
+    // Each tree's nodes were judged (not left unchecked) from the one audit.
+    for (i, name) in [(0, "shared-two"), (1, "shared-two"), (1, "takeover-demo")] {
+        let n = node(i, name);
+        assert!(n["error"].is_null(), "{n}");
+        assert!(n["score"].is_u64(), "{n}");
+    }
+    assert!(
+        r["packages"][1]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["evidence"]["dependency"] == "takeover-demo@1.2.1"),
+        "{}",
+        r["packages"][1]
+    );
+    let (full, _) = gets(&reg, "/shared-two");
+    assert_eq!(
+        full, 1,
+        "one full packument of shared-two for 1.0.0 and 2.0.0"
+    );
+    assert_eq!(advisory_posts(&reg), 1, "one advisories POST for the run");
+}
