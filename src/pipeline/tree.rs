@@ -177,11 +177,19 @@ impl Scanner {
         opts: &TreeOptions,
     ) -> Result<TreeReport, TreeError> {
         let tree = self.resolve_tree(registries, name, version, opts).await?;
-        let width = registries.concurrency().max(1);
         // Facts for every node first, then one advisories request per registry for all of them
-        // (as `npm audit` sends a whole tree), then the rules. The versions of one name are
-        // audited together, from one fetch of its packument, and a version another tree of the
-        // run already audited is read from the run's memo.
+        // (as `npm audit` sends a whole tree), then the rules.
+        let mut facts = self.tree_facts(registries, &tree).await;
+        let names: Vec<&str> = tree.nodes.iter().map(|n| n.name.as_str()).collect();
+        self.add_advisories(registries, &names, &mut facts).await;
+        Ok(self.tree_report(tree, facts))
+    }
+
+    /// The facts of every node of `tree`, without advisories (`facts[i]` for `tree.nodes[i]`).
+    pub async fn tree_facts(&self, registries: &Registries, tree: &tree::Tree) -> Vec<NodeResult> {
+        let width = registries.concurrency().max(1);
+        // The versions of one name are audited together, from one fetch of its packument, and
+        // a version another tree of the run already audited is read from the run's memo.
         let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (i, n) in tree.nodes.iter().enumerate() {
             if !n.bundled {
@@ -204,9 +212,7 @@ impl Scanner {
                 facts[i] = f;
             }
         }
-        let names: Vec<&str> = tree.nodes.iter().map(|n| n.name.as_str()).collect();
-        self.add_advisories(registries, &names, &mut facts).await;
-        Ok(self.tree_report(tree, facts))
+        facts
     }
 
     /// The tree npm would install for `name@version`, resolved through `registries`.

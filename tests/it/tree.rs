@@ -635,3 +635,89 @@ fn two_trees_needing_different_versions_of_a_name_fetch_it_once() {
     );
     assert_eq!(advisory_posts(&reg), 1, "one advisories POST for the run");
 }
+
+/// `config`: one advisories request per registry and credentials for the whole run (each
+/// server's package and tree together), not one per server entry; a server with another token
+/// is asked for with its own token.
+#[test]
+fn config_sends_one_advisories_request_per_registry_and_credentials() {
+    let reg = takeover_registry();
+    reg.add_packument(
+        "root-b",
+        simple("root-b", json!({"shared-two": "^1.0.0", "tree-mid": "^1"})),
+    );
+    reg.add_packument("shared-two", two_versions("shared-two"));
+    let dir = tempfile::tempdir().unwrap();
+    let key = format!("npm_config_{}:_authToken", crate::support::nerf(&reg));
+    let server = |spec: &str, token: &str| {
+        json!({"command": "npx", "args": ["-y", spec],
+               "env": {"npm_config_registry": reg.url(), key.clone(): token}})
+    };
+    let file = dir.path().join("claude_desktop_config.json");
+    std::fs::write(
+        &file,
+        json!({"mcpServers": {"a": server("tree-root@1.0.0", "tok-a"),
+                              "a2": server("root-b@1.0.0", "tok-a"),
+                              "a3": server("root-b@1.0.0", "tok-a"),
+                              "b": server("tree-root@1.0.0", "tok-b"),
+                              "local": {"command": "node", "args": ["server.js"]}}})
+        .to_string(),
+    )
+    .unwrap();
+    let mut cmd = crate::support::mcp_audit();
+    cmd.env("HOME", dir.path()).current_dir(dir.path()).args([
+        "config",
+        file.to_str().unwrap(),
+        "--no-tarball",
+        "--no-cache",
+        "--format",
+        "json",
+        "--now",
+        crate::support::NOW,
+    ]);
+    let out = run(cmd);
+    assert!(
+        out.code == 0 || out.code == 1,
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    let mut tokens: Vec<Option<String>> = reg
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.decoded_path == "/-/npm/v1/security/advisories/bulk")
+        .map(|r| r.header("authorization").map(str::to_string))
+        .collect();
+    tokens.sort();
+    assert_eq!(
+        tokens,
+        vec![
+            Some("Bearer tok-a".to_string()),
+            Some("Bearer tok-b".to_string())
+        ]
+    );
+    // One request holds both of token A's servers' packages and trees.
+    let bodies: Vec<Value> = reg
+        .posted()
+        .iter()
+        .map(|b| serde_json::from_slice(b).unwrap_or(Value::Null))
+        .collect();
+    let has = |body: &Value, name: &str, version: &str| {
+        body[name]
+            .as_array()
+            .is_some_and(|v| v.contains(&json!(version)))
+    };
+    assert!(
+        bodies.iter().any(|b| {
+            has(b, "tree-root", "1.0.0")
+                && has(b, "root-b", "1.0.0")
+                && has(b, "takeover-demo", "1.2.1")
+                && has(b, "shared-two", "1.0.0")
+        }),
+        "{bodies:?}"
+    );
+    // Every npm server still has its dependencies judged (the advisories answer reached them).
+    let r = json(&out);
+    let text = r.to_string();
+    assert!(text.contains("takeover-demo@1.2.1"), "{text}");
+}
