@@ -31,6 +31,8 @@ struct State {
     /// A client for each asker of the waiting pairs (any of them: they send the same
     /// credential to the same registry).
     clients: HashMap<Asker, RegistryClient>,
+    /// Rounds sent so far (the tests check how answers were grouped).
+    sent: usize,
 }
 
 /// The run's advisories rounds; shared by every task of one `config` run (in the run's memo).
@@ -97,6 +99,7 @@ impl AdvisoryRounds {
         if s.waiting.is_empty() || s.waiting.len() < s.active {
             return None;
         }
+        s.sent += 1;
         Some((
             std::mem::take(&mut s.waiting),
             std::mem::take(&mut s.clients),
@@ -130,5 +133,70 @@ async fn send((waiters, clients): (Vec<Waiter>, HashMap<Asker, RegistryClient>))
             .collect();
         // A waiter that went away (its task was dropped) needs no answer.
         let _ = w.tx.send(mine);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::registry::HttpConfig;
+
+    /// Nothing listens on the discard port of loopback: every POST fails at once, so each pair's
+    /// answer is an error naming the registry, and a missing answer would show as absent.
+    fn registries() -> Registries {
+        let url = url::Url::parse("http://127.0.0.1:9/").unwrap();
+        Registries::single(&url, HttpConfig::default()).unwrap()
+    }
+
+    async fn within<T>(f: impl std::future::Future<Output = T>) -> T {
+        tokio::time::timeout(Duration::from_secs(20), f)
+            .await
+            .expect("the round completed")
+    }
+
+    #[tokio::test]
+    async fn an_uncounted_caller_is_its_own_round() {
+        let reg = registries();
+        let rounds = AdvisoryRounds::default();
+        let got = within(rounds.ask(&reg, [("a", "1.0.0")])).await;
+        assert!(got[&("a".to_string(), "1.0.0".to_string())].is_err());
+        let again = within(rounds.ask(&reg, [("b", "1.0.0")])).await;
+        assert_eq!(again.len(), 1);
+        assert_eq!(rounds.state.lock().unwrap().sent, 2);
+    }
+
+    #[tokio::test]
+    async fn a_round_waits_for_every_counted_task_and_answers_each_its_own_pairs() {
+        let reg = registries();
+        let rounds = AdvisoryRounds::default();
+        rounds.join();
+        rounds.join();
+        rounds.join();
+        let (a, b, ()) = within(async {
+            tokio::join!(
+                rounds.ask(&reg, [("a", "1.0.0")]),
+                async {
+                    // Asks after the first task is already waiting.
+                    tokio::task::yield_now().await;
+                    rounds.ask(&reg, [("b", "2.0.0"), ("a", "1.0.0")]).await
+                },
+                async {
+                    // The third task finishes without asking: the round must not wait for it.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    rounds.leave().await;
+                }
+            )
+        })
+        .await;
+        assert_eq!(
+            rounds.state.lock().unwrap().sent,
+            1,
+            "one round for all three tasks"
+        );
+        assert_eq!(a.len(), 1, "{a:?}");
+        assert_eq!(b.len(), 2, "{b:?}");
+        assert!(b.contains_key(&("b".to_string(), "2.0.0".to_string())));
     }
 }
