@@ -319,6 +319,9 @@ pub async fn audit(
     let inherited = &inherited;
     let done: Vec<(usize, Vec<ServerReport>)> = stream::iter(jobs)
         .map(|job| async move {
+            // Counted until the job ends, so the run's advisories round waits for it.
+            let rounds = &scanner.registries.memo().rounds;
+            rounds.join();
             let mut report =
                 audit_server(scanner, base, inherited, discovery, &job, scan_packages).await;
             on_done(&inputs[job.file].path, &report);
@@ -342,6 +345,7 @@ pub async fn audit(
             } else {
                 reports.push(report);
             }
+            rounds.leave().await;
             (job.file, reports)
         })
         .buffered(width)
@@ -529,37 +533,57 @@ async fn npm_package(
         };
         return (package, Some(shown), exists);
     }
-    let mut fetched = [scanner.facts_in(&registries, spec).await];
-    scanner
-        .add_advisories(&registries, &[spec.name.as_str()], &mut fetched)
-        .await;
-    let [fetched] = fetched;
-    let fetched = match fetched {
-        Ok(facts) => {
-            // The tree npx would install with the entry's own npm configuration.
-            let tree = match &scanner.tree {
+    // The package's facts and its tree's (the tree npx would install with the entry's own npm
+    // configuration), then one advisories request for the whole run (`rounds`), then the rules.
+    let fetched = match scanner.facts_in(&registries, spec).await {
+        Ok(mut facts) => {
+            let resolved = match &scanner.tree {
                 None => None,
-                Some(opts) => Some(Box::new(
-                    match scanner
-                        .audit_tree(
+                Some(opts) => Some(
+                    scanner
+                        .resolve_tree(
                             &registries,
                             &facts.package.name,
                             &facts.package.version,
                             opts,
                         )
-                        .await
-                    {
-                        Ok(t) => t,
-                        Err(e) => crate::report::TreeReport {
-                            source: "registry",
-                            root: format!("{}@{}", facts.package.name, facts.package.version),
-                            nodes: Vec::new(),
-                            problems: Vec::new(),
-                            error: Some(e.to_string()),
-                        },
-                    },
-                )),
+                        .await,
+                ),
             };
+            let mut node_facts = match &resolved {
+                Some(Ok(t)) => scanner.tree_facts(&registries, t).await,
+                _ => Vec::new(),
+            };
+            let mut root = [Ok(facts)];
+            let names = [spec.name.as_str()];
+            let node_names: Vec<&str> = match &resolved {
+                Some(Ok(t)) => t.nodes.iter().map(|n| n.name.as_str()).collect(),
+                _ => Vec::new(),
+            };
+            let mut asked = super::scan::advisory_pairs(&names, &root);
+            asked.extend(super::scan::advisory_pairs(&node_names, &node_facts));
+            let advisories = registries
+                .memo()
+                .rounds
+                .ask(&registries, asked.iter().map(|(n, v)| (*n, v.as_str())))
+                .await;
+            super::scan::apply_advisories(&names, &mut root, &advisories);
+            super::scan::apply_advisories(&node_names, &mut node_facts, &advisories);
+            drop(node_names);
+            let [root] = root;
+            facts = root.expect("the root's facts were checked above");
+            let tree = resolved.map(|t| {
+                Box::new(match t {
+                    Ok(t) => scanner.tree_report(t, node_facts),
+                    Err(e) => crate::report::TreeReport {
+                        source: "registry",
+                        root: format!("{}@{}", facts.package.name, facts.package.version),
+                        nodes: Vec::new(),
+                        problems: Vec::new(),
+                        error: Some(e.to_string()),
+                    },
+                })
+            });
             Ok((facts, tree))
         }
         Err(e) => Err(e),

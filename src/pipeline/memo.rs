@@ -83,6 +83,8 @@ pub struct RunMemo {
     pub(crate) audits: Semaphore,
     /// Tarball analyses running at once: the cores' worth.
     pub(crate) analyses: Semaphore,
+    /// `config`'s advisories: one request per registry and credentials for the whole run.
+    pub(crate) rounds: super::rounds::AdvisoryRounds,
 }
 
 impl RunMemo {
@@ -98,6 +100,7 @@ impl RunMemo {
                     .unwrap_or(2)
                     .clamp(2, 8),
             ),
+            rounds: Default::default(),
         }
     }
 

@@ -6,5 +6,6 @@ pub mod lock;
 pub mod memo;
 pub mod pypi;
 mod pypi_verify;
+pub mod rounds;
 pub mod scan;
 pub mod tree;

@@ -22,10 +22,12 @@ use super::memo::{credential_fingerprint, Asker, RunMemo};
 use crate::npmrc::{Config, Layer, ResolvedRegistry};
 use crate::policy::AllowedRegistries;
 use crate::registry::{http_client, parse_packument, BodyBudget, HttpConfig, RegistryClient};
-use crate::report::{check, PackageReport, Policy, Report};
+use crate::report::{check, Checked, PackageReport, Policy, Report, TreeReport};
 use crate::rules::RuleSet;
 use crate::spec::{pick_version_with, PickError, Spec};
-use crate::tree::Engines;
+use crate::tree::{Engines, TreeError};
+
+use super::tree::{bundled_facts, NodeResult};
 use crate::verify::{
     verify_attestations, verify_registry_signatures, ExpectedPackage, RegistrySignature,
     TrustedRoot,
@@ -285,22 +287,121 @@ impl Scanner {
             .buffered(width)
             .collect()
             .await;
+        // Every root's tree first (resolutions running together share abbreviated packuments),
+        // so that the run audits the union of their nodes once.
+        let mut trees: Vec<Option<Result<crate::tree::Tree, TreeError>>> =
+            stream::iter(specs.iter().zip(&facts))
+                .map(|(spec, f)| async move {
+                    let opts = self.tree.as_ref()?;
+                    let f = f.as_ref().ok()?;
+                    if spec.ecosystem == crate::spec::Ecosystem::Pypi {
+                        return None;
+                    }
+                    Some(
+                        self.resolve_tree(&self.registries, &spec.name, &f.package.version, opts)
+                            .await,
+                    )
+                })
+                .buffered(width)
+                .collect()
+                .await;
+        // One advisories request per registry for the whole run: every root and every node
+        // of every tree (as `npm audit` sends a whole tree at once).
         let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
-        self.add_advisories(&self.registries, &names, &mut facts)
+        let mut asked = advisory_pairs(&names, &facts);
+        for t in trees.iter().flatten().flatten() {
+            for n in t.nodes.iter().filter(|n| !n.bundled) {
+                asked.push((n.name.as_str(), n.version.clone()));
+            }
+        }
+        let advisories = self
+            .ask_advisories(
+                &self.registries,
+                asked.iter().map(|(n, v)| (*n, v.as_str())),
+            )
             .await;
-        let packages = stream::iter(specs.iter().zip(facts))
-            .map(|(spec, facts)| async move {
-                let report = self.report_of(spec, facts).await;
-                on_done(&report);
-                report
+        drop(asked);
+        apply_advisories(&names, &mut facts, &advisories);
+        let mut results: Vec<Option<Result<Checked, TargetError>>> = facts
+            .into_iter()
+            .map(|f| Some(f.map(|facts| check(facts, &self.rules, &self.policy))))
+            .collect();
+        let mut packages: Vec<Option<PackageReport>> = specs.iter().map(|_| None).collect();
+        // The union of the trees' nodes, by name, each name's versions audited together from
+        // one full packument. Names are ordered by the first tree needing them, so the first
+        // trees finish (and are reported) first.
+        let mut union: Vec<(String, BTreeSet<String>)> = Vec::new();
+        let mut slot: HashMap<String, usize> = HashMap::new();
+        let mut trees_of: Vec<Vec<usize>> = Vec::new();
+        let mut waiting: Vec<usize> = vec![0; specs.len()];
+        for (t, tree) in trees.iter().enumerate() {
+            let Some(Ok(tree)) = tree else { continue };
+            for n in tree.nodes.iter().filter(|n| !n.bundled) {
+                let i = *slot.entry(n.name.clone()).or_insert_with(|| {
+                    union.push((n.name.clone(), BTreeSet::new()));
+                    trees_of.push(Vec::new());
+                    union.len() - 1
+                });
+                union[i].1.insert(n.version.clone());
+                if trees_of[i].last() != Some(&t) {
+                    trees_of[i].push(t);
+                    waiting[t] += 1;
+                }
+            }
+        }
+        let mut done: HashMap<(String, String), NodeResult> = HashMap::new();
+        let mut finish = |t: usize, done: &HashMap<(String, String), NodeResult>| {
+            let tree = trees[t].take().map(|tree| {
+                tree.map(|tree| {
+                    let mut node_facts: Vec<NodeResult> = tree
+                        .nodes
+                        .iter()
+                        .map(|n| match done.get(&(n.name.clone(), n.version.clone())) {
+                            Some(f) if !n.bundled => f.clone(),
+                            _ => bundled_facts(n),
+                        })
+                        .collect();
+                    let node_names: Vec<&str> =
+                        tree.nodes.iter().map(|n| n.name.as_str()).collect();
+                    apply_advisories(&node_names, &mut node_facts, &advisories);
+                    self.tree_report(tree, node_facts)
+                })
+            });
+            let result = results[t].take().expect("each target is reported once");
+            let report = self.report_with(&specs[t], result, tree);
+            on_done(&report);
+            packages[t] = Some(report);
+        };
+        let ready: Vec<usize> = (0..specs.len()).filter(|&t| waiting[t] == 0).collect();
+        for t in ready {
+            finish(t, &done);
+        }
+        let concurrency = self.registries.concurrency().max(1);
+        let mut audits = stream::iter(union.into_iter().zip(trees_of))
+            .map(|((name, versions), trees_of)| async move {
+                let versions: Vec<String> = versions.into_iter().collect();
+                let got = self.node_facts(&self.registries, &name, &versions).await;
+                (name, versions, got, trees_of)
             })
-            .buffered(width)
-            .collect()
-            .await;
+            .buffer_unordered(concurrency);
+        while let Some((name, versions, got, trees_of)) = audits.next().await {
+            for (v, f) in versions.into_iter().zip(got) {
+                done.insert((name.clone(), v), f);
+            }
+            for t in trees_of {
+                waiting[t] -= 1;
+                if waiting[t] == 0 {
+                    finish(t, &done);
+                }
+            }
+        }
         Report {
             generated_at: self.now,
             policy: self.policy.clone(),
-            packages,
+            packages: packages
+                .into_iter()
+                .map(|p| p.expect("every target is reported"))
+                .collect(),
         }
     }
 
@@ -324,15 +425,23 @@ impl Scanner {
         names: &[&str],
         facts: &mut [Result<PackageFacts, TargetError>],
     ) {
+        let asked = advisory_pairs(names, facts);
+        let all = self
+            .ask_advisories(registries, asked.iter().map(|(n, v)| (*n, v.as_str())))
+            .await;
+        apply_advisories(names, facts, &all);
+    }
+
+    /// The advisories of every (name, version) in `pairs`: one bulk request per registry (in
+    /// chunks of a bounded body), run concurrently. The registry is chosen by the name asked.
+    pub async fn ask_advisories<'a>(
+        &self,
+        registries: &Registries,
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Advisories {
         let mut by_registry: HashMap<String, (RegistryClient, BTreeSet<(String, String)>)> =
             HashMap::new();
-        for (name, f) in names.iter().zip(facts.iter()) {
-            // PyPI projects are not on an npm registry's advisories endpoint: their
-            // vulnerabilities come from the index's JSON API (`pypi.vulnerabilities`).
-            let Ok(f) = f else { continue };
-            if f.pypi.is_some() {
-                continue;
-            }
+        for (name, version) in pairs {
             let Ok((client, _)) = registries.resolve(name) else {
                 continue;
             };
@@ -340,7 +449,7 @@ impl Scanner {
                 .entry(client.base().as_str().to_string())
                 .or_insert_with(|| (client, BTreeSet::new()))
                 .1
-                .insert((name.to_string(), f.package.version.clone()));
+                .insert((name.to_string(), version.to_string()));
         }
         let answers = futures::future::join_all(
             by_registry
@@ -352,19 +461,7 @@ impl Scanner {
         for answer in answers {
             all.extend(answer);
         }
-        for (name, f) in names.iter().zip(facts.iter_mut()) {
-            let Ok(f) = f else { continue };
-            if f.pypi.is_some() {
-                continue;
-            }
-            let key = (name.to_string(), f.package.version.clone());
-            // Two targets of one run may be the same package version: both read one answer.
-            f.advisories = match all.get(&key) {
-                Some(Ok(list)) => AdvisoryFacts::known(list.clone()),
-                Some(Err(reason)) => AdvisoryFacts::unknown(reason),
-                None => AdvisoryFacts::unknown("the package's registry could not be resolved"),
-            };
-        }
+        all
     }
 
     /// A target's facts from its own ecosystem: `pypi:` specs from the Python indexes.
@@ -734,12 +831,14 @@ impl Scanner {
         }
     }
 
-    async fn report_of(
+    /// A target's report: its checked facts, with its tree (if one was resolved) carried into
+    /// its score and gate.
+    fn report_with(
         &self,
         spec: &Spec,
-        facts: Result<PackageFacts, TargetError>,
+        mut result: Result<Checked, TargetError>,
+        tree: Option<Result<TreeReport, TreeError>>,
     ) -> PackageReport {
-        let mut result = facts.map(|facts| check(facts, &self.rules, &self.policy));
         if spec.ecosystem == crate::spec::Ecosystem::Pypi {
             let registry = self
                 .registries
@@ -753,11 +852,8 @@ impl Scanner {
                 result,
             };
         }
-        if let (Ok(checked), Some(opts)) = (&mut result, &self.tree) {
-            match self
-                .audit_tree(&self.registries, &spec.name, &checked.version, opts)
-                .await
-            {
+        if let (Ok(checked), Some(tree)) = (&mut result, tree) {
+            match tree {
                 Ok(tree) => {
                     super::tree::aggregate(
                         &tree,
@@ -792,6 +888,50 @@ impl Scanner {
             registry,
             result,
         }
+    }
+}
+
+/// Every answer of the advisories endpoints, by (name, version).
+pub type Advisories =
+    std::collections::BTreeMap<(String, String), crate::registry::advisories::Outcome>;
+
+/// The (name, version) pairs whose advisories `facts` need: the checked npm packages
+/// (PyPI projects are not on an npm registry's advisories endpoint: their vulnerabilities come
+/// from the index's JSON API, `pypi.vulnerabilities`). `names[i]` is the name asked for
+/// `facts[i]`: the registry is chosen by it, never by the name a (possibly hostile) packument
+/// claims.
+pub fn advisory_pairs<'a>(
+    names: &[&'a str],
+    facts: &[Result<PackageFacts, TargetError>],
+) -> Vec<(&'a str, String)> {
+    names
+        .iter()
+        .zip(facts)
+        .filter_map(|(name, f)| match f {
+            Ok(f) if f.pypi.is_none() => Some((*name, f.package.version.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Fills `advisories` in each checked npm facts document from `all`.
+pub fn apply_advisories(
+    names: &[&str],
+    facts: &mut [Result<PackageFacts, TargetError>],
+    all: &Advisories,
+) {
+    for (name, f) in names.iter().zip(facts.iter_mut()) {
+        let Ok(f) = f else { continue };
+        if f.pypi.is_some() {
+            continue;
+        }
+        let key = (name.to_string(), f.package.version.clone());
+        // Two targets of one run may be the same package version: both read one answer.
+        f.advisories = match all.get(&key) {
+            Some(Ok(list)) => AdvisoryFacts::known(list.clone()),
+            Some(Err(reason)) => AdvisoryFacts::unknown(reason),
+            None => AdvisoryFacts::unknown("the package's registry could not be resolved"),
+        };
     }
 }
 

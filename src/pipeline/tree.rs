@@ -22,7 +22,7 @@ use crate::spec::{Selector, Spec};
 use crate::tree::{self, Engines, Manifest, Packument, ResolveOptions, Source, TreeError};
 
 /// One node's facts, or why it could not be checked.
-type NodeResult = Result<PackageFacts, TargetError>;
+pub type NodeResult = Result<PackageFacts, TargetError>;
 
 /// Dependency resolution settings; `None` on the scanner is `--no-deps`.
 #[derive(Debug, Clone)]
@@ -176,44 +176,27 @@ impl Scanner {
         version: &str,
         opts: &TreeOptions,
     ) -> Result<TreeReport, TreeError> {
-        let source = RegistrySource {
-            registries,
-            limits: self.content_limits.unwrap_or_default(),
-        };
-        let resolve = ResolveOptions {
-            max_nodes: opts.max_nodes,
-            engines: opts.engines.clone(),
-            concurrency: registries.concurrency(),
-        };
-        let tree = tree::resolve(
-            &source,
-            name,
-            &Selector::Version(version.to_string()),
-            &resolve,
-        )
-        .await?;
-        let width = registries.concurrency().max(1);
+        let tree = self.resolve_tree(registries, name, version, opts).await?;
         // Facts for every node first, then one advisories request per registry for all of them
-        // (as `npm audit` sends a whole tree), then the rules. The versions of one name are
-        // audited together, from one fetch of its packument, and a version another tree of the
-        // run already audited is read from the run's memo.
+        // (as `npm audit` sends a whole tree), then the rules.
+        let mut facts = self.tree_facts(registries, &tree).await;
+        let names: Vec<&str> = tree.nodes.iter().map(|n| n.name.as_str()).collect();
+        self.add_advisories(registries, &names, &mut facts).await;
+        Ok(self.tree_report(tree, facts))
+    }
+
+    /// The facts of every node of `tree`, without advisories (`facts[i]` for `tree.nodes[i]`).
+    pub async fn tree_facts(&self, registries: &Registries, tree: &tree::Tree) -> Vec<NodeResult> {
+        let width = registries.concurrency().max(1);
+        // The versions of one name are audited together, from one fetch of its packument, and
+        // a version another tree of the run already audited is read from the run's memo.
         let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (i, n) in tree.nodes.iter().enumerate() {
             if !n.bundled {
                 by_name.entry(n.name.as_str()).or_default().push(i);
             }
         }
-        let mut facts: Vec<Result<PackageFacts, TargetError>> = tree
-            .nodes
-            .iter()
-            .map(|n| {
-                Err(TargetError::Tree {
-                    name: n.name.clone(),
-                    problem: "bundled in its parent's tarball: not fetched from the registry"
-                        .into(),
-                })
-            })
-            .collect();
+        let mut facts: Vec<NodeResult> = tree.nodes.iter().map(bundled_facts).collect();
         let nodes = &tree.nodes;
         let groups: Vec<(Vec<usize>, Vec<NodeResult>)> = stream::iter(by_name)
             .map(|(name, idx)| async move {
@@ -229,8 +212,38 @@ impl Scanner {
                 facts[i] = f;
             }
         }
-        let names: Vec<&str> = tree.nodes.iter().map(|n| n.name.as_str()).collect();
-        self.add_advisories(registries, &names, &mut facts).await;
+        facts
+    }
+
+    /// The tree npm would install for `name@version`, resolved through `registries`.
+    pub async fn resolve_tree(
+        &self,
+        registries: &Registries,
+        name: &str,
+        version: &str,
+        opts: &TreeOptions,
+    ) -> Result<tree::Tree, TreeError> {
+        let source = RegistrySource {
+            registries,
+            limits: self.content_limits.unwrap_or_default(),
+        };
+        let resolve = ResolveOptions {
+            max_nodes: opts.max_nodes,
+            engines: opts.engines.clone(),
+            concurrency: registries.concurrency(),
+        };
+        tree::resolve(
+            &source,
+            name,
+            &Selector::Version(version.to_string()),
+            &resolve,
+        )
+        .await
+    }
+
+    /// The rules applied to every node of `tree`, given each node's facts (`facts[i]` for
+    /// `tree.nodes[i]`, advisories included).
+    pub fn tree_report(&self, tree: tree::Tree, facts: Vec<NodeResult>) -> TreeReport {
         let nodes: Vec<NodeReport> = tree
             .nodes
             .into_iter()
@@ -255,14 +268,22 @@ impl Scanner {
                 }
             })
             .collect();
-        Ok(TreeReport {
+        TreeReport {
             source: tree.source.as_str(),
             root: tree.root,
             nodes,
             problems: tree.problems,
             error: None,
-        })
+        }
     }
+}
+
+/// A node's facts before it is audited: a bundled node keeps this answer (it is never fetched).
+pub fn bundled_facts(n: &tree::TreeNode) -> NodeResult {
+    Err(TargetError::Tree {
+        name: n.name.clone(),
+        problem: "bundled in its parent's tarball: not fetched from the registry".into(),
+    })
 }
 
 impl Scanner {

@@ -17,9 +17,15 @@ use super::http::Want;
 use super::RegistryClient;
 use crate::error::FetchError;
 
-/// (name, version) pairs per POST: npm sends a whole tree in one request; chunks keep one
-/// request's body and answer bounded for very large trees.
-pub const CHUNK: usize = 500;
+/// (name, version) pairs per POST: npm sends a whole tree in one request (arborist's
+/// `audit-report.js`, no chunking), and a run sends every tree's nodes together, so the cap is
+/// set high enough for a run of large trees (20 MCP servers are about 600 pairs); chunks keep
+/// one request's body and answer bounded beyond it.
+pub const CHUNK: usize = 5_000;
+/// The JSON body of one POST, at most: a chunk ends before a pair that would pass it, so a run
+/// of long names cannot build a body a registry or proxy refuses (a 5,000-pair body of
+/// ordinary names is about 150 KB).
+pub const MAX_BODY_BYTES: usize = 512 * 1024;
 /// Advisories kept per package, and characters per text field: a hostile answer cannot turn one
 /// report into megabytes.
 const MAX_PER_PACKAGE: usize = 100;
@@ -185,9 +191,31 @@ fn unavailable(client: &RegistryClient, e: &FetchError) -> String {
     }
 }
 
+/// `packages` in chunks of at most [`CHUNK`] pairs and about [`MAX_BODY_BYTES`] of JSON (the
+/// estimate counts each name once per pair, so it is never below the real size).
+fn chunks(packages: &BTreeSet<(String, String)>) -> Vec<Vec<&(String, String)>> {
+    let mut out: Vec<Vec<&(String, String)>> = Vec::new();
+    let mut current: Vec<&(String, String)> = Vec::new();
+    let mut bytes = 2;
+    for pair in packages {
+        // `"name":["version"],` with escapes at worst doubling each string.
+        let size = 2 * (pair.0.len() + pair.1.len()) + 8;
+        if !current.is_empty() && (current.len() >= CHUNK || bytes + size > MAX_BODY_BYTES) {
+            out.push(std::mem::take(&mut current));
+            bytes = 2;
+        }
+        bytes += size;
+        current.push(pair);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
 impl RegistryClient {
     /// The advisories of every (name, version) in `packages`, from this registry: one POST per
-    /// [`CHUNK`] pairs. Every pair gets an answer; an endpoint that is missing, failing or
+    /// [`CHUNK`] pairs or [`MAX_BODY_BYTES`] of body. Every pair gets an answer; an endpoint that is missing, failing or
     /// malformed makes its pairs unknown with the reason.
     pub async fn advisories(
         &self,
@@ -203,9 +231,8 @@ impl RegistryClient {
             limit_flag: "--max-body-mb",
             cacheable: true,
         };
-        let pairs: Vec<&(String, String)> = packages.iter().collect();
         let mut out = BTreeMap::new();
-        for chunk in pairs.chunks(CHUNK) {
+        for chunk in chunks(packages) {
             let asked: BTreeSet<(String, String)> = chunk.iter().map(|p| (*p).clone()).collect();
             let mut body: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
             for (name, version) in &asked {
@@ -225,6 +252,30 @@ impl RegistryClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunks_bound_pairs_and_body_size() {
+        let many: BTreeSet<(String, String)> = (0..CHUNK + 10)
+            .map(|i| (format!("p{i}"), "1.0.0".to_string()))
+            .collect();
+        let c = chunks(&many);
+        assert_eq!(c.iter().map(Vec::len).collect::<Vec<_>>(), [CHUNK, 10]);
+        // Long names: a chunk ends before its body would pass the bound.
+        let long: BTreeSet<(String, String)> = (0..100)
+            .map(|i| (format!("{i}{}", "x".repeat(20_000)), "1.0.0".to_string()))
+            .collect();
+        let c = chunks(&long);
+        assert!(c.len() > 1);
+        for chunk in &c {
+            let mut body: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+            for (n, v) in chunk {
+                body.entry(n).or_default().push(v);
+            }
+            assert!(serde_json::to_vec(&body).unwrap().len() <= MAX_BODY_BYTES);
+        }
+        assert_eq!(c.iter().map(Vec::len).sum::<usize>(), 100);
+        assert!(chunks(&BTreeSet::new()).is_empty());
+    }
 
     fn asked(pairs: &[(&str, &str)]) -> BTreeSet<(String, String)> {
         pairs

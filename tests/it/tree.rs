@@ -544,3 +544,156 @@ fn config_servers_share_dependency_audits_only_with_the_same_credentials() {
         "{full:?}"
     );
 }
+
+/// The advisories bulk POSTs the loopback registry received.
+fn advisory_posts(reg: &TestRegistry) -> usize {
+    reg.requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.decoded_path == "/-/npm/v1/security/advisories/bulk")
+        .count()
+}
+
+/// Two roots needing different versions of one name: the run audits the union of its trees, so
+/// the name's full packument is fetched once for both versions, and the run sends one
+/// advisories request for every root and node, not one per tree.
+#[test]
+fn two_trees_needing_different_versions_of_a_name_fetch_it_once() {
+    let reg = takeover_registry();
+    reg.add_packument("root-a", simple("root-a", json!({"shared-two": "^2.0.0"})));
+    reg.add_packument(
+        "root-b",
+        simple("root-b", json!({"shared-two": "^1.0.0", "tree-mid": "^1"})),
+    );
+    reg.add_packument("shared-two", two_versions("shared-two"));
+    let out = run(scan(
+        &reg,
+        &[
+            "root-a",
+            "root-b",
+            "--no-tarball",
+            "--no-cache",
+            "--format",
+            "json",
+        ],
+    ));
+    assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
+    let r = json(&out);
+    let node = |i: usize, name: &str| -> Value {
+        r["packages"][i]["tree"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} not in tree {i}: {r}"))
+    };
+    assert_eq!(node(0, "shared-two")["version"], "2.0.0");
+    assert_eq!(node(1, "shared-two")["version"], "1.0.0");
+    // Each tree's nodes were judged (not left unchecked) from the one audit.
+    for (i, name) in [(0, "shared-two"), (1, "shared-two"), (1, "takeover-demo")] {
+        let n = node(i, name);
+        assert!(n["error"].is_null(), "{n}");
+        assert!(n["score"].is_u64(), "{n}");
+    }
+    assert!(
+        r["packages"][1]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["evidence"]["dependency"] == "takeover-demo@1.2.1"),
+        "{}",
+        r["packages"][1]
+    );
+    let (full, _) = gets(&reg, "/shared-two");
+    assert_eq!(
+        full, 1,
+        "one full packument of shared-two for 1.0.0 and 2.0.0"
+    );
+    assert_eq!(advisory_posts(&reg), 1, "one advisories POST for the run");
+}
+
+/// `config`: one advisories request per registry and credentials for the whole run (each
+/// server's package and tree together), not one per server entry; a server with another token
+/// is asked for with its own token.
+#[test]
+fn config_sends_one_advisories_request_per_registry_and_credentials() {
+    let reg = takeover_registry();
+    reg.add_packument(
+        "root-b",
+        simple("root-b", json!({"shared-two": "^1.0.0", "tree-mid": "^1"})),
+    );
+    reg.add_packument("shared-two", two_versions("shared-two"));
+    let dir = tempfile::tempdir().unwrap();
+    let key = format!("npm_config_{}:_authToken", crate::support::nerf(&reg));
+    let server = |spec: &str, token: &str| {
+        json!({"command": "npx", "args": ["-y", spec],
+               "env": {"npm_config_registry": reg.url(), key.clone(): token}})
+    };
+    let file = dir.path().join("claude_desktop_config.json");
+    std::fs::write(
+        &file,
+        json!({"mcpServers": {"a": server("tree-root@1.0.0", "tok-a"),
+                              "a2": server("root-b@1.0.0", "tok-a"),
+                              "a3": server("root-b@1.0.0", "tok-a"),
+                              "b": server("tree-root@1.0.0", "tok-b"),
+                              "local": {"command": "node", "args": ["server.js"]}}})
+        .to_string(),
+    )
+    .unwrap();
+    let mut cmd = crate::support::mcp_audit();
+    cmd.env("HOME", dir.path()).current_dir(dir.path()).args([
+        "config",
+        file.to_str().unwrap(),
+        "--no-tarball",
+        "--no-cache",
+        "--format",
+        "json",
+        "--now",
+        crate::support::NOW,
+    ]);
+    let out = run(cmd);
+    assert!(
+        out.code == 0 || out.code == 1,
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    let mut tokens: Vec<Option<String>> = reg
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.decoded_path == "/-/npm/v1/security/advisories/bulk")
+        .map(|r| r.header("authorization").map(str::to_string))
+        .collect();
+    tokens.sort();
+    assert_eq!(
+        tokens,
+        vec![
+            Some("Bearer tok-a".to_string()),
+            Some("Bearer tok-b".to_string())
+        ]
+    );
+    // One request holds both of token A's servers' packages and trees.
+    let bodies: Vec<Value> = reg
+        .posted()
+        .iter()
+        .map(|b| serde_json::from_slice(b).unwrap_or(Value::Null))
+        .collect();
+    let has = |body: &Value, name: &str, version: &str| {
+        body[name]
+            .as_array()
+            .is_some_and(|v| v.contains(&json!(version)))
+    };
+    assert!(
+        bodies.iter().any(|b| {
+            has(b, "tree-root", "1.0.0")
+                && has(b, "root-b", "1.0.0")
+                && has(b, "takeover-demo", "1.2.1")
+                && has(b, "shared-two", "1.0.0")
+        }),
+        "{bodies:?}"
+    );
+    // Every npm server still has its dependencies judged (the advisories answer reached them).
+    let r = json(&out);
+    let text = r.to_string();
+    assert!(text.contains("takeover-demo@1.2.1"), "{text}");
+}
