@@ -7,7 +7,9 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::support::registry::Fault;
-use crate::support::{fixture_registry, json, nerf, run, scan, Output};
+use crate::support::{
+    files_below, fixture_registry, inconclusive_reason, json, nerf, run, scan, Output,
+};
 
 const TOKEN: &str = "npm_CacheTestTokenNeverStored0123456789";
 const BULK: &str = "/-/npm/v1/security/advisories/bulk";
@@ -24,14 +26,6 @@ fn cached_scan(
     run(cmd)
 }
 
-fn inconclusive_reason(out: &Output, rule: &str) -> Option<String> {
-    json(out)["packages"][0]["inconclusive"]
-        .as_array()?
-        .iter()
-        .find(|i| i["rule"] == rule)
-        .map(|i| i["reason"].as_str().unwrap_or_default().to_string())
-}
-
 fn finding_ids(out: &Output) -> Vec<String> {
     json(out)["packages"][0]["findings"]
         .as_array()
@@ -41,22 +35,6 @@ fn finding_ids(out: &Output) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn cache_files(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 #[test]
@@ -177,7 +155,7 @@ fn no_cache_writes_nothing() {
     cmd.env("MCP_AUDIT_CACHE_DIR", cache.path());
     let out = run(cmd);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(cache_files(cache.path()).is_empty());
+    assert!(files_below(cache.path()).is_empty());
 }
 
 #[test]
@@ -219,7 +197,7 @@ fn a_token_fetched_document_is_kept_apart_and_the_token_is_never_stored() {
     assert_eq!(tokened.code, 3, "{}", tokened.stdout);
 
     // No cache file holds the token, whole or in part, nor an Authorization header.
-    let files = cache_files(cache.path());
+    let files = files_below(cache.path());
     assert!(!files.is_empty());
     for f in files {
         let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
@@ -240,7 +218,7 @@ fn the_cache_is_private() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&root), 0o700);
-    let files = cache_files(&root);
+    let files = files_below(&root);
     assert!(files.len() >= 2, "{files:?}");
     for f in &files {
         assert_eq!(mode(f), 0o600, "{}", f.display());
@@ -259,7 +237,7 @@ fn corrupt_or_hostile_cache_files_are_misses() {
     let cache = tempfile::tempdir().unwrap();
     let out = cached_scan(&reg, cache.path(), &["good-mcp-server"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let files = cache_files(cache.path());
+    let files = files_below(cache.path());
     for (i, f) in files.iter().enumerate() {
         let good = std::fs::read(f).unwrap();
         let bad = match i % 3 {

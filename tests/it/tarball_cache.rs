@@ -6,7 +6,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::support::registry::TestRegistry;
-use crate::support::{fixture_registry, json, nerf, rule_ids, run, scan, Output};
+use crate::support::{
+    files_below, fixture_registry, inconclusive_reason, json, nerf, rule_ids, run, scan, Output,
+};
 
 const TOKEN: &str = "npm_TarballCacheTokenNeverStored987654321";
 const RISKY_TGZ: &str = "/risky-mcp-server/-/risky-mcp-server-0.0.2.tgz";
@@ -22,14 +24,6 @@ fn findings(out: &Output) -> Vec<String> {
     rule_ids(&json(out)["packages"][0]["findings"])
 }
 
-fn inconclusive(out: &Output, rule: &str) -> Option<String> {
-    json(out)["packages"][0]["inconclusive"]
-        .as_array()?
-        .iter()
-        .find(|i| i["rule"] == rule)
-        .map(|i| i["reason"].as_str().unwrap_or_default().to_string())
-}
-
 fn tarball_files(cache: &Path) -> Vec<PathBuf> {
     match std::fs::read_dir(cache.join("tarballs-v1")) {
         Ok(rd) => rd
@@ -43,22 +37,6 @@ fn tarball_files(cache: &Path) -> Vec<PathBuf> {
             .collect(),
         Err(_) => Vec::new(),
     }
-}
-
-fn all_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 #[test]
@@ -77,7 +55,7 @@ fn a_warm_offline_run_checks_tarball_content() {
     assert_eq!(reg.requests().len(), before, "--offline sent a request");
     assert_eq!(offline.code, 1, "{}{}", offline.stdout, offline.stderr);
     assert_eq!(findings(&online), findings(&offline));
-    assert_eq!(inconclusive(&offline, "leaked-credentials"), None);
+    assert_eq!(inconclusive_reason(&offline, "leaked-credentials"), None);
     let r = json(&offline);
     assert_eq!(
         r["packages"][0]["facts"]["tarball"]["integrity"],
@@ -89,7 +67,7 @@ fn a_warm_offline_run_checks_tarball_content() {
     assert_eq!(good.code, 0, "{}", good.stderr);
     let good_off = cached(&reg, cache.path(), &["good-mcp-server", "--offline"]);
     assert_eq!(good_off.code, 0, "{}", good_off.stderr);
-    assert_eq!(inconclusive(&good_off, "leaked-credentials"), None);
+    assert_eq!(inconclusive_reason(&good_off, "leaked-credentials"), None);
     assert!(!findings(&good_off).contains(&"leaked-credentials".into()));
     assert_eq!(
         json(&good_off)["packages"][0]["facts"]["content"]["complete"],
@@ -111,7 +89,7 @@ fn a_warm_offline_run_checks_tarball_content() {
     };
     assert_ne!(docs_only.code, 3, "{}", docs_only.stderr);
     let miss = cached(&reg, cold.path(), &["risky-mcp-server", "--offline"]);
-    let reason = inconclusive(&miss, "leaked-credentials").expect("inconclusive");
+    let reason = inconclusive_reason(&miss, "leaked-credentials").expect("inconclusive");
     assert!(reason.contains("not in the cache (--offline)"), "{reason}");
     assert!(!findings(&miss).contains(&"leaked-credentials".into()));
 }
@@ -134,7 +112,7 @@ fn a_tampered_cached_tarball_is_never_trusted() {
 
     // Offline: a miss (deleted), so the content rules are unknown, not passed.
     let offline = cached(&reg, cache.path(), &["risky-mcp-server", "--offline"]);
-    let reason = inconclusive(&offline, "leaked-credentials").expect("inconclusive");
+    let reason = inconclusive_reason(&offline, "leaked-credentials").expect("inconclusive");
     assert!(reason.contains("not in the cache"), "{reason}");
     assert!(!files[0].exists(), "the tampered file was kept");
     let strict = cached(
@@ -159,7 +137,7 @@ fn a_tampered_cached_tarball_is_never_trusted() {
             cache.path(),
             &["risky-mcp-server", "--offline", "--max-tarball-mb", "1"],
         );
-        assert!(inconclusive(&out, "leaked-credentials").is_some());
+        assert!(inconclusive_reason(&out, "leaked-credentials").is_some());
     }
 }
 
@@ -206,7 +184,7 @@ fn a_token_fetched_tarball_serves_only_a_packument_naming_its_integrity() {
         .all(|r| r.header("authorization").is_some()));
 
     // No cache file holds the token or an Authorization header; all are 0600.
-    let files = all_files(cache.path());
+    let files = files_below(cache.path());
     assert!(files.len() >= 2, "{files:?}");
     for f in &files {
         let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();

@@ -507,24 +507,7 @@ fn config_servers_share_dependency_audits_only_with_the_same_credentials() {
         .to_string(),
     )
     .unwrap();
-    let mut cmd = crate::support::mcp_audit();
-    cmd.env("HOME", dir.path()).current_dir(dir.path()).args([
-        "config",
-        file.to_str().unwrap(),
-        "--no-tarball",
-        "--no-cache",
-        "--format",
-        "json",
-        "--now",
-        crate::support::NOW,
-    ]);
-    let out = run(cmd);
-    assert!(
-        out.code == 0 || out.code == 1,
-        "{}\n{}",
-        out.stdout,
-        out.stderr
-    );
+    config_json(dir.path(), &file);
     // The dependency's full packument: once with token A (two servers), once with token B.
     let full: Vec<Option<String>> = reg
         .requests()
@@ -640,24 +623,7 @@ fn config_sends_one_advisories_request_per_registry_and_credentials() {
         .to_string(),
     )
     .unwrap();
-    let mut cmd = crate::support::mcp_audit();
-    cmd.env("HOME", dir.path()).current_dir(dir.path()).args([
-        "config",
-        file.to_str().unwrap(),
-        "--no-tarball",
-        "--no-cache",
-        "--format",
-        "json",
-        "--now",
-        crate::support::NOW,
-    ]);
-    let out = run(cmd);
-    assert!(
-        out.code == 0 || out.code == 1,
-        "{}\n{}",
-        out.stdout,
-        out.stderr
-    );
+    let out = config_json(dir.path(), &file);
     let mut tokens: Vec<Option<String>> = reg
         .requests()
         .iter()
@@ -696,4 +662,28 @@ fn config_sends_one_advisories_request_per_registry_and_credentials() {
     let r = json(&out);
     let text = r.to_string();
     assert!(text.contains("takeover-demo@1.2.1"), "{text}");
+}
+
+/// `config FILE --format json` run from `dir` as home and working directory, with no tarball and
+/// no cache (the request counts are the point), passed or failed but never an error.
+fn config_json(dir: &std::path::Path, file: &std::path::Path) -> crate::support::Output {
+    let mut cmd = crate::support::mcp_audit();
+    cmd.env("HOME", dir).current_dir(dir).args([
+        "config",
+        file.to_str().unwrap(),
+        "--no-tarball",
+        "--no-cache",
+        "--format",
+        "json",
+        "--now",
+        crate::support::NOW,
+    ]);
+    let out = run(cmd);
+    assert!(
+        out.code == 0 || out.code == 1,
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    out
 }

@@ -154,6 +154,32 @@ pub fn rule_ids(list: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// The reason the first package of a JSON report gives for leaving `rule` inconclusive.
+pub fn inconclusive_reason(out: &Output, rule: &str) -> Option<String> {
+    json(out)["packages"][0]["inconclusive"]
+        .as_array()?
+        .iter()
+        .find(|i| i["rule"] == rule)
+        .map(|i| i["reason"].as_str().unwrap_or_default().to_string())
+}
+
+/// Every file below `dir`, at any depth.
+pub fn files_below(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
 /// Rule ids of the findings of package `i` in a JSON report.
 pub fn finding_ids(report: &serde_json::Value, i: usize) -> Vec<String> {
     rule_ids(&report["packages"][i]["findings"])
