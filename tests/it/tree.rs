@@ -429,19 +429,7 @@ fn a_dependency_shared_by_two_trees_is_fetched_and_judged_once() {
         simple("tree-old", json!({"shared-two": "^1.0.0"})),
     );
     reg.add_packument("shared-two", two_versions("shared-two"));
-    let out = run(scan(
-        &reg,
-        &[
-            "root-a",
-            "root-b",
-            "--no-tarball",
-            "--no-cache",
-            "--format",
-            "json",
-        ],
-    ));
-    assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
-    let r = json(&out);
+    let r = scan_two_roots(&reg);
     let nodes = |i: usize| -> BTreeSet<String> {
         r["packages"][i]["tree"]["nodes"]
             .as_array()
@@ -548,19 +536,7 @@ fn two_trees_needing_different_versions_of_a_name_fetch_it_once() {
         simple("root-b", json!({"shared-two": "^1.0.0", "tree-mid": "^1"})),
     );
     reg.add_packument("shared-two", two_versions("shared-two"));
-    let out = run(scan(
-        &reg,
-        &[
-            "root-a",
-            "root-b",
-            "--no-tarball",
-            "--no-cache",
-            "--format",
-            "json",
-        ],
-    ));
-    assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
-    let r = json(&out);
+    let r = scan_two_roots(&reg);
     let node = |i: usize, name: &str| -> Value {
         r["packages"][i]["tree"]["nodes"]
             .as_array()
@@ -686,4 +662,22 @@ fn config_json(dir: &std::path::Path, file: &std::path::Path) -> crate::support:
         out.stderr
     );
     out
+}
+
+/// `scan root-a root-b --format json`, with no tarball and no cache (the request counts are the
+/// point), passed or failed but never an error.
+fn scan_two_roots(reg: &TestRegistry) -> Value {
+    let out = run(scan(
+        reg,
+        &[
+            "root-a",
+            "root-b",
+            "--no-tarball",
+            "--no-cache",
+            "--format",
+            "json",
+        ],
+    ));
+    assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
+    json(&out)
 }
